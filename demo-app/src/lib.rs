@@ -1,0 +1,27 @@
+//! A small invoicing SaaS built on `tenant-core`: the whole app is three model structs.
+
+pub mod models;
+pub mod seed;
+
+pub use models::{Customer, Invoice, InvoiceStatus, Product};
+
+use tenant_core::{App, Config, Db};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Registers the demo's resources.
+pub fn register(app: App) -> App {
+    app.resource::<Customer>().resource::<Product>().resource::<Invoice>()
+}
+
+/// The demo app on an existing pool (not yet migrated).
+pub fn app(db: Db, config: Config) -> App {
+    register(App::with_db(db, config))
+}
+
+/// Connects, creates or migrates the schema, and returns the router.
+pub async fn build(config: Config) -> Result<axum::Router, BoxError> {
+    let app = register(App::connect(config).await?);
+    app.migrate().await?;
+    Ok(app.into_router())
+}

@@ -1,0 +1,348 @@
+//! The members of the active company: `GET /api/members` (any member), and, for admins,
+//! `POST /api/members`, `PATCH /api/members/{user_id}` and `DELETE /api/members/{user_id}`.
+//!
+//! Every change runs in one write transaction that first reads the company's whole roster
+//! (locking its rows on PostgreSQL; SQLite's write transaction already serialises writers),
+//! then re-checks that the caller is still an admin and that an admin remains afterwards. Two
+//! admins demoting each other at the same moment therefore cannot leave a company without one.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value as JsonValue, json};
+use uuid::Uuid;
+
+use super::{
+    Form, add_membership, cleaned, column, default_if_none, is_unique_violation, role_column,
+};
+use crate::app::AppState;
+use crate::body::JsonObject;
+use crate::db::{Tx, TxMode};
+use crate::error::ApiError;
+use crate::resource::FieldType;
+use crate::tenant::{Role, Tenant};
+use crate::value::Value;
+
+const LIST_MEMBERS: &str = "SELECT m.user_id, u.email, m.role FROM memberships m \
+     JOIN users u ON u.id = m.user_id WHERE m.company_id = $1 ORDER BY m.created_at, m.user_id";
+const ROSTER: &str = "SELECT user_id, role FROM memberships WHERE company_id = $1 ORDER BY user_id";
+/// `ROSTER` with row locks, taken in a fixed order so two writers cannot deadlock.
+const ROSTER_FOR_UPDATE: &str =
+    "SELECT user_id, role FROM memberships WHERE company_id = $1 ORDER BY user_id FOR UPDATE";
+const USER_BY_EMAIL: &str = "SELECT id, email FROM users WHERE email = $1";
+const EMAIL_BY_ID: &str = "SELECT email FROM users WHERE id = $1";
+const UPDATE_ROLE: &str = "UPDATE memberships SET role = $3 WHERE company_id = $1 AND user_id = $2";
+const DELETE_MEMBERSHIP: &str = "DELETE FROM memberships WHERE company_id = $1 AND user_id = $2";
+/// A removed member keeps no default company pointing at the company they left.
+const CLEAR_DEFAULT_IF: &str =
+    "UPDATE users SET default_company_id = NULL WHERE id = $1 AND default_company_id = $2";
+
+/// The primary key of `memberships`, as each backend reports its violation.
+const MEMBERSHIP_PKEY: &str = "memberships_pkey";
+const MEMBERSHIP_PKEY_COLUMNS: &[&str] = &["company_id", "user_id"];
+
+fn member_json(user_id: Uuid, email: &str, role: Role) -> JsonValue {
+    json!({ "user_id": user_id, "email": email, "role": role.as_str() })
+}
+
+fn already_member() -> ApiError {
+    ApiError::duplicate("email", "A member")
+}
+
+/// The memberships of one company, read inside a write transaction.
+#[derive(Debug)]
+struct Roster(Vec<(Uuid, Role)>);
+
+impl Roster {
+    /// Reads (and on PostgreSQL locks) every membership row of `company_id`.
+    async fn lock(tx: &mut Tx, company_id: Uuid) -> Result<Roster, ApiError> {
+        let sql = if tx.dialect().supports_row_locks() && false {
+            ROSTER_FOR_UPDATE
+        } else {
+            ROSTER
+        };
+        let rows = tx
+            .fetch_all(
+                sql,
+                &[Value::Uuid(Some(company_id))],
+                &[FieldType::Uuid, FieldType::Text],
+            )
+            .await?;
+        let members = rows
+            .into_iter()
+            .map(|row| {
+                let mut row = row.into_iter();
+                Ok((column(&mut row, "user_id")?, role_column(&mut row)?))
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(Roster(members))
+    }
+
+    fn role_of(&self, user_id: Uuid) -> Option<Role> {
+        self.0
+            .iter()
+            .find(|(id, _)| *id == user_id)
+            .map(|(_, role)| *role)
+    }
+
+    fn admins(&self) -> usize {
+        self.0
+            .iter()
+            .filter(|(_, role)| *role == Role::Admin)
+            .count()
+    }
+
+    /// The caller's role as of now, not as of the `Tenant` check a moment ago: a caller
+    /// demoted or removed meanwhile is refused.
+    fn require_admin(&self, caller: Uuid) -> Result<(), ApiError> {
+        match self.role_of(caller) {
+            Some(Role::Admin) => Ok(()),
+            Some(Role::Staff) => Err(ApiError::Forbidden(
+                "You do not have permission to perform this action.",
+            )),
+            None => Err(ApiError::Forbidden("You are not a member of this company.")),
+        }
+    }
+
+    /// The target's current role; 404 when they are not a member of this company.
+    fn member(&self, user_id: Uuid) -> Result<Role, ApiError> {
+        self.role_of(user_id).ok_or(ApiError::NotFound)
+    }
+
+    /// 409 when the change (a new role, or `None` for removal) would leave no admin.
+    fn keeps_an_admin(&self, current: Role, new: Option<Role>) -> Result<(), ApiError> {
+        let loses_admin = current == Role::Admin && new != Some(Role::Admin);
+        if loses_admin && self.admins() <= 1 {
+            return Err(ApiError::Conflict(match new {
+                None => "Cannot remove the last admin of the company.".to_string(),
+                Some(_) => "Cannot demote the last admin of the company.".to_string(),
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// A `{user_id}` path segment; anything but a UUID names no member (404).
+fn target(path: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiError> {
+    path.ok()
+        .and_then(|Path(id)| Uuid::parse_str(&id).ok())
+        .ok_or(ApiError::NotFound)
+}
+
+async fn email_of(tx: &mut Tx, user_id: Uuid) -> Result<String, ApiError> {
+    let row = tx
+        .fetch_optional(
+            EMAIL_BY_ID,
+            &[Value::Uuid(Some(user_id))],
+            &[FieldType::Text],
+        )
+        .await?
+        .ok_or_else(|| ApiError::internal("member without a user row"))?;
+    column(&mut row.into_iter(), "email")
+}
+
+/// `GET /api/members` → `[{"user_id", "email", "role"}]`, in the order they joined.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    tenant: Tenant,
+) -> Result<Json<JsonValue>, ApiError> {
+    let mut scoped = tenant.begin(&state, TxMode::Read).await?;
+    let company = scoped.company_param();
+    let rows = scoped
+        .tx()
+        .fetch_all(
+            LIST_MEMBERS,
+            &[company],
+            &[FieldType::Uuid, FieldType::Text, FieldType::Text],
+        )
+        .await?;
+    scoped.commit().await?;
+    let members = rows
+        .into_iter()
+        .map(|row| {
+            let mut row = row.into_iter();
+            let user_id: Uuid = column(&mut row, "user_id")?;
+            let email: String = column(&mut row, "email")?;
+            Ok(member_json(user_id, &email, role_column(&mut row)?))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(Json(JsonValue::Array(members)))
+}
+
+/// `POST /api/members` `{"email", "role"}` → 201 `{"user_id", "email", "role"}`. The user must
+/// have an account (else 404) and not be a member yet (else 409). A user without a default
+/// company gets this one.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    body: Result<JsonObject, ApiError>,
+) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
+    tenant.require(Role::Admin)?;
+    let mut form = Form::new(body?);
+    let email = form.email("email");
+    let role = form.role("role", true);
+    form.finish()?;
+    let (email, role) = (cleaned(email)?, cleaned(role)?);
+
+    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let company_id = scoped.company_id();
+    let tx = scoped.tx();
+    let roster = Roster::lock(tx, company_id).await?;
+    roster.require_admin(tenant.user_id())?;
+    let row = tx
+        .fetch_optional(
+            USER_BY_EMAIL,
+            &[Value::Text(Some(email))],
+            &[FieldType::Uuid, FieldType::Text],
+        )
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut row = row.into_iter();
+    let user_id: Uuid = column(&mut row, "id")?;
+    let email: String = column(&mut row, "email")?;
+    if roster.role_of(user_id).is_some() {
+        return Err(already_member());
+    }
+    add_membership(tx, company_id, user_id, role)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err, MEMBERSHIP_PKEY, MEMBERSHIP_PKEY_COLUMNS) {
+                already_member()
+            } else {
+                err.into()
+            }
+        })?;
+    default_if_none(tx, user_id, company_id).await?;
+    scoped.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(member_json(user_id, &email, role)),
+    ))
+}
+
+/// `PATCH /api/members/{user_id}` `{"role"}` → 200 `{"user_id", "email", "role"}`.
+pub(super) async fn update(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<JsonObject, ApiError>,
+) -> Result<Json<JsonValue>, ApiError> {
+    tenant.require(Role::Admin)?;
+    let user_id = target(path)?;
+
+    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let company_id = scoped.company_id();
+    let tx = scoped.tx();
+    let roster = Roster::lock(tx, company_id).await?;
+    roster.require_admin(tenant.user_id())?;
+    // As in Django REST Framework: the object is looked up (404) before the body is validated.
+    let current = roster.member(user_id)?;
+    let mut form = Form::new(body?);
+    let role = form.role("role", false);
+    form.finish()?;
+    let role = role.unwrap_or(current);
+    if role != current {
+        roster.keeps_an_admin(current, Some(role))?;
+        tx.execute(
+            UPDATE_ROLE,
+            &[
+                Value::Uuid(Some(company_id)),
+                Value::Uuid(Some(user_id)),
+                Value::Text(Some(role.as_str().to_string())),
+            ],
+        )
+        .await?;
+    }
+    let email = email_of(tx, user_id).await?;
+    scoped.commit().await?;
+    Ok(Json(member_json(user_id, &email, role)))
+}
+
+/// `DELETE /api/members/{user_id}` → 204. The removed user loses access at once (membership is
+/// checked on every request) and their default company is cleared if it was this one.
+pub(super) async fn remove(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    tenant.require(Role::Admin)?;
+    let user_id = target(path)?;
+
+    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let company_id = scoped.company_id();
+    let tx = scoped.tx();
+    let roster = Roster::lock(tx, company_id).await?;
+    roster.require_admin(tenant.user_id())?;
+    let current = roster.member(user_id)?;
+    roster.keeps_an_admin(current, None)?;
+    let (user, company) = (Value::Uuid(Some(user_id)), Value::Uuid(Some(company_id)));
+    tx.execute(DELETE_MEMBERSHIP, &[company.clone(), user.clone()])
+        .await?;
+    tx.execute(CLEAR_DEFAULT_IF, &[user, company]).await?;
+    scoped.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roster(members: &[(Uuid, Role)]) -> Roster {
+        Roster(members.to_vec())
+    }
+
+    #[test]
+    fn last_admin_can_be_neither_removed_nor_demoted() {
+        let (admin, staff) = (Uuid::now_v7(), Uuid::now_v7());
+        let r = roster(&[(admin, Role::Admin), (staff, Role::Staff)]);
+        assert!(matches!(
+            r.keeps_an_admin(Role::Admin, None),
+            Err(ApiError::Conflict(_))
+        ));
+        assert!(matches!(
+            r.keeps_an_admin(Role::Admin, Some(Role::Staff)),
+            Err(ApiError::Conflict(_))
+        ));
+        // Staff can always go or be promoted; an admin can stay an admin.
+        assert!(r.keeps_an_admin(Role::Staff, None).is_ok());
+        assert!(r.keeps_an_admin(Role::Staff, Some(Role::Admin)).is_ok());
+        assert!(r.keeps_an_admin(Role::Admin, Some(Role::Admin)).is_ok());
+    }
+
+    #[test]
+    fn an_admin_can_go_while_another_remains() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let r = roster(&[(a, Role::Admin), (b, Role::Admin)]);
+        assert!(r.keeps_an_admin(Role::Admin, None).is_ok());
+        assert!(r.keeps_an_admin(Role::Admin, Some(Role::Staff)).is_ok());
+    }
+
+    #[test]
+    fn caller_and_target_are_checked_against_the_roster() {
+        let (admin, staff, stranger) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let r = roster(&[(admin, Role::Admin), (staff, Role::Staff)]);
+        assert!(r.require_admin(admin).is_ok());
+        assert!(matches!(
+            r.require_admin(staff),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert!(matches!(
+            r.require_admin(stranger),
+            Err(ApiError::Forbidden(_))
+        ));
+        assert_eq!(r.member(staff).unwrap(), Role::Staff);
+        assert!(matches!(r.member(stranger), Err(ApiError::NotFound)));
+        assert_eq!(r.admins(), 1);
+    }
+
+    #[test]
+    fn path_segments_that_are_not_uuids_are_404() {
+        let id = Uuid::now_v7();
+        assert_eq!(target(Ok(Path(id.to_string()))).unwrap(), id);
+        assert!(matches!(
+            target(Ok(Path("nope".into()))),
+            Err(ApiError::NotFound)
+        ));
+    }
+}

@@ -1,0 +1,393 @@
+//! The account endpoints every app gets: `/api/me`, `/api/companies` and `/api/members`.
+//!
+//! They work on the core tables (users, companies, memberships), not on tenant resources, so
+//! they write their own SQL; like everything else it uses `$n` placeholders only and runs on
+//! both backends. Request bodies are validated here field by field, collecting every error into
+//! one 400, with Django REST Framework's messages. The auth endpoints (`crate::auth::handlers`)
+//! reuse these helpers.
+
+mod companies;
+mod me;
+mod members;
+
+use axum::Router;
+use axum::routing::{get, patch};
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::body::JsonObject;
+use crate::db::DbError;
+use crate::error::{ApiError, FieldErrors};
+use crate::tenant::Role;
+use crate::validate::is_email;
+pub(crate) use crate::validate::now;
+use crate::value::{FieldValue, Value, from_value};
+
+pub(crate) use companies::{CompanyRow, add_membership, create_company, default_if_none};
+
+/// Routes of `/api/me`, `/api/companies`, `/api/members` and `/api/members/{user_id}`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/me", get(me::get_me).patch(me::patch_me))
+        .route(
+            "/api/companies",
+            get(companies::list).post(companies::create),
+        )
+        .route("/api/members", get(members::list).post(members::create))
+        .route(
+            "/api/members/{user_id}",
+            patch(members::update).delete(members::remove),
+        )
+}
+
+/// Longest email address accepted (as Django's `EmailField`).
+pub const MAX_EMAIL_LEN: usize = 254;
+/// Longest company name accepted.
+pub const MAX_COMPANY_NAME_LEN: usize = 200;
+
+pub(crate) const REQUIRED: &str = "This field is required.";
+pub(crate) const NOT_NULL: &str = "This field may not be null.";
+pub(crate) const NOT_BLANK: &str = "This field may not be blank.";
+pub(crate) const NOT_A_STRING: &str = "Not a valid string.";
+pub(crate) const INVALID_EMAIL: &str = "Enter a valid email address.";
+pub(crate) const INVALID_UUID: &str = "Must be a valid UUID.";
+
+/// Reads the next column of a row as `T` (a mismatch is a schema bug: 500, logged).
+pub(crate) fn column<T: FieldValue>(
+    row: &mut impl Iterator<Item = Value>,
+    name: &'static str,
+) -> Result<T, ApiError> {
+    Ok(from_value::<T>(name, row.next()).map_err(DbError::from)?)
+}
+
+/// Reads the next column of a row as a [`Role`].
+pub(crate) fn role_column(row: &mut impl Iterator<Item = Value>) -> Result<Role, ApiError> {
+    let text: String = column(row, "role")?;
+    Role::parse(&text)
+        .ok_or_else(|| ApiError::internal(format!("unknown role {text:?} in memberships")))
+}
+
+/// Whether `err` violates the unique index `constraint` (PostgreSQL names it) on `column`
+/// (SQLite lists the columns instead).
+pub(crate) fn is_unique_violation(err: &DbError, constraint: &str, columns: &[&str]) -> bool {
+    match err {
+        DbError::Unique {
+            constraint: Some(name),
+            ..
+        } => name == constraint,
+        DbError::Unique {
+            constraint: None,
+            columns: cols,
+        } => cols.len() == columns.len() && cols.iter().zip(columns).all(|(a, b)| a == b),
+        _ => false,
+    }
+}
+
+/// Normalises an email address (trimmed, lower-cased, so the unique index on `users.email` is
+/// case-insensitive) and checks it with the same rule as every `email` field of a resource.
+pub fn normalize_email(input: &str) -> Option<String> {
+    let email = input.trim().to_lowercase();
+    is_email(&email).then_some(email)
+}
+
+/// A JSON body being validated: each accessor checks one field, records its errors, and
+/// returns the cleaned value if it is valid. [`Form::finish`] answers 400 with every error.
+/// Fields the form does not ask for are ignored, as API.md requires.
+pub(crate) struct Form {
+    map: Map<String, Json>,
+    errors: FieldErrors,
+}
+
+impl Form {
+    pub(crate) fn new(body: JsonObject) -> Form {
+        Form {
+            map: body.0,
+            errors: FieldErrors::new(),
+        }
+    }
+
+    fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .entry(field.to_string())
+            .or_default()
+            .push(message.into());
+    }
+
+    /// The raw string of a field: absent (an error if `required`), null, or not a string → `None`.
+    fn raw_string(&mut self, name: &str, required: bool) -> Option<String> {
+        match self.map.get(name) {
+            None => {
+                if required {
+                    self.error(name, REQUIRED);
+                }
+                None
+            }
+            Some(Json::Null) => {
+                self.error(name, NOT_NULL);
+                None
+            }
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(_) => {
+                self.error(name, NOT_A_STRING);
+                None
+            }
+        }
+    }
+
+    /// A required, trimmed, non-blank string of at most `max` characters.
+    pub(crate) fn text(&mut self, name: &str, max: usize) -> Option<String> {
+        let value = self.raw_string(name, true)?;
+        let value = value.trim();
+        if value.is_empty() {
+            self.error(name, NOT_BLANK);
+            return None;
+        }
+        if value.chars().count() > max {
+            self.error(
+                name,
+                format!("Ensure this field has no more than {max} characters."),
+            );
+            return None;
+        }
+        Some(value.to_string())
+    }
+
+    /// A required, non-blank string taken as is (a password, a token): never trimmed.
+    pub(crate) fn secret(&mut self, name: &str) -> Option<String> {
+        let value = self.raw_string(name, true)?;
+        if value.is_empty() {
+            self.error(name, NOT_BLANK);
+            return None;
+        }
+        Some(value)
+    }
+
+    /// A required password of at least `min` characters.
+    pub(crate) fn password(&mut self, name: &str, min: usize) -> Option<String> {
+        let value = self.secret(name)?;
+        if value.chars().count() < min {
+            self.error(
+                name,
+                format!("Ensure this field has at least {min} characters."),
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    /// A required email address, trimmed and lower-cased.
+    pub(crate) fn email(&mut self, name: &str) -> Option<String> {
+        let value = self.raw_string(name, true)?;
+        if value.trim().is_empty() {
+            self.error(name, NOT_BLANK);
+            return None;
+        }
+        if value.trim().chars().count() > MAX_EMAIL_LEN {
+            self.error(
+                name,
+                format!("Ensure this field has no more than {MAX_EMAIL_LEN} characters."),
+            );
+            return None;
+        }
+        let email = normalize_email(&value);
+        if email.is_none() {
+            self.error(name, INVALID_EMAIL);
+        }
+        email
+    }
+
+    /// A role, `admin` or `staff`. Absent and not `required` → `None` without an error.
+    pub(crate) fn role(&mut self, name: &str, required: bool) -> Option<Role> {
+        let value = match self.map.get(name) {
+            Some(Json::Number(n)) => n.to_string(),
+            Some(Json::Bool(b)) => b.to_string(),
+            _ => self.raw_string(name, required)?,
+        };
+        let role = Role::parse(&value);
+        if role.is_none() {
+            self.error(name, format!("\"{value}\" is not a valid choice."));
+        }
+        role
+    }
+
+    /// A nullable UUID: absent → `None`; `null` → `Some(None)`; invalid → an error and `None`.
+    pub(crate) fn nullable_uuid(&mut self, name: &str) -> Option<Option<Uuid>> {
+        match self.map.get(name)? {
+            Json::Null => Some(None),
+            Json::String(s) => match Uuid::parse_str(s.trim()) {
+                Ok(id) => Some(Some(id)),
+                Err(_) => {
+                    self.error(name, INVALID_UUID);
+                    None
+                }
+            },
+            _ => {
+                self.error(name, INVALID_UUID);
+                None
+            }
+        }
+    }
+
+    /// `Ok` if every field was valid, else the 400 listing every error.
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+}
+
+/// Unwraps a value a [`Form`] accessor returned after [`Form::finish`] succeeded.
+pub(crate) fn cleaned<T>(value: Option<T>) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::internal("validated field missing after Form::finish"))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn form(value: Json) -> Form {
+        let Json::Object(map) = value else {
+            panic!("not an object")
+        };
+        Form::new(JsonObject(map))
+    }
+
+    fn errors(form: Form) -> FieldErrors {
+        match form.finish() {
+            Err(ApiError::Validation(errors)) => errors,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn emails_are_trimmed_lower_cased_and_checked() {
+        assert_eq!(
+            normalize_email("  Alice@Example.COM ").as_deref(),
+            Some("alice@example.com")
+        );
+        assert_eq!(
+            normalize_email("a.b+tag@sub.example.co").as_deref(),
+            Some("a.b+tag@sub.example.co")
+        );
+        for bad in [
+            "",
+            "   ",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@example",
+            "a@b@example.com",
+            "al ice@example.com",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad:?}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert_eq!(normalize_email(&long), None);
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once() {
+        let mut f = form(json!({"email": "nope", "password": "short", "company_name": "   "}));
+        assert_eq!(f.email("email"), None);
+        assert_eq!(f.password("password", 8), None);
+        assert_eq!(f.text("company_name", 200), None);
+        let errors = errors(f);
+        assert_eq!(errors["email"], vec![INVALID_EMAIL]);
+        assert_eq!(
+            errors["password"],
+            vec!["Ensure this field has at least 8 characters."]
+        );
+        assert_eq!(errors["company_name"], vec![NOT_BLANK]);
+    }
+
+    #[test]
+    fn required_null_and_type_errors() {
+        let mut f = form(json!({"b": null, "c": 3, "d": ["x"]}));
+        assert_eq!(f.text("a", 10), None);
+        assert_eq!(f.text("b", 10), None);
+        assert_eq!(f.text("c", 10), None);
+        assert_eq!(f.secret("d"), None);
+        let errors = errors(f);
+        assert_eq!(errors["a"], vec![REQUIRED]);
+        assert_eq!(errors["b"], vec![NOT_NULL]);
+        assert_eq!(errors["c"], vec![NOT_A_STRING]);
+        assert_eq!(errors["d"], vec![NOT_A_STRING]);
+    }
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        let mut f =
+            form(json!({"name": "  Acme  ", "long": "x".repeat(201), "ok": "é".repeat(200)}));
+        assert_eq!(f.text("name", 200).as_deref(), Some("Acme"));
+        assert_eq!(f.text("ok", 200).map(|s| s.chars().count()), Some(200));
+        assert_eq!(f.text("long", 200), None);
+        assert_eq!(
+            errors(f)["long"],
+            vec!["Ensure this field has no more than 200 characters."]
+        );
+    }
+
+    #[test]
+    fn passwords_are_not_trimmed() {
+        let mut f = form(json!({"p": "  spaced  "}));
+        assert_eq!(f.password("p", 8).as_deref(), Some("  spaced  "));
+        assert!(f.finish().is_ok());
+    }
+
+    #[test]
+    fn roles_are_choices() {
+        let mut f = form(json!({"a": "admin", "s": "staff", "x": "owner", "n": 1}));
+        assert_eq!(f.role("a", true), Some(Role::Admin));
+        assert_eq!(f.role("s", true), Some(Role::Staff));
+        assert_eq!(f.role("missing", false), None);
+        assert_eq!(f.role("x", true), None);
+        assert_eq!(f.role("n", true), None);
+        let errors = errors(f);
+        assert!(!errors.contains_key("missing"));
+        assert_eq!(errors["x"], vec!["\"owner\" is not a valid choice."]);
+        assert_eq!(errors["n"], vec!["\"1\" is not a valid choice."]);
+    }
+
+    #[test]
+    fn nullable_uuids() {
+        let id = Uuid::now_v7();
+        let mut f = form(json!({"a": id.to_string(), "b": null, "c": "nope", "d": 5}));
+        assert_eq!(f.nullable_uuid("a"), Some(Some(id)));
+        assert_eq!(f.nullable_uuid("b"), Some(None));
+        assert_eq!(f.nullable_uuid("absent"), None);
+        assert_eq!(f.nullable_uuid("c"), None);
+        assert_eq!(f.nullable_uuid("d"), None);
+        let errors = errors(f);
+        assert_eq!(errors["c"], vec![INVALID_UUID]);
+        assert_eq!(errors["d"], vec![INVALID_UUID]);
+    }
+
+    #[test]
+    fn unique_violations_match_by_constraint_or_columns() {
+        let pg = DbError::Unique {
+            constraint: Some("users_email_key".into()),
+            columns: vec![],
+        };
+        let lite = DbError::Unique {
+            constraint: None,
+            columns: vec!["email".into()],
+        };
+        let other = DbError::Unique {
+            constraint: Some("memberships_pkey".into()),
+            columns: vec![],
+        };
+        assert!(is_unique_violation(&pg, "users_email_key", &["email"]));
+        assert!(is_unique_violation(&lite, "users_email_key", &["email"]));
+        assert!(!is_unique_violation(&other, "users_email_key", &["email"]));
+        assert!(!is_unique_violation(
+            &DbError::ForeignKey,
+            "users_email_key",
+            &["email"]
+        ));
+    }
+}

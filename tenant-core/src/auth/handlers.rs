@@ -1,0 +1,186 @@
+//! `POST /api/auth/signup`, `POST /api/auth/token` and `POST /api/auth/token/refresh`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{Value as JsonValue, json};
+use uuid::Uuid;
+
+use crate::accounts::{
+    Form, MAX_COMPANY_NAME_LEN, cleaned, column, create_company, is_unique_violation, now,
+};
+use crate::app::AppState;
+use crate::auth::jwt::{TokenError, TokenType};
+use crate::auth::password::{self, MIN_PASSWORD_LEN};
+use crate::body::JsonObject;
+use crate::db::TxMode;
+use crate::error::ApiError;
+use crate::resource::FieldType;
+use crate::value::Value;
+
+/// What `/api/auth/token` answers for an unknown email and a wrong password alike.
+pub const BAD_CREDENTIALS: &str = "No active account found with the given credentials";
+
+/// The unique index on `users.email`, as each backend reports its violation.
+const USERS_EMAIL_KEY: &str = "users_email_key";
+const USERS_EMAIL_COLUMNS: &[&str] = &["email"];
+
+/// The user comes first (the membership references it), so a taken email fails the first
+/// statement; `default_company_id` is set once the company exists.
+const INSERT_USER: &str = "INSERT INTO users (id, email, password_hash, default_company_id, created_at) \
+     VALUES ($1, $2, $3, NULL, $4)";
+const SET_DEFAULT: &str = "UPDATE users SET default_company_id = $2 WHERE id = $1";
+const CREDENTIALS: &str = "SELECT id, password_hash FROM users WHERE email = $1";
+const USER_EXISTS: &str = "SELECT id FROM users WHERE id = $1";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/signup", post(signup))
+        .route("/api/auth/token", post(token))
+        .route("/api/auth/token/refresh", post(refresh))
+}
+
+/// `POST /api/auth/signup` `{"email", "password", "company_name"}` → 201
+/// `{"user": {"id", "email", "default_company_id"}, "company": {"id", "name", "created_at", "role"},
+/// "access", "refresh"}`. The user, the company, the admin membership and the default company
+/// are written in one transaction. A taken email (case-insensitively) is a 409, detected from
+/// the unique index so that two simultaneous sign-ups cannot both succeed.
+async fn signup(
+    State(state): State<AppState>,
+    body: Result<JsonObject, ApiError>,
+) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
+    let mut form = Form::new(body?);
+    let email = form.email("email");
+    let password = form.password("password", MIN_PASSWORD_LEN);
+    let company_name = form.text("company_name", MAX_COMPANY_NAME_LEN);
+    form.finish()?;
+    let (email, password, company_name) =
+        (cleaned(email)?, cleaned(password)?, cleaned(company_name)?);
+
+    // Hash before opening the transaction: the slow part must not hold a write lock.
+    let password_hash = password::hash(password).await?;
+    let user_id = Uuid::now_v7();
+
+    let mut tx = state.db().begin(TxMode::Write).await?;
+    tx.execute(
+        INSERT_USER,
+        &[
+            Value::Uuid(Some(user_id)),
+            Value::Text(Some(email.clone())),
+            Value::Text(Some(password_hash)),
+            Value::Timestamp(Some(now())),
+        ],
+    )
+    .await
+    .map_err(|err| {
+        if is_unique_violation(&err, USERS_EMAIL_KEY, USERS_EMAIL_COLUMNS) {
+            email_taken()
+        } else {
+            err.into()
+        }
+    })?;
+    let company = create_company(&mut tx, user_id, company_name).await?;
+    tx.execute(
+        SET_DEFAULT,
+        &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company.id))],
+    )
+    .await?;
+    tx.commit().await?;
+
+    let keys = state.keys();
+    let body = json!({
+        "user": { "id": user_id, "email": email, "default_company_id": company.id },
+        "company": company.to_json(),
+        "access": keys.issue(user_id, TokenType::Access),
+        "refresh": keys.issue(user_id, TokenType::Refresh),
+    });
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+fn email_taken() -> ApiError {
+    ApiError::duplicate("email", "A user")
+}
+
+/// `POST /api/auth/token` `{"email", "password"}` → 200 `{"access", "refresh"}`. An unknown
+/// email and a wrong password get the same 401 after the same amount of work.
+async fn token(
+    State(state): State<AppState>,
+    body: Result<JsonObject, ApiError>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let mut form = Form::new(body?);
+    let email = form.text("email", usize::MAX);
+    let password = form.secret("password");
+    form.finish()?;
+    let (email, password) = (cleaned(email)?.to_lowercase(), cleaned(password)?);
+
+    let mut tx = state.db().begin(TxMode::Read).await?;
+    let row = tx
+        .fetch_optional(
+            CREDENTIALS,
+            &[Value::Text(Some(email))],
+            &[FieldType::Uuid, FieldType::Text],
+        )
+        .await?;
+    tx.rollback().await?;
+    let (user_id, stored) = match row {
+        Some(row) => {
+            let mut row = row.into_iter();
+            let id: Uuid = column(&mut row, "id")?;
+            let hash: String = column(&mut row, "password_hash")?;
+            (Some(id), Some(hash))
+        }
+        None => (None, None),
+    };
+    // Verified outside the transaction, so the connection is not held during the slow part.
+    let ok = password::verify(password, stored).await?;
+    let user_id = match (ok, user_id) {
+        (true, Some(id)) => id,
+        _ => return Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
+    };
+    let keys = state.keys();
+    Ok(Json(json!({
+        "access": keys.issue(user_id, TokenType::Access),
+        "refresh": keys.issue(user_id, TokenType::Refresh),
+    })))
+}
+
+/// `POST /api/auth/token/refresh` `{"refresh"}` → 200 `{"access"}`. An access token, an expired
+/// or forged token, or the token of a user who no longer exists → 401.
+async fn refresh(
+    State(state): State<AppState>,
+    body: Result<JsonObject, ApiError>,
+) -> Result<Json<JsonValue>, ApiError> {
+    let mut form = Form::new(body?);
+    let token = form.secret("refresh");
+    form.finish()?;
+    let token = cleaned(token)?;
+
+    let claims = state
+        .keys()
+        .verify(token.trim(), TokenType::Refresh)
+        .map_err(|err| {
+            ApiError::Unauthorized(match err {
+                TokenError::Expired => "Token has expired.",
+                TokenError::Invalid => "Token is invalid.",
+                TokenError::WrongType => "Token has the wrong type: use a refresh token.",
+            })
+        })?;
+    let mut tx = state.db().begin(TxMode::Read).await?;
+    let exists = tx
+        .fetch_optional(
+            USER_EXISTS,
+            &[Value::Uuid(Some(claims.sub))],
+            &[FieldType::Uuid],
+        )
+        .await?;
+    tx.rollback().await?;
+    if exists.is_none() {
+        return Err(ApiError::Unauthorized(
+            "No active account found for the given token.",
+        ));
+    }
+    Ok(Json(
+        json!({ "access": state.keys().issue(claims.sub, TokenType::Access) }),
+    ))
+}

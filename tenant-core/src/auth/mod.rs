@@ -1,0 +1,5 @@
+//! Authentication: tokens, passwords, and the `/api/auth/*` endpoints.
+
+pub mod handlers;
+pub mod jwt;
+pub mod password;

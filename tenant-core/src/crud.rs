@@ -1,0 +1,366 @@
+//! The six tenant-scoped endpoints of every resource, and the scoped operations behind them.
+//!
+//! Every operation takes a [`Scoped`] transaction, obtainable only from the [`Tenant`]
+//! extractor, and binds its company id as `$1` of every statement. A row of another company is
+//! therefore indistinguishable from a missing one: both answer 404 `{"detail": "Not found."}`.
+
+use axum::Router;
+use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing;
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::body::JsonObject;
+use crate::db::{DbError, Row, Sql, TxMode};
+use crate::error::{ApiError, FieldErrors, NON_FIELD_ERRORS};
+use crate::query::ListQuery;
+use crate::resource::{FieldType, Resource, ResourceDesc};
+use crate::schema::unique_field;
+use crate::tenant::{Scoped, Tenant};
+use crate::validate::{Mode, now, validate_body};
+use crate::value::Value;
+
+/// Index of the first user field in a row (after id, company_id, created_at, updated_at).
+const FIRST_FIELD: usize = 4;
+
+/// The routes of `R`: `GET|POST {path}` and `GET|PUT|PATCH|DELETE {path}/{id}`.
+pub fn routes<R: Resource>() -> Router<AppState> {
+    let item = format!("{}/{{id}}", R::DESC.path);
+    Router::new().route(R::DESC.path, routing::get(handle_list::<R>).post(handle_create::<R>)).route(
+        &item,
+        routing::get(handle_retrieve::<R>)
+            .put(handle_replace::<R>)
+            .patch(handle_partial_update::<R>)
+            .delete(handle_destroy::<R>),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoped operations on rows. Not generic, so they are compiled once for all resources.
+
+/// One row of this company by id, or `None` (missing and foreign look the same).
+pub async fn fetch_row(
+    scoped: &mut Scoped,
+    desc: &ResourceDesc,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Row>, ApiError> {
+    let sql = if lock && scoped.tx().dialect().supports_row_locks() {
+        desc.sql.select_one_for_update
+    } else {
+        desc.sql.select_one
+    };
+    let params = [scoped.company_param(), Value::Uuid(Some(id))];
+    Ok(scoped.tx().fetch_optional(sql, &params, &desc.row_types()).await?)
+}
+
+/// One page of this company's rows and the count of all matching rows.
+pub async fn list_rows(
+    scoped: &mut Scoped,
+    desc: &ResourceDesc,
+    query: &ListQuery,
+) -> Result<(u64, Vec<Row>), ApiError> {
+    let (sql, params) = query.to_sql(desc, scoped.company_param());
+    let mut types = desc.row_types();
+    types.push(FieldType::I64); // COUNT(*) OVER ()
+    let mut rows = scoped.tx().fetch_all(sql, &params, &types).await?;
+    if rows.is_empty() && query.page > 1 {
+        return Err(ApiError::NotFoundDetail("Invalid page.".into()));
+    }
+    let mut count = 0;
+    for row in &mut rows {
+        if let Some(Value::I64(Some(n))) = row.pop() {
+            count = n.max(0) as u64;
+        }
+    }
+    Ok((count, rows))
+}
+
+/// Validates `body` and inserts a row owned by this company. Returns the stored row.
+pub async fn insert_row(scoped: &mut Scoped, desc: &ResourceDesc, body: &Map<String, Json>) -> Result<Row, ApiError> {
+    let values = validate_body(desc, body, Mode::Create, None).map_err(ApiError::Validation)?;
+    check_references(scoped, desc, &values, None).await?;
+    let now = now();
+    let mut row = vec![
+        Value::Uuid(Some(Uuid::now_v7())),
+        scoped.company_param(),
+        Value::Timestamp(Some(now)),
+        Value::Timestamp(Some(now)),
+    ];
+    row.extend(values);
+    scoped.tx().execute(desc.sql.insert, &row).await.map_err(|e| write_error(desc, e))?;
+    Ok(row)
+}
+
+/// Validates `body` against the current row and updates it. `None` when there is no such row
+/// in this company.
+pub async fn update_row(
+    scoped: &mut Scoped,
+    desc: &ResourceDesc,
+    id: Uuid,
+    body: &Map<String, Json>,
+    mode: Mode,
+) -> Result<Option<Row>, ApiError> {
+    let Some(current) = fetch_row(scoped, desc, id, true).await? else {
+        return Ok(None);
+    };
+    let values = validate_body(desc, body, mode, Some(&current[FIRST_FIELD..])).map_err(ApiError::Validation)?;
+    check_references(scoped, desc, &values, Some(&current[FIRST_FIELD..])).await?;
+    let mut params = vec![scoped.company_param(), Value::Uuid(Some(id)), Value::Timestamp(Some(now()))];
+    params.extend(values);
+    let updated = scoped.tx().execute(desc.sql.update, &params).await.map_err(|e| write_error(desc, e))?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    let mut params = params.into_iter();
+    let (company, id, updated_at) = (params.next(), params.next(), params.next());
+    let mut row = vec![id.unwrap_or(Value::Uuid(None)), company.unwrap_or(Value::Uuid(None)), current[2].clone()];
+    row.push(updated_at.unwrap_or(Value::Timestamp(None)));
+    row.extend(params);
+    Ok(Some(row))
+}
+
+/// Deletes one row of this company. `false` when there is no such row; 409 when other rows
+/// still reference it.
+pub async fn delete_row(scoped: &mut Scoped, desc: &ResourceDesc, id: Uuid) -> Result<bool, ApiError> {
+    let params = [scoped.company_param(), Value::Uuid(Some(id))];
+    match scoped.tx().execute(desc.sql.delete, &params).await {
+        Ok(n) => Ok(n > 0),
+        Err(DbError::ForeignKey) => Err(ApiError::Conflict(format!(
+            "Cannot delete this {}: other records refer to it. Delete or reassign them first.",
+            desc.singular
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Each reference must name a row of the **same** company. The composite foreign key enforces
+/// it too; checking first gives the client a field error instead of a constraint name.
+async fn check_references(
+    scoped: &mut Scoped,
+    desc: &ResourceDesc,
+    values: &[Value],
+    current: Option<&[Value]>,
+) -> Result<(), ApiError> {
+    let mut errors = FieldErrors::new();
+    for (i, field) in desc.fields.iter().enumerate() {
+        let (Some(reference), Value::Uuid(Some(id))) = (field.references, &values[i]) else {
+            continue;
+        };
+        if current.is_some_and(|c| c.get(i) == Some(&values[i])) {
+            continue;
+        }
+        let sql = Sql::assembled(format!("SELECT 1 FROM {} WHERE company_id = $1 AND id = $2", reference.table));
+        let params = [scoped.company_param(), Value::Uuid(Some(*id))];
+        if scoped.tx().fetch_optional(sql, &params, &[FieldType::I32]).await?.is_none() {
+            errors.insert(field.name.to_string(), vec![invalid_reference(reference.resource, *id)]);
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+}
+
+fn invalid_reference(resource: &str, id: Uuid) -> String {
+    format!("Invalid pk \"{id}\" - {resource} does not exist.")
+}
+
+/// Maps a failed write: a unique violation to 409 on its field, a foreign-key violation (a
+/// referent deleted concurrently) to 400 on the reference field.
+fn write_error(desc: &ResourceDesc, err: DbError) -> ApiError {
+    match err {
+        DbError::Unique { constraint, columns } => match unique_field(desc, constraint.as_deref(), &columns) {
+            Some(field) => ApiError::duplicate(field.name, desc.singular),
+            None => {
+                let mut errors = FieldErrors::new();
+                errors.insert(NON_FIELD_ERRORS.into(), vec![format!("This {} already exists.", desc.singular)]);
+                ApiError::Duplicate(errors)
+            }
+        },
+        DbError::ForeignKey => match desc.fields.iter().find(|f| f.references.is_some()) {
+            Some(field) => ApiError::field(
+                field.name,
+                format!("The referenced {} does not exist.", field.references.map_or("object", |r| r.resource)),
+            ),
+            None => ApiError::internal("foreign key violation on a resource without references"),
+        },
+        other => other.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed operations, for code that works with the model structs.
+
+fn decode<R: Resource>(row: Row) -> Result<R, ApiError> {
+    R::from_row(row).map_err(|e| ApiError::internal(DbError::from(e)))
+}
+
+fn to_object(input: &impl Serialize) -> Result<Map<String, Json>, ApiError> {
+    match serde_json::to_value(input).map_err(ApiError::internal)? {
+        Json::Object(map) => Ok(map),
+        _ => Err(ApiError::internal("input did not serialize to a JSON object")),
+    }
+}
+
+/// The object `id` of the scoped company.
+pub async fn get<R: Resource>(scoped: &mut Scoped, id: Uuid) -> Result<Option<R>, ApiError> {
+    fetch_row(scoped, &R::DESC, id, false).await?.map(decode).transpose()
+}
+
+/// Creates an object in the scoped company from an input (e.g. `CustomerInput`), with the
+/// same validation as `POST`.
+pub async fn create<R: Resource>(scoped: &mut Scoped, input: &impl Serialize) -> Result<R, ApiError> {
+    decode(insert_row(scoped, &R::DESC, &to_object(input)?).await?)
+}
+
+/// A page of the scoped company's objects and the total count.
+pub async fn list<R: Resource>(scoped: &mut Scoped, query: &ListQuery) -> Result<(u64, Vec<R>), ApiError> {
+    let (count, rows) = list_rows(scoped, &R::DESC, query).await?;
+    Ok((count, rows.into_iter().map(decode).collect::<Result<_, _>>()?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers.
+
+/// Ids in paths that are not UUIDs name nothing: 404, like any missing object.
+fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
+}
+
+/// Django REST Framework's page shape.
+#[derive(Serialize)]
+pub struct Page<T> {
+    pub count: u64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+async fn handle_list<R: Resource>(
+    tenant: Tenant,
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|_| ApiError::BadRequest("Malformed query string.".into()))?;
+    let query = ListQuery::parse(&R::DESC, &pairs)?;
+    let mut scoped = tenant.begin(&state, TxMode::Read).await?;
+    let (count, results) = list::<R>(&mut scoped, &query).await?;
+    scoped.commit().await?;
+    let last_page = count.div_ceil(query.page_size).max(1);
+    let link = |page: u64| page_url(&uri, &headers, &pairs, page);
+    let page = Page {
+        count,
+        next: (query.page < last_page).then(|| link(query.page + 1)),
+        previous: (query.page > 1).then(|| link(query.page - 1)),
+        results,
+    };
+    Ok(axum::Json(page).into_response())
+}
+
+/// The URL of another page: this request's URL with `page` replaced (dropped for page 1).
+fn page_url(uri: &Uri, headers: &HeaderMap, pairs: &[(String, String)], page: u64) -> String {
+    let mut pairs: Vec<(&str, String)> =
+        pairs.iter().filter(|(k, _)| k != "page").map(|(k, v)| (k.as_str(), v.clone())).collect();
+    if page > 1 {
+        pairs.push(("page", page.to_string()));
+    }
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
+        Some("https") => "https",
+        _ => "http",
+    };
+    let base = match host {
+        Some(host) => format!("{scheme}://{host}{}", uri.path()),
+        None => uri.path().to_string(),
+    };
+    if query.is_empty() { base } else { format!("{base}?{query}") }
+}
+
+async fn handle_create<R: Resource>(
+    tenant: Tenant,
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    tenant.require(R::DESC.permissions.create)?;
+    let JsonObject(body) = JsonObject::from_request(req, &state).await?;
+    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let row = insert_row(&mut scoped, &R::DESC, &body).await?;
+    scoped.commit().await?;
+    let object: R = decode(row.clone())?;
+    let location = match &row[0] {
+        Value::Uuid(Some(id)) => format!("{}/{id}", R::DESC.path),
+        _ => R::DESC.path.to_string(),
+    };
+    let mut response = (StatusCode::CREATED, axum::Json(object)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+async fn handle_retrieve<R: Resource>(
+    tenant: Tenant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<R>, ApiError> {
+    let id = parse_id(&id)?;
+    let mut scoped = tenant.begin(&state, TxMode::Read).await?;
+    let object = get::<R>(&mut scoped, id).await?.ok_or(ApiError::NotFound)?;
+    scoped.commit().await?;
+    Ok(axum::Json(object))
+}
+
+async fn handle_update<R: Resource>(
+    tenant: Tenant,
+    state: AppState,
+    id: String,
+    req: Request,
+    mode: Mode,
+) -> Result<axum::Json<R>, ApiError> {
+    tenant.require(R::DESC.permissions.update)?;
+    let id = parse_id(&id)?;
+    let JsonObject(body) = JsonObject::from_request(req, &state).await?;
+    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let row = update_row(&mut scoped, &R::DESC, id, &body, mode).await?.ok_or(ApiError::NotFound)?;
+    scoped.commit().await?;
+    Ok(axum::Json(decode(row)?))
+}
+
+async fn handle_replace<R: Resource>(
+    tenant: Tenant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<axum::Json<R>, ApiError> {
+    handle_update::<R>(tenant, state, id, req, Mode::Replace).await
+}
+
+async fn handle_partial_update<R: Resource>(
+    tenant: Tenant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<axum::Json<R>, ApiError> {
+    handle_update::<R>(tenant, state, id, req, Mode::Partial).await
+}
+
+async fn handle_destroy<R: Resource>(
+    tenant: Tenant,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    tenant.require(R::DESC.permissions.delete)?;
+    let id = parse_id(&id)?;
+    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    if !delete_row(&mut scoped, &R::DESC, id).await? {
+        return Err(ApiError::NotFound);
+    }
+    scoped.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

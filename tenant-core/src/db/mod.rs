@@ -1,0 +1,264 @@
+//! The backend seam. Everything above this module speaks [`Value`]s, `$n`-placeholder SQL and
+//! [`FieldType`]s; each backend module binds and decodes them for its own driver.
+//!
+//! Adding a backend means: a module beside `postgres.rs` and `sqlite.rs`, a variant in [`Db`],
+//! [`Tx`] and [`Dialect`], its DDL types in `schema.rs`, and its core migrations folder.
+//! sqlx's `Any` driver is not used: it has no UUID, date or timestamp types.
+
+mod postgres;
+mod sqlite;
+
+use std::borrow::Cow;
+
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::resource::FieldType;
+use crate::value::Value;
+
+/// A decoded row, in the order of the statement's columns.
+pub type Row = Vec<Value>;
+
+/// Which SQL dialect a backend speaks, for the few statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+impl Dialect {
+    pub fn supports_row_locks(self) -> bool {
+        matches!(self, Dialect::Postgres)
+    }
+}
+
+/// SQL text: either written into the program (`&'static str`, e.g. by the macro) or assembled at
+/// run time **only from static fragments** (column names from a [`crate::ResourceDesc`],
+/// keywords, `$n` placeholders). Client input is never part of SQL text; it is always bound.
+#[derive(Debug, Clone)]
+pub struct Sql(Cow<'static, str>);
+
+impl Sql {
+    /// Assembled text. The caller vouches that it holds no client input (see the type's docs).
+    pub fn assembled(text: String) -> Sql {
+        Sql(Cow::Owned(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn into_sqlx(self) -> sqlx::AssertSqlSafe<Cow<'static, str>> {
+        // Safe by construction: see the type's documentation.
+        sqlx::AssertSqlSafe(self.0)
+    }
+}
+
+impl From<&'static str> for Sql {
+    fn from(text: &'static str) -> Sql {
+        Sql(Cow::Borrowed(text))
+    }
+}
+
+/// A database failure, classified so the HTTP layer can answer precisely.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A unique constraint was violated. PostgreSQL names the constraint; SQLite lists the
+    /// columns. Either is matched against the schema's naming in `schema.rs`.
+    #[error("unique violation (constraint {constraint:?}, columns {columns:?})")]
+    Unique { constraint: Option<String>, columns: Vec<String> },
+    /// A foreign key was violated (a missing referent on write, dependants on delete).
+    #[error("foreign key violation")]
+    ForeignKey,
+    /// The database cannot be reached (connection refused, pool timed out, …).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A value did not have the expected type.
+    #[error(transparent)]
+    Decode(#[from] crate::value::DecodeError),
+    /// Anything else: a bug or a schema mismatch.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl DbError {
+    fn classify(err: sqlx::Error) -> DbError {
+        match err {
+            sqlx::Error::Database(db) => {
+                use sqlx::error::ErrorKind;
+                match db.kind() {
+                    ErrorKind::UniqueViolation => DbError::Unique {
+                        constraint: db.constraint().map(str::to_string),
+                        columns: sqlite::unique_columns(db.message()),
+                    },
+                    ErrorKind::ForeignKeyViolation => DbError::ForeignKey,
+                    _ => DbError::Other(db.to_string()),
+                }
+            }
+            sqlx::Error::Io(e) => DbError::Unavailable(e.to_string()),
+            sqlx::Error::PoolTimedOut => DbError::Unavailable("timed out waiting for a connection".into()),
+            sqlx::Error::PoolClosed => DbError::Unavailable("pool closed".into()),
+            sqlx::Error::Tls(e) => DbError::Unavailable(e.to_string()),
+            other => DbError::Other(other.to_string()),
+        }
+    }
+}
+
+/// A connection pool to one backend. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Whether a transaction will write. SQLite takes its write lock up front for writers
+/// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading a read lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxMode {
+    Read,
+    Write,
+}
+
+impl Db {
+    /// Connects to `url`: `postgres://…` / `postgresql://…`, or `sqlite:…` (created if missing).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            postgres::connect(url, max_connections).await.map(Db::Postgres)
+        } else if url.starts_with("sqlite:") {
+            sqlite::connect(url, max_connections).await.map(Db::Sqlite)
+        } else {
+            Err(DbError::Other("DATABASE_URL must start with postgres://, postgresql:// or sqlite:".to_string()))
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Postgres(_) => Dialect::Postgres,
+            Db::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Runs the core migrations (users, companies, memberships) of this backend.
+    pub async fn migrate_core(&self) -> Result<(), DbError> {
+        match self {
+            Db::Postgres(pool) => postgres::migrate(pool).await,
+            Db::Sqlite(pool) => sqlite::migrate(pool).await,
+        }
+    }
+
+    pub async fn begin(&self, mode: TxMode) -> Result<Tx, DbError> {
+        match self {
+            Db::Postgres(pool) => pool.begin().await.map(Tx::Postgres).map_err(DbError::classify),
+            Db::Sqlite(pool) => {
+                let begin = match mode {
+                    TxMode::Read => "BEGIN",
+                    TxMode::Write => "BEGIN IMMEDIATE",
+                };
+                pool.begin_with(begin).await.map(Tx::Sqlite).map_err(DbError::classify)
+            }
+        }
+    }
+
+    /// Runs one statement outside a transaction (schema set-up, health checks).
+    pub async fn execute(&self, sql: impl Into<Sql>, params: &[Value]) -> Result<u64, DbError> {
+        let mut tx = self.begin(TxMode::Write).await?;
+        let n = tx.execute(sql, params).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Runs one query on a pooled connection, outside any transaction (a single read needs none).
+    pub async fn fetch_optional(
+        &self,
+        sql: impl Into<Sql>,
+        params: &[Value],
+        types: &[FieldType],
+    ) -> Result<Option<Row>, DbError> {
+        let sql = sql.into();
+        let rows = match self {
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+                postgres::fetch_all(&mut conn, sql, params, types).await?
+            }
+            Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+                sqlite::fetch_all(&mut conn, sql, params, types).await?
+            }
+        };
+        Ok(rows.into_iter().next())
+    }
+
+    /// `SELECT 1`, for `/healthz`.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.fetch_optional("SELECT 1", &[], &[FieldType::I32]).await.map(drop)
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Postgres(pool) => pool.close().await,
+            Db::Sqlite(pool) => pool.close().await,
+        }
+    }
+}
+
+/// One open transaction. Every request that touches the database works inside one.
+pub enum Tx {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl Tx {
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Postgres(_) => Dialect::Postgres,
+            Tx::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Runs a query and decodes every row by `types` (one per selected column).
+    pub async fn fetch_all(
+        &mut self,
+        sql: impl Into<Sql>,
+        params: &[Value],
+        types: &[FieldType],
+    ) -> Result<Vec<Row>, DbError> {
+        let sql = sql.into();
+        match self {
+            Tx::Postgres(tx) => postgres::fetch_all(&mut **tx, sql, params, types).await,
+            Tx::Sqlite(tx) => sqlite::fetch_all(&mut **tx, sql, params, types).await,
+        }
+    }
+
+    pub async fn fetch_optional(
+        &mut self,
+        sql: impl Into<Sql>,
+        params: &[Value],
+        types: &[FieldType],
+    ) -> Result<Option<Row>, DbError> {
+        Ok(self.fetch_all(sql, params, types).await?.into_iter().next())
+    }
+
+    /// Runs a statement; returns the number of rows affected.
+    pub async fn execute(&mut self, sql: impl Into<Sql>, params: &[Value]) -> Result<u64, DbError> {
+        let sql = sql.into();
+        match self {
+            Tx::Postgres(tx) => postgres::execute(&mut **tx, sql, params).await,
+            Tx::Sqlite(tx) => sqlite::execute(&mut **tx, sql, params).await,
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self {
+            Tx::Postgres(tx) => tx.commit().await,
+            Tx::Sqlite(tx) => tx.commit().await,
+        }
+        .map_err(DbError::classify)
+    }
+
+    pub async fn rollback(self) -> Result<(), DbError> {
+        match self {
+            Tx::Postgres(tx) => tx.rollback().await,
+            Tx::Sqlite(tx) => tx.rollback().await,
+        }
+        .map_err(DbError::classify)
+    }
+}

@@ -1,0 +1,138 @@
+//! The one error type of the HTTP layer. Each variant is a row of API.md's error table; the
+//! response body never carries SQL, a stack trace or a secret (internal causes are logged).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::db::DbError;
+
+/// Field name → messages, the body of a 400 or a 409 on a field. `non_field_errors` holds
+/// cross-field messages, as in Django REST Framework.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+pub const NON_FIELD_ERRORS: &str = "non_field_errors";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 with `WWW-Authenticate: Bearer`.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    /// 403: no active company, not a member, or role too low.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// 404 `{"detail": "Not found."}`: missing **or** another company's, indistinguishably.
+    #[error("not found")]
+    NotFound,
+    /// 404 with another message (e.g. "Invalid page.").
+    #[error("not found: {0}")]
+    NotFoundDetail(String),
+    /// 400 `{"field": ["…"]}`.
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    /// 400 `{"detail": "…"}`: malformed JSON or a body of the wrong JSON type.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 409 `{"field": ["… already exists."]}`.
+    #[error("conflict on fields")]
+    Duplicate(FieldErrors),
+    /// 409 `{"detail": "…"}`: the state forbids it (dependants, last admin).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// 413.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 415.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 405.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// 503: the database cannot be reached.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug. Logged in full, answered with a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 on one field.
+    pub fn field(field: &str, message: impl Into<String>) -> ApiError {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_string(), vec![message.into()]);
+        ApiError::Validation(errors)
+    }
+
+    /// A 409 on one field whose value is already used in this company.
+    pub fn duplicate(field: &str, what: &str) -> ApiError {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_string(), vec![format!("{what} with this {field} already exists.")]);
+        ApiError::Duplicate(errors)
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(cause.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::NotFoundDetail(_) => StatusCode::NOT_FOUND,
+            ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Database failures that are not the client's fault become 503 (unreachable) or 500 (a bug).
+/// Constraint violations are mapped by the caller, who knows which field they concern.
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> ApiError {
+        match err {
+            DbError::Unavailable(cause) => ApiError::Unavailable(cause),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            ApiError::Unauthorized(msg) | ApiError::Forbidden(msg) => json!({ "detail": msg }),
+            ApiError::NotFound => json!({ "detail": "Not found." }),
+            ApiError::NotFoundDetail(msg) | ApiError::BadRequest(msg) | ApiError::Conflict(msg) => {
+                json!({ "detail": msg })
+            }
+            ApiError::Validation(errors) | ApiError::Duplicate(errors) => json!(errors),
+            ApiError::PayloadTooLarge => json!({ "detail": "Request body is larger than 1 MiB." }),
+            ApiError::UnsupportedMediaType => {
+                json!({ "detail": "Unsupported media type: send the body as application/json." })
+            }
+            ApiError::MethodNotAllowed => json!({ "detail": "Method not allowed." }),
+            ApiError::Unavailable(cause) => {
+                tracing::error!(%cause, "database unavailable");
+                json!({ "detail": "Service temporarily unavailable: the database cannot be reached." })
+            }
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                json!({ "detail": "Internal server error." })
+            }
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

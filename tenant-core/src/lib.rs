@@ -1,0 +1,45 @@
+//! Runtime of the multi-tenant framework.
+//!
+//! `#[tenant_resource]` (from `tenant-macros`, re-exported here) turns a model struct into a
+//! [`Resource`]: plain data describing the table, its fields and its SQL. Everything that acts on
+//! that data (validation, tenant scoping, the six CRUD endpoints, list queries, the schema) lives
+//! in this crate and is written once for every resource.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod body;
+pub mod config;
+pub mod crud;
+pub mod db;
+pub mod error;
+pub mod query;
+pub mod resource;
+pub mod schema;
+pub mod tenant;
+pub mod validate;
+pub mod value;
+
+pub use app::{App, AppState};
+pub use config::Config;
+pub use db::{Db, Dialect};
+pub use error::ApiError;
+pub use resource::{Field, FieldType, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+pub use tenant::{CurrentUser, Role, Scoped, Tenant};
+pub use tenant_macros::{TenantEnum, tenant_resource};
+pub use value::{FieldValue, Value};
+
+/// What generated code reaches at run time. Not a public API: the macro and this module change
+/// together, so a user's crate only ever depends on `tenant-core`.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::resource::{Field, FieldType, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+    pub use crate::tenant::Role;
+    pub use crate::value::{
+        DecodeError, FieldValue, Lengthable, Numeric, Orderable, Searchable, Uniqueable, UuidField, Value, from_value,
+    };
+    pub use axum;
+    pub use chrono;
+    pub use serde;
+    pub use uuid;
+}

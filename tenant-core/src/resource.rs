@@ -1,0 +1,189 @@
+//! What `#[tenant_resource]` produces: a static description of one tenant-owned resource.
+//!
+//! The macro only *describes*; every behaviour (validation, scoping, SQL execution, the schema)
+//! is implemented once in this crate by reading a [`ResourceDesc`]. That keeps the generated code
+//! small and lets the runtime be tested without macros.
+
+use crate::tenant::Role;
+use crate::value::{DecodeError, Value};
+
+/// The columns every tenant resource has, in this order, before its own fields.
+/// Rows returned by [`ResourceSql`] statements always start with them.
+pub const SYSTEM_COLUMNS: [&str; 4] = ["id", "company_id", "created_at", "updated_at"];
+
+/// The storage type of a field. Chosen by the field's Rust type through
+/// [`FieldValue`](crate::value::FieldValue), never by guessing from tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Text,
+    Bool,
+    I32,
+    I64,
+    F64,
+    Uuid,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// A UTC instant, RFC 3339 in JSON.
+    Timestamp,
+    /// A string limited to these values (a `#[derive(TenantEnum)]` enum).
+    Choice(&'static [&'static str]),
+}
+
+impl FieldType {
+    /// A short description used in validation messages and docs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FieldType::Text => "string",
+            FieldType::Bool => "boolean",
+            FieldType::I32 | FieldType::I64 => "integer",
+            FieldType::F64 => "number",
+            FieldType::Uuid => "UUID",
+            FieldType::Date => "date",
+            FieldType::Timestamp => "date-time",
+            FieldType::Choice(_) => "choice",
+        }
+    }
+}
+
+/// A field that holds the id of another resource of the **same company**.
+#[derive(Debug, Clone, Copy)]
+pub struct Reference {
+    /// Table of the referenced resource.
+    pub table: &'static str,
+    /// Its description, for messages ("customer").
+    pub resource: &'static str,
+}
+
+/// One user-declared field of a resource (system columns are not listed here).
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// Column name and JSON key.
+    pub name: &'static str,
+    pub ty: FieldType,
+    /// `Option<T>` in the model: the column accepts NULL and JSON `null`.
+    pub nullable: bool,
+    /// Must be present on create and full update (not `Option`, no default).
+    pub required: bool,
+    /// Value used on create when the field is absent (`#[field(default)]`).
+    pub default: Option<fn() -> Value>,
+    /// `UNIQUE (company_id, field)`.
+    pub unique: bool,
+    /// Exact filter `?field=value` on lists.
+    pub filter: bool,
+    /// Part of `?search=` (case-insensitive substring).
+    pub search: bool,
+    /// Allowed in `?ordering=`.
+    pub order: bool,
+    /// Length bounds in characters, for strings.
+    pub min_len: Option<usize>,
+    pub max_len: Option<usize>,
+    /// Inclusive bounds, for numbers.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// Must look like an email address.
+    pub email: bool,
+    /// Must name a row of another resource in the same company.
+    pub references: Option<Reference>,
+}
+
+impl Field {
+    /// A field with every option off; the macro fills in what the user wrote.
+    pub const fn new(name: &'static str, ty: FieldType, nullable: bool) -> Field {
+        Field {
+            name,
+            ty,
+            nullable,
+            required: !nullable,
+            default: None,
+            unique: false,
+            filter: false,
+            search: false,
+            order: false,
+            min_len: None,
+            max_len: None,
+            min: None,
+            max: None,
+            email: false,
+            references: None,
+        }
+    }
+}
+
+/// Minimum role for each kind of write. Reads are open to every member.
+#[derive(Debug, Clone, Copy)]
+pub struct Permissions {
+    pub create: Role,
+    pub update: Role,
+    pub delete: Role,
+}
+
+impl Permissions {
+    pub const DEFAULT: Permissions = Permissions { create: Role::Staff, update: Role::Staff, delete: Role::Staff };
+}
+
+/// SQL text built by the macro at compile time. Placeholders are `$n`, which both PostgreSQL and
+/// SQLite accept. Every statement is scoped: `$1` is always the active company's id.
+///
+/// Column order of every returned row: [`SYSTEM_COLUMNS`], then the fields in declaration order.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceSql {
+    /// `SELECT <cols> FROM t WHERE company_id = $1 AND id = $2`
+    pub select_one: &'static str,
+    /// `select_one` plus ` FOR UPDATE` (used where the dialect supports row locks).
+    pub select_one_for_update: &'static str,
+    /// `SELECT <cols>, COUNT(*) OVER () FROM t WHERE company_id = $1`; the runtime appends
+    /// ` AND …` conditions, `ORDER BY`, `LIMIT` and `OFFSET`.
+    pub list: &'static str,
+    /// `INSERT INTO t (id, company_id, created_at, updated_at, f1, …) VALUES ($1, $2, $3, $4, $5, …)`:
+    /// one placeholder per column, in row order, so `$1` is the id, `$2` the active company's id,
+    /// `$3` created_at, `$4` updated_at, then the fields in declaration order.
+    pub insert: &'static str,
+    /// `UPDATE t SET updated_at = $3, f1 = $4, … WHERE company_id = $1 AND id = $2`
+    pub update: &'static str,
+    /// `DELETE FROM t WHERE company_id = $1 AND id = $2`
+    pub delete: &'static str,
+    /// `SELECT 1 FROM t WHERE company_id = $1 AND id = $2` (reference checks).
+    pub exists: &'static str,
+}
+
+/// Everything the runtime knows about one resource.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceDesc {
+    /// Rust type name, e.g. `Customer`.
+    pub name: &'static str,
+    /// Singular human name for messages, e.g. `customer`.
+    pub singular: &'static str,
+    pub table: &'static str,
+    /// Collection path, e.g. `/api/customers`.
+    pub path: &'static str,
+    pub fields: &'static [Field],
+    pub permissions: Permissions,
+    pub sql: ResourceSql,
+}
+
+impl ResourceDesc {
+    pub fn field(&self, name: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Storage types of a full row, in row order (system columns first).
+    pub fn row_types(&self) -> Vec<FieldType> {
+        let mut types = vec![FieldType::Uuid, FieldType::Uuid, FieldType::Timestamp, FieldType::Timestamp];
+        types.extend(self.fields.iter().map(|f| f.ty));
+        types
+    }
+}
+
+/// A tenant-owned resource. Implemented by `#[tenant_resource]`; there is no reason to write it
+/// by hand, but nothing stops you (the tests of the runtime do).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tenant resource",
+    label = "not declared with #[tenant_resource]",
+    note = "only a struct declared with `#[tenant_resource]` can be referenced or served"
+)]
+pub trait Resource: serde::Serialize + Sized + Send + Sync + 'static {
+    const DESC: ResourceDesc;
+
+    /// Builds the model from a row whose values follow [`ResourceDesc::row_types`].
+    fn from_row(row: Vec<Value>) -> Result<Self, DecodeError>;
+}

@@ -1,0 +1,200 @@
+//! The tenant context: who is calling, and for which company.
+//!
+//! [`Tenant`] is an axum extractor and the **only** way to obtain a [`Scoped`] transaction, which
+//! every tenant-resource query takes. A handler that does not extract a `Tenant` therefore cannot
+//! query tenant data at all: an unscoped query does not compile.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::jwt::TokenType;
+use crate::db::{Tx, TxMode};
+use crate::error::ApiError;
+use crate::resource::FieldType;
+use crate::value::Value;
+
+/// The header that picks the active company for one request.
+pub const COMPANY_HEADER: &str = "x-company-id";
+
+/// A member's role in a company. Ordered: `Admin` may do everything `Staff` may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Staff,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Staff => "staff",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "staff" => Some(Role::Staff),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// An authenticated user, not (yet) tied to a company: for `/api/me` and `/api/companies`.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentUser {
+    pub user_id: Uuid,
+}
+
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized("Authentication credentials were not provided."))?;
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized("Invalid Authorization header."))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(ApiError::Unauthorized("Invalid Authorization header: expected `Bearer <token>`."))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized("Invalid Authorization header: expected `Bearer <token>`."));
+    }
+    Ok(token.trim())
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers)?;
+        let claims = state.keys().verify(token, TokenType::Access).map_err(|e| match e {
+            crate::auth::jwt::TokenError::Expired => ApiError::Unauthorized("Token has expired."),
+            crate::auth::jwt::TokenError::Invalid => ApiError::Unauthorized("Token is invalid."),
+            crate::auth::jwt::TokenError::WrongType => {
+                ApiError::Unauthorized("Token has the wrong type: use an access token.")
+            }
+        })?;
+        Ok(CurrentUser { user_id: claims.sub })
+    }
+}
+
+/// Reads `X-Company-Id`: absent → `None`; present but not a UUID → 403.
+pub fn requested_company(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> {
+    match headers.get(COMPANY_HEADER) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| Uuid::parse_str(s.trim()).ok())
+            .map(Some)
+            .ok_or(ApiError::Forbidden("X-Company-Id is not a valid UUID.")),
+    }
+}
+
+/// The active company of the caller (the `X-Company-Id` one, or the default), with the
+/// caller's role in it. Membership is read from the database on every request, so removing a
+/// member takes effect at once, even while their token is still valid.
+#[derive(Debug, Clone, Copy)]
+pub struct Tenant {
+    user_id: Uuid,
+    company_id: Uuid,
+    role: Role,
+}
+
+/// One statement: resolve the active company and check membership together.
+const RESOLVE_MEMBERSHIP: &str = "SELECT m.company_id, m.role FROM memberships m \
+     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1))";
+
+impl Tenant {
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    pub fn company_id(&self) -> Uuid {
+        self.company_id
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// 403 unless the caller's role is at least `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), ApiError> {
+        if self.role >= needed {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("You do not have permission to perform this action."))
+        }
+    }
+
+    /// Resolves the active company for `user_id`; used by the extractor and by `/api/me`.
+    pub(crate) async fn resolve(state: &AppState, user_id: Uuid, requested: Option<Uuid>) -> Result<Tenant, ApiError> {
+        let row = state
+            .db()
+            .fetch_optional(
+                RESOLVE_MEMBERSHIP,
+                &[Value::Uuid(Some(user_id)), Value::Uuid(requested)],
+                &[FieldType::Uuid, FieldType::Text],
+            )
+            .await?;
+        let Some(row) = row else {
+            return Err(match requested {
+                Some(_) => ApiError::Forbidden("You are not a member of this company."),
+                None => ApiError::Forbidden(
+                    "No active company: send X-Company-Id or set a default company you are a member of.",
+                ),
+            });
+        };
+        let mut row = row.into_iter();
+        let (Some(Value::Uuid(Some(company_id))), Some(Value::Text(Some(role)))) = (row.next(), row.next()) else {
+            return Err(ApiError::internal("membership row has unexpected shape"));
+        };
+        let role = Role::parse(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role:?}")))?;
+        Ok(Tenant { user_id, company_id, role })
+    }
+
+    /// Opens a transaction bound to this tenant. Every tenant-resource query runs through it.
+    pub async fn begin(&self, state: &AppState, mode: TxMode) -> Result<Scoped, ApiError> {
+        let tx = state.db().begin(mode).await?;
+        Ok(Scoped { tx, company_id: self.company_id })
+    }
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let requested = requested_company(&parts.headers)?;
+        Tenant::resolve(state, user.user_id, requested).await
+    }
+}
+
+/// A transaction bound to one company. It can only be made by [`Tenant::begin`]; the queries in
+/// [`crate::crud`] take it and put its company id into every statement.
+pub struct Scoped {
+    tx: Tx,
+    company_id: Uuid,
+}
+
+impl Scoped {
+    pub fn company_id(&self) -> Uuid {
+        self.company_id
+    }
+
+    /// The company id as the first bound parameter of every scoped statement.
+    pub(crate) fn company_param(&self) -> Value {
+        Value::Uuid(Some(self.company_id))
+    }
+
+    pub(crate) fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), ApiError> {
+        Ok(self.tx.commit().await?)
+    }
+}

@@ -1,0 +1,195 @@
+//! The values that travel between JSON, the model structs and the database.
+//!
+//! Backends bind and decode [`Value`]s by [`FieldType`]; the model structs convert to and from
+//! them through [`FieldValue`]. This is the seam that keeps the macro ignorant of backends and
+//! lets a backend be added without touching generated code.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::resource::FieldType;
+
+/// One nullable, typed value. Each variant carries `Option` so that a NULL keeps its type
+/// (PostgreSQL needs a typed NULL parameter).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(Option<String>),
+    Bool(Option<bool>),
+    I32(Option<i32>),
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Uuid(Option<Uuid>),
+    Date(Option<NaiveDate>),
+    Timestamp(Option<DateTime<Utc>>),
+}
+
+impl Value {
+    /// The NULL of a storage type.
+    pub fn null(ty: FieldType) -> Value {
+        match ty {
+            FieldType::Text | FieldType::Choice(_) => Value::Text(None),
+            FieldType::Bool => Value::Bool(None),
+            FieldType::I32 => Value::I32(None),
+            FieldType::I64 => Value::I64(None),
+            FieldType::F64 => Value::F64(None),
+            FieldType::Uuid => Value::Uuid(None),
+            FieldType::Date => Value::Date(None),
+            FieldType::Timestamp => Value::Timestamp(None),
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(
+            self,
+            Value::Text(None)
+                | Value::Bool(None)
+                | Value::I32(None)
+                | Value::I64(None)
+                | Value::F64(None)
+                | Value::Uuid(None)
+                | Value::Date(None)
+                | Value::Timestamp(None)
+        )
+    }
+
+    /// The JSON form of this value, as the API returns it.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Text(v) => v.as_ref().map_or(J::Null, |s| J::String(s.clone())),
+            Value::Bool(v) => v.map_or(J::Null, J::Bool),
+            Value::I32(v) => v.map_or(J::Null, |n| J::from(n)),
+            Value::I64(v) => v.map_or(J::Null, |n| J::from(n)),
+            Value::F64(v) => v.map_or(J::Null, |n| J::from(n)),
+            Value::Uuid(v) => v.map_or(J::Null, |u| J::String(u.to_string())),
+            Value::Date(v) => v.map_or(J::Null, |d| J::String(d.format("%Y-%m-%d").to_string())),
+            Value::Timestamp(v) => v.map_or(J::Null, |t| serde_json::to_value(t).unwrap_or(J::Null)),
+        }
+    }
+}
+
+/// A row value did not have the type the model expects: the schema and the model disagree.
+#[derive(Debug, thiserror::Error)]
+#[error("column {column}: expected {expected}, found {found:?}")]
+pub struct DecodeError {
+    pub column: &'static str,
+    pub expected: &'static str,
+    pub found: Value,
+}
+
+/// A Rust type that can be a field of a tenant resource.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a field of a tenant resource",
+    label = "unsupported field type",
+    note = "supported: String, bool, i32, i64, f64, uuid::Uuid, chrono::NaiveDate, chrono::DateTime<Utc>, a #[derive(TenantEnum)] enum, and Option of any of these"
+)]
+pub trait FieldValue: Sized {
+    const TYPE: FieldType;
+    const NULLABLE: bool = false;
+    fn into_value(self) -> Value;
+    /// `None` when the value has another type or is NULL for a non-nullable type.
+    fn from_value(value: Value) -> Option<Self>;
+}
+
+/// Decodes one column for generated `from_row` code, with a message naming the column.
+pub fn from_value<T: FieldValue>(column: &'static str, value: Option<Value>) -> Result<T, DecodeError> {
+    let value = value.unwrap_or(Value::null(T::TYPE));
+    T::from_value(value.clone()).ok_or(DecodeError { column, expected: T::TYPE.describe(), found: value })
+}
+
+macro_rules! field_value {
+    ($t:ty, $variant:ident, $ft:expr) => {
+        impl FieldValue for $t {
+            const TYPE: FieldType = $ft;
+            fn into_value(self) -> Value {
+                Value::$variant(Some(self))
+            }
+            fn from_value(value: Value) -> Option<Self> {
+                match value {
+                    Value::$variant(v) => v,
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+field_value!(String, Text, FieldType::Text);
+field_value!(bool, Bool, FieldType::Bool);
+field_value!(i32, I32, FieldType::I32);
+field_value!(i64, I64, FieldType::I64);
+field_value!(f64, F64, FieldType::F64);
+field_value!(Uuid, Uuid, FieldType::Uuid);
+field_value!(NaiveDate, Date, FieldType::Date);
+field_value!(DateTime<Utc>, Timestamp, FieldType::Timestamp);
+
+impl<T: FieldValue> FieldValue for Option<T> {
+    const TYPE: FieldType = T::TYPE;
+    const NULLABLE: bool = true;
+    fn into_value(self) -> Value {
+        match self {
+            Some(v) => v.into_value(),
+            None => Value::null(T::TYPE),
+        }
+    }
+    fn from_value(value: Value) -> Option<Self> {
+        if value.is_null() { Some(None) } else { T::from_value(value).map(Some) }
+    }
+}
+
+/// Types that `#[field(unique)]` accepts: equality must be exact, so no floats.
+#[diagnostic::on_unimplemented(
+    message = "`unique` is not supported on a field of type `{Self}`",
+    label = "`unique` needs exact equality",
+    note = "use `unique` on String, integers, Uuid, dates or a TenantEnum; floats and booleans cannot be unique per company"
+)]
+pub trait Uniqueable {}
+
+/// Types that `#[field(search)]` accepts: substring search needs text.
+#[diagnostic::on_unimplemented(
+    message = "`search` is not supported on a field of type `{Self}`",
+    label = "`search` needs a text field",
+    note = "use `search` on String or Option<String>; use `filter` for exact matches on other types"
+)]
+pub trait Searchable {}
+
+/// Types that `#[field(order)]` accepts.
+#[diagnostic::on_unimplemented(
+    message = "`order` is not supported on a field of type `{Self}`",
+    label = "`order` needs a field with a total order"
+)]
+pub trait Orderable {}
+
+/// Types that `#[field(len = …)]` and `#[field(email)]` accept.
+#[diagnostic::on_unimplemented(
+    message = "`len` and `email` apply only to text, not to `{Self}`",
+    label = "not a text field",
+    note = "use `range = …` for numbers"
+)]
+pub trait Lengthable {}
+
+/// Types that `#[field(range = …)]` accepts.
+#[diagnostic::on_unimplemented(
+    message = "`range` applies only to numbers, not to `{Self}`",
+    label = "not a numeric field",
+    note = "use `len = …` for strings"
+)]
+pub trait Numeric {}
+
+/// Types that `#[field(references = …)]` accepts: a column holding the id of another resource.
+#[diagnostic::on_unimplemented(
+    message = "`references` needs a UUID field, not `{Self}`",
+    label = "not a UUID",
+    note = "declare the field as `uuid::Uuid` (or `Option<uuid::Uuid>`): it holds the id of the referenced resource"
+)]
+pub trait UuidField {}
+
+macro_rules! mark {
+    ($tr:ident: $($t:ty),*) => { $(impl $tr for $t {} impl $tr for Option<$t> {})* };
+}
+mark!(Uniqueable: String, i32, i64, Uuid, NaiveDate, DateTime<Utc>);
+mark!(Searchable: String);
+mark!(Orderable: String, bool, i32, i64, f64, Uuid, NaiveDate, DateTime<Utc>);
+mark!(Lengthable: String);
+mark!(Numeric: i32, i64, f64);
+mark!(UuidField: Uuid);

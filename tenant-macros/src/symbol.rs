@@ -1,0 +1,94 @@
+//! The attribute names and keys the macros understand, in one place.
+
+use std::fmt::{self, Display};
+
+use syn::{Ident, Path};
+
+/// An attribute name or key, compared against parsed paths without allocating.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Symbol(pub &'static str);
+
+/// The field attribute, `#[field(...)]`.
+pub const FIELD: Symbol = Symbol("field");
+/// The variant attribute of `#[derive(TenantEnum)]`, `#[choice(...)]`.
+pub const CHOICE: Symbol = Symbol("choice");
+pub const SERDE: Symbol = Symbol("serde");
+pub const DERIVE: Symbol = Symbol("derive");
+
+// `#[tenant_resource(...)]` keys.
+pub const TABLE: Symbol = Symbol("table");
+pub const PATH: Symbol = Symbol("path");
+pub const SINGULAR: Symbol = Symbol("singular");
+pub const CREATE: Symbol = Symbol("create");
+pub const UPDATE: Symbol = Symbol("update");
+pub const DELETE: Symbol = Symbol("delete");
+
+pub const RESOURCE_KEYS: &[Symbol] = &[TABLE, PATH, SINGULAR, CREATE, UPDATE, DELETE];
+
+// `#[field(...)]` keys.
+pub const UNIQUE: Symbol = Symbol("unique");
+pub const FILTER: Symbol = Symbol("filter");
+pub const SEARCH: Symbol = Symbol("search");
+pub const ORDER: Symbol = Symbol("order");
+pub const EMAIL: Symbol = Symbol("email");
+pub const LEN: Symbol = Symbol("len");
+pub const RANGE: Symbol = Symbol("range");
+pub const DEFAULT: Symbol = Symbol("default");
+pub const REFERENCES: Symbol = Symbol("references");
+
+pub const FIELD_KEYS: &[Symbol] = &[UNIQUE, FILTER, SEARCH, ORDER, EMAIL, LEN, RANGE, DEFAULT, REFERENCES];
+
+// `#[choice(...)]` keys.
+pub const RENAME: Symbol = Symbol("rename");
+
+pub const CHOICE_KEYS: &[Symbol] = &[RENAME];
+
+/// Columns every resource gets from the macro; a model must not declare them.
+pub const SYSTEM_COLUMNS: [&str; 4] = ["id", "company_id", "created_at", "updated_at"];
+
+/// List query parameters of the runtime; a filterable field cannot share their names.
+pub const QUERY_PARAMS: &[&str] = &["page", "page_size", "ordering", "search"];
+
+/// Tables created by tenant-core's own migrations.
+pub const CORE_TABLES: &[&str] = &["companies", "users", "memberships", "_sqlx_migrations"];
+
+impl Symbol {
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl PartialEq<Symbol> for Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for &Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        *self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl PartialEq<Symbol> for &Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl Display for Symbol {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str(self.0)
+    }
+}
+
+/// `a, b, c` for messages.
+pub fn list(keys: &[Symbol]) -> String {
+    keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}

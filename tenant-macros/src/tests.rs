@@ -1,0 +1,178 @@
+//! Expansion snapshots: the generated code, formatted with prettyplease, compared with the files
+//! in `tests/snapshots/`. Run with `UPDATE_SNAPSHOTS=1` to rewrite them after a deliberate change.
+
+use std::path::PathBuf;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+fn pretty(tokens: TokenStream) -> String {
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(err) => panic!("expansion is not a valid file: {err}\n{tokens}"),
+    }
+}
+
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots").join(format!("{name}.expanded.rs"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing snapshot {}: run with UPDATE_SNAPSHOTS=1", path.display()));
+    if expected != actual {
+        let first = expected.lines().zip(actual.lines()).position(|(a, b)| a != b).unwrap_or(0);
+        panic!(
+            "expansion differs from {} (first difference at line {}); run with UPDATE_SNAPSHOTS=1 if intended\n\n{actual}",
+            path.display(),
+            first + 1
+        );
+    }
+}
+
+#[test]
+fn customer_expansion() {
+    let expanded = crate::expand::tenant_resource(
+        quote!(table = "customers", path = "/api/customers", delete = "admin"),
+        quote! {
+            /// A customer of the company.
+            #[derive(Debug, Clone)]
+            pub struct Customer {
+                /// Where invoices are sent.
+                #[field(unique, filter, search, order, email)]
+                pub email: String,
+                #[field(search, order, len = 1..=200)]
+                pub name: String,
+                #[field(len = ..=50)]
+                pub phone: Option<String>,
+                #[field(default)]
+                pub notes: String,
+            }
+        },
+    );
+    assert_snapshot("customer", &pretty(expanded));
+}
+
+#[test]
+fn invoice_expansion() {
+    let expanded = crate::expand::tenant_resource(
+        quote!(table = "invoices", path = "/api/invoices"),
+        quote! {
+            pub struct Invoice {
+                #[field(references = Customer, filter)]
+                pub customer_id: uuid::Uuid,
+                #[field(unique, filter, order, search, len = 1..=32)]
+                pub number: String,
+                #[field(order, range = 0..)]
+                pub amount_cents: i64,
+                #[field(filter, default = InvoiceStatus::Draft)]
+                pub status: InvoiceStatus,
+                #[field(order)]
+                pub issued_on: Option<chrono::NaiveDate>,
+            }
+        },
+    );
+    assert_snapshot("invoice", &pretty(expanded));
+}
+
+#[test]
+fn tenant_enum_expansion() {
+    let expanded = crate::enum_derive::tenant_enum(quote! {
+        pub enum InvoiceStatus {
+            Draft,
+            Sent,
+            #[choice(rename = "settled")]
+            Paid,
+        }
+    });
+    assert_snapshot("invoice_status", &pretty(expanded));
+}
+
+/// Every error of one input, in order, as `message @ tokens`.
+fn errors(attr: TokenStream, item: TokenStream) -> Vec<String> {
+    let expanded = crate::expand::tenant_resource(attr, item);
+    let file: syn::File = syn::parse2(expanded).expect("the output parses even with errors");
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "compile_error") => {
+                Some(m.mac.parse_body::<syn::LitStr>().unwrap().value())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn all_errors_are_reported_together() {
+    let errors = errors(
+        quote!(table = "Customers", delet = "admin"),
+        quote! {
+            pub struct Customer {
+                pub company_id: uuid::Uuid,
+                #[field(uniqe, len = 1..10)]
+                pub name: String,
+                #[field(filter)]
+                pub search: String,
+                pub Email: String,
+            }
+        },
+    );
+    assert_eq!(errors.len(), 7, "{errors:#?}");
+    assert!(errors[0].starts_with("unknown #[tenant_resource] option `delet`\nhelp: did you mean `delete`?"));
+    assert!(errors[1].starts_with("unknown option `uniqe` on field `name`\nhelp: did you mean `unique`?"));
+    assert!(errors[2].contains("write `len = 1..=10`"));
+    assert!(errors[3].starts_with("table name \"Customers\" cannot be used: it is not a lowercase SQL identifier"));
+    assert!(errors[4].starts_with("`company_id` is added by #[tenant_resource] and is set from the active company; remove this field"));
+    assert!(errors[5].starts_with("field `search` cannot be a filter"));
+    assert!(errors[6].contains("help: rename it to `email`"));
+}
+
+#[test]
+fn failed_expansion_still_emits_the_struct() {
+    let expanded = crate::expand::tenant_resource(
+        quote!(tabel = "x"),
+        quote!(pub struct Tag { #[field(filter)] pub label: String }),
+    );
+    let text = expanded.to_string();
+    assert!(text.contains("compile_error"));
+    assert!(text.contains("pub struct Tag"));
+    assert!(text.contains("impl :: tenant_core :: __private :: Resource for Tag"));
+    assert!(!text.contains("# [field"), "helper attributes are stripped: {text}");
+}
+
+#[test]
+fn shape_errors_reemit_the_item() {
+    let errors = errors(quote!(), quote!(pub struct Pair<T>(T, #[field(unique)] String);));
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(errors[0].contains("`Pair` is a tuple struct"));
+    assert!(errors[1].contains("cannot be generic"));
+    let expanded = crate::expand::tenant_resource(quote!(), quote!(pub enum E { A(#[field(unique)] u8) }));
+    let text = expanded.to_string();
+    assert!(text.contains("pub enum E") && !text.contains("# [field"), "{text}");
+    let expanded = crate::expand::tenant_resource(quote!(), quote!(fn f() {}));
+    assert!(expanded.to_string().contains("fn f"));
+}
+
+#[test]
+fn defaults_from_the_struct_name() {
+    let expanded = pretty(crate::expand::tenant_resource(quote!(), quote!(pub struct InvoiceLine { pub label: String })));
+    assert!(expanded.contains("singular: \"invoice line\""), "{expanded}");
+    assert!(expanded.contains("table: \"invoice_lines\""));
+    assert!(expanded.contains("path: \"/api/invoice_lines\""));
+    assert!(expanded.contains("create: ::tenant_core::__private::Role::Staff"));
+}
+
+#[test]
+fn enum_errors() {
+    let text = crate::enum_derive::tenant_enum(quote!(enum S { A(u8), B, #[choice(rename = "b")] C, D {} }))
+        .to_string();
+    assert!(text.contains("variant `S::A` has fields"), "{text}");
+    assert!(text.contains("variant `S::D` has fields"), "{text}");
+    assert!(text.contains("`B` and `C` are both stored as \\\"b\\\""), "{text}");
+    assert!(text.contains("impl :: tenant_core :: __private :: FieldValue for S"), "fallback impls: {text}");
+    let text = crate::enum_derive::tenant_enum(quote!(struct S;)).to_string();
+    assert!(text.contains("applies to an enum"), "{text}");
+}

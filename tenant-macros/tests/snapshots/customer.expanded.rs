@@ -1,0 +1,224 @@
+/// A customer of the company.
+#[derive(Debug, Clone)]
+#[derive(::tenant_core::__private::serde::Serialize)]
+#[serde(crate = "::tenant_core::__private::serde")]
+pub struct Customer {
+    /// Primary key: a UUID v7 chosen by the server.
+    pub id: ::tenant_core::__private::uuid::Uuid,
+    /// The company that owns this row, always the active company of the request that created it.
+    pub company_id: ::tenant_core::__private::uuid::Uuid,
+    /// When the row was created (UTC), set by the server.
+    pub created_at: ::tenant_core::__private::chrono::DateTime<
+        ::tenant_core::__private::chrono::Utc,
+    >,
+    /// When the row was last written (UTC), set by the server.
+    pub updated_at: ::tenant_core::__private::chrono::DateTime<
+        ::tenant_core::__private::chrono::Utc,
+    >,
+    /// Where invoices are sent.
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub notes: String,
+}
+impl ::tenant_core::__private::Resource for Customer {
+    const DESC: ::tenant_core::__private::ResourceDesc = ::tenant_core::__private::ResourceDesc {
+        name: "Customer",
+        singular: "customer",
+        table: "customers",
+        path: "/api/customers",
+        fields: &[
+            ::tenant_core::__private::Field {
+                unique: true,
+                filter: true,
+                search: true,
+                order: true,
+                email: true,
+                ..::tenant_core::__private::Field::new(
+                    "email",
+                    <String as ::tenant_core::__private::FieldValue>::TYPE,
+                    <String as ::tenant_core::__private::FieldValue>::NULLABLE,
+                )
+            },
+            ::tenant_core::__private::Field {
+                search: true,
+                order: true,
+                min_len: ::core::option::Option::Some(1),
+                max_len: ::core::option::Option::Some(200),
+                ..::tenant_core::__private::Field::new(
+                    "name",
+                    <String as ::tenant_core::__private::FieldValue>::TYPE,
+                    <String as ::tenant_core::__private::FieldValue>::NULLABLE,
+                )
+            },
+            ::tenant_core::__private::Field {
+                max_len: ::core::option::Option::Some(50),
+                ..::tenant_core::__private::Field::new(
+                    "phone",
+                    <Option<String> as ::tenant_core::__private::FieldValue>::TYPE,
+                    <Option<String> as ::tenant_core::__private::FieldValue>::NULLABLE,
+                )
+            },
+            ::tenant_core::__private::Field {
+                required: false,
+                default: ::core::option::Option::Some(|| ::tenant_core::__private::FieldValue::into_value(
+                    <String as ::core::default::Default>::default(),
+                )),
+                ..::tenant_core::__private::Field::new(
+                    "notes",
+                    <String as ::tenant_core::__private::FieldValue>::TYPE,
+                    <String as ::tenant_core::__private::FieldValue>::NULLABLE,
+                )
+            },
+        ],
+        permissions: ::tenant_core::__private::Permissions {
+            create: ::tenant_core::__private::Role::Staff,
+            update: ::tenant_core::__private::Role::Staff,
+            delete: ::tenant_core::__private::Role::Admin,
+        },
+        sql: ::tenant_core::__private::ResourceSql {
+            select_one: "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1 AND id = $2",
+            select_one_for_update: "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1 AND id = $2 FOR UPDATE",
+            list: "SELECT id, company_id, created_at, updated_at, email, name, phone, notes, COUNT(*) OVER () FROM customers WHERE company_id = $1",
+            insert: "INSERT INTO customers (id, company_id, created_at, updated_at, email, name, phone, notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            update: "UPDATE customers SET updated_at = $3, email = $4, name = $5, phone = $6, notes = $7 WHERE company_id = $1 AND id = $2",
+            delete: "DELETE FROM customers WHERE company_id = $1 AND id = $2",
+            exists: "SELECT 1 FROM customers WHERE company_id = $1 AND id = $2",
+        },
+    };
+    fn from_row(
+        row: ::std::vec::Vec<::tenant_core::__private::Value>,
+    ) -> ::core::result::Result<Self, ::tenant_core::__private::DecodeError> {
+        let mut row = ::core::iter::IntoIterator::into_iter(row);
+        ::core::result::Result::Ok(Self {
+            id: ::tenant_core::__private::from_value(
+                "id",
+                ::core::iter::Iterator::next(&mut row),
+            )?,
+            company_id: ::tenant_core::__private::from_value(
+                "company_id",
+                ::core::iter::Iterator::next(&mut row),
+            )?,
+            created_at: ::tenant_core::__private::from_value(
+                "created_at",
+                ::core::iter::Iterator::next(&mut row),
+            )?,
+            updated_at: ::tenant_core::__private::from_value(
+                "updated_at",
+                ::core::iter::Iterator::next(&mut row),
+            )?,
+            email: ::tenant_core::__private::from_value::<
+                String,
+            >("email", ::core::iter::Iterator::next(&mut row))?,
+            name: ::tenant_core::__private::from_value::<
+                String,
+            >("name", ::core::iter::Iterator::next(&mut row))?,
+            phone: ::tenant_core::__private::from_value::<
+                Option<String>,
+            >("phone", ::core::iter::Iterator::next(&mut row))?,
+            notes: ::tenant_core::__private::from_value::<
+                String,
+            >("notes", ::core::iter::Iterator::next(&mut row))?,
+        })
+    }
+}
+/// The JSON body that creates a [`Customer`] (`POST /api/customers`) or replaces one (`PUT /api/customers/{id}`).
+///
+/// Fields with a default are `Option`s, left out of the JSON when `None` so that the default applies.
+/// The read-only fields (`id`, `company_id`, `created_at`, `updated_at`) are not part of it.
+#[derive(
+    ::core::fmt::Debug,
+    ::core::clone::Clone,
+    ::tenant_core::__private::serde::Serialize,
+    ::tenant_core::__private::serde::Deserialize
+)]
+#[serde(crate = "::tenant_core::__private::serde")]
+pub struct CustomerInput {
+    /// Where invoices are sent.
+    pub email: String,
+    pub name: String,
+    pub phone: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "CustomerPatch::__deserialize_present"
+    )]
+    pub notes: ::core::option::Option<String>,
+}
+/// The JSON body that changes some fields of a [`Customer`] (`PATCH /api/customers/{id}`).
+///
+/// Only the fields that are `Some` are sent and changed. For a field whose own type is an `Option`,
+/// `Some(None)` sends `null` and clears it.
+#[derive(
+    ::core::fmt::Debug,
+    ::core::clone::Clone,
+    ::core::default::Default,
+    ::tenant_core::__private::serde::Serialize,
+    ::tenant_core::__private::serde::Deserialize
+)]
+#[serde(crate = "::tenant_core::__private::serde")]
+pub struct CustomerPatch {
+    /// Where invoices are sent.
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "CustomerPatch::__deserialize_present"
+    )]
+    pub email: ::core::option::Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "CustomerPatch::__deserialize_present"
+    )]
+    pub name: ::core::option::Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "CustomerPatch::__deserialize_present"
+    )]
+    pub phone: ::core::option::Option<Option<String>>,
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "CustomerPatch::__deserialize_present"
+    )]
+    pub notes: ::core::option::Option<String>,
+}
+impl CustomerPatch {
+    /// A key present in the JSON is `Some`, even when its value is `null`.
+    fn __deserialize_present<'de, D, T>(
+        deserializer: D,
+    ) -> ::core::result::Result<::core::option::Option<T>, D::Error>
+    where
+        D: ::tenant_core::__private::serde::Deserializer<'de>,
+        T: ::tenant_core::__private::serde::Deserialize<'de>,
+    {
+        ::core::result::Result::map(
+            <T as ::tenant_core::__private::serde::Deserialize<
+                'de,
+            >>::deserialize(deserializer),
+            ::core::option::Option::Some,
+        )
+    }
+}
+impl Customer {
+    /// The routes of this resource: `GET`/`POST /api/customers` and `GET`/`PUT`/`PATCH`/`DELETE /api/customers/{id}`,
+    /// scoped to the active company. Merge it into the app's router.
+    pub fn router() -> ::tenant_core::__private::axum::Router<::tenant_core::AppState> {
+        ::tenant_core::crud::routes::<Self>()
+    }
+}
+const _: () = {
+    const fn unique<T: ?::core::marker::Sized + ::tenant_core::__private::Uniqueable>() {}
+    const fn search<T: ?::core::marker::Sized + ::tenant_core::__private::Searchable>() {}
+    const fn order<T: ?::core::marker::Sized + ::tenant_core::__private::Orderable>() {}
+    const fn text<T: ?::core::marker::Sized + ::tenant_core::__private::Lengthable>() {}
+    unique::<String>();
+    search::<String>();
+    order::<String>();
+    text::<String>();
+    search::<String>();
+    order::<String>();
+    text::<String>();
+    text::<Option<String>>();
+};

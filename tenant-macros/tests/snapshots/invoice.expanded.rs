@@ -1,0 +1,249 @@
+#[derive(::tenant_core::__private::serde::Serialize)]
+#[serde(crate = "::tenant_core::__private::serde")]
+pub struct Invoice {
+    /// Primary key: a UUID v7 chosen by the server.
+    pub id: ::tenant_core::__private::uuid::Uuid,
+    /// The company that owns this row, always the active company of the request that created it.
+    pub company_id: ::tenant_core::__private::uuid::Uuid,
+    /// When the row was created (UTC), set by the server.
+    pub created_at: ::tenant_core::__private::chrono::DateTime<
+        ::tenant_core::__private::chrono::Utc,
+    >,
+    /// When the row was last written (UTC), set by the server.
+    pub updated_at: ::tenant_core::__private::chrono::DateTime<
+        ::tenant_core::__private::chrono::Utc,
+    >,
+    pub customer_id: uuid::Uuid,
+    pub number: String,
+    pub amount_cents: i64,
+    pub status: InvoiceStatus,
+    pub issued_on: Option<chrono::NaiveDate>,
+}
+impl ::tenant_core::__private::Resource for Invoice {
+    const DESC: ::tenant_core::__private::ResourceDesc = ::tenant_core::__private::ResourceDesc {
+        name: "Invoice",
+        singular: "invoice",
+        table: "invoices",
+        path: "/api/invoices",
+        fields: &[
+            ::tenant_core::__private::Field {
+                filter: true,
+                references: ::core::option::Option::Some(::tenant_core::__private::Reference {
+                    table: <Customer as ::tenant_core::__private::Resource>::DESC.table,
+                    resource: <Customer as ::tenant_core::__private::Resource>::DESC
+                        .singular,
+                }),
+                ..::tenant_core::__private::Field::new(
+                    "customer_id",
+                    <uuid::Uuid as ::tenant_core::__private::FieldValue>::TYPE,
+                    <uuid::Uuid as ::tenant_core::__private::FieldValue>::NULLABLE,
+                )
+            },
+            ::tenant_core::__private::Field {
+                unique: true,
+                filter: true,
+                search: true,
+                order: true,
+                min_len: ::core::option::Option::Some(1),
+                max_len: ::core::option::Option::Some(32),
+                ..::tenant_core::__private::Field::new(
+                    "number",
+                    <String as ::tenant_core::__private::FieldValue>::TYPE,
+                    <String as ::tenant_core::__private::FieldValue>::NULLABLE,
+                )
+            },
+            ::tenant_core::__private::Field {
+                order: true,
+                min: ::core::option::Option::Some(0f64),
+                ..::tenant_core::__private::Field::new(
+                    "amount_cents",
+                    <i64 as ::tenant_core::__private::FieldValue>::TYPE,
+                    <i64 as ::tenant_core::__private::FieldValue>::NULLABLE,
+                )
+            },
+            ::tenant_core::__private::Field {
+                required: false,
+                default: ::core::option::Option::Some(|| ::tenant_core::__private::FieldValue::into_value(
+                    ::core::convert::Into::<InvoiceStatus>::into(InvoiceStatus::Draft),
+                )),
+                filter: true,
+                ..::tenant_core::__private::Field::new(
+                    "status",
+                    <InvoiceStatus as ::tenant_core::__private::FieldValue>::TYPE,
+                    <InvoiceStatus as ::tenant_core::__private::FieldValue>::NULLABLE,
+                )
+            },
+            ::tenant_core::__private::Field {
+                order: true,
+                ..::tenant_core::__private::Field::new(
+                    "issued_on",
+                    <Option<
+                        chrono::NaiveDate,
+                    > as ::tenant_core::__private::FieldValue>::TYPE,
+                    <Option<
+                        chrono::NaiveDate,
+                    > as ::tenant_core::__private::FieldValue>::NULLABLE,
+                )
+            },
+        ],
+        permissions: ::tenant_core::__private::Permissions {
+            create: ::tenant_core::__private::Role::Staff,
+            update: ::tenant_core::__private::Role::Staff,
+            delete: ::tenant_core::__private::Role::Staff,
+        },
+        sql: ::tenant_core::__private::ResourceSql {
+            select_one: "SELECT id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on FROM invoices WHERE company_id = $1 AND id = $2",
+            select_one_for_update: "SELECT id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on FROM invoices WHERE company_id = $1 AND id = $2 FOR UPDATE",
+            list: "SELECT id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on, COUNT(*) OVER () FROM invoices WHERE company_id = $1",
+            insert: "INSERT INTO invoices (id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            update: "UPDATE invoices SET updated_at = $3, customer_id = $4, number = $5, amount_cents = $6, status = $7, issued_on = $8 WHERE company_id = $1 AND id = $2",
+            delete: "DELETE FROM invoices WHERE company_id = $1 AND id = $2",
+            exists: "SELECT 1 FROM invoices WHERE company_id = $1 AND id = $2",
+        },
+    };
+    fn from_row(
+        row: ::std::vec::Vec<::tenant_core::__private::Value>,
+    ) -> ::core::result::Result<Self, ::tenant_core::__private::DecodeError> {
+        let mut row = ::core::iter::IntoIterator::into_iter(row);
+        ::core::result::Result::Ok(Self {
+            id: ::tenant_core::__private::from_value(
+                "id",
+                ::core::iter::Iterator::next(&mut row),
+            )?,
+            company_id: ::tenant_core::__private::from_value(
+                "company_id",
+                ::core::iter::Iterator::next(&mut row),
+            )?,
+            created_at: ::tenant_core::__private::from_value(
+                "created_at",
+                ::core::iter::Iterator::next(&mut row),
+            )?,
+            updated_at: ::tenant_core::__private::from_value(
+                "updated_at",
+                ::core::iter::Iterator::next(&mut row),
+            )?,
+            customer_id: ::tenant_core::__private::from_value::<
+                uuid::Uuid,
+            >("customer_id", ::core::iter::Iterator::next(&mut row))?,
+            number: ::tenant_core::__private::from_value::<
+                String,
+            >("number", ::core::iter::Iterator::next(&mut row))?,
+            amount_cents: ::tenant_core::__private::from_value::<
+                i64,
+            >("amount_cents", ::core::iter::Iterator::next(&mut row))?,
+            status: ::tenant_core::__private::from_value::<
+                InvoiceStatus,
+            >("status", ::core::iter::Iterator::next(&mut row))?,
+            issued_on: ::tenant_core::__private::from_value::<
+                Option<chrono::NaiveDate>,
+            >("issued_on", ::core::iter::Iterator::next(&mut row))?,
+        })
+    }
+}
+/// The JSON body that creates a [`Invoice`] (`POST /api/invoices`) or replaces one (`PUT /api/invoices/{id}`).
+///
+/// Fields with a default are `Option`s, left out of the JSON when `None` so that the default applies.
+/// The read-only fields (`id`, `company_id`, `created_at`, `updated_at`) are not part of it.
+#[derive(
+    ::core::fmt::Debug,
+    ::core::clone::Clone,
+    ::tenant_core::__private::serde::Serialize,
+    ::tenant_core::__private::serde::Deserialize
+)]
+#[serde(crate = "::tenant_core::__private::serde")]
+pub struct InvoiceInput {
+    pub customer_id: uuid::Uuid,
+    pub number: String,
+    pub amount_cents: i64,
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "InvoicePatch::__deserialize_present"
+    )]
+    pub status: ::core::option::Option<InvoiceStatus>,
+    pub issued_on: Option<chrono::NaiveDate>,
+}
+/// The JSON body that changes some fields of a [`Invoice`] (`PATCH /api/invoices/{id}`).
+///
+/// Only the fields that are `Some` are sent and changed. For a field whose own type is an `Option`,
+/// `Some(None)` sends `null` and clears it.
+#[derive(
+    ::core::fmt::Debug,
+    ::core::clone::Clone,
+    ::core::default::Default,
+    ::tenant_core::__private::serde::Serialize,
+    ::tenant_core::__private::serde::Deserialize
+)]
+#[serde(crate = "::tenant_core::__private::serde")]
+pub struct InvoicePatch {
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "InvoicePatch::__deserialize_present"
+    )]
+    pub customer_id: ::core::option::Option<uuid::Uuid>,
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "InvoicePatch::__deserialize_present"
+    )]
+    pub number: ::core::option::Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "InvoicePatch::__deserialize_present"
+    )]
+    pub amount_cents: ::core::option::Option<i64>,
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "InvoicePatch::__deserialize_present"
+    )]
+    pub status: ::core::option::Option<InvoiceStatus>,
+    #[serde(
+        default,
+        skip_serializing_if = "::core::option::Option::is_none",
+        deserialize_with = "InvoicePatch::__deserialize_present"
+    )]
+    pub issued_on: ::core::option::Option<Option<chrono::NaiveDate>>,
+}
+impl InvoicePatch {
+    /// A key present in the JSON is `Some`, even when its value is `null`.
+    fn __deserialize_present<'de, D, T>(
+        deserializer: D,
+    ) -> ::core::result::Result<::core::option::Option<T>, D::Error>
+    where
+        D: ::tenant_core::__private::serde::Deserializer<'de>,
+        T: ::tenant_core::__private::serde::Deserialize<'de>,
+    {
+        ::core::result::Result::map(
+            <T as ::tenant_core::__private::serde::Deserialize<
+                'de,
+            >>::deserialize(deserializer),
+            ::core::option::Option::Some,
+        )
+    }
+}
+impl Invoice {
+    /// The routes of this resource: `GET`/`POST /api/invoices` and `GET`/`PUT`/`PATCH`/`DELETE /api/invoices/{id}`,
+    /// scoped to the active company. Merge it into the app's router.
+    pub fn router() -> ::tenant_core::__private::axum::Router<::tenant_core::AppState> {
+        ::tenant_core::crud::routes::<Self>()
+    }
+}
+const _: () = {
+    const fn unique<T: ?::core::marker::Sized + ::tenant_core::__private::Uniqueable>() {}
+    const fn search<T: ?::core::marker::Sized + ::tenant_core::__private::Searchable>() {}
+    const fn order<T: ?::core::marker::Sized + ::tenant_core::__private::Orderable>() {}
+    const fn text<T: ?::core::marker::Sized + ::tenant_core::__private::Lengthable>() {}
+    const fn number<T: ?::core::marker::Sized + ::tenant_core::__private::Numeric>() {}
+    const fn uuid<T: ?::core::marker::Sized + ::tenant_core::__private::UuidField>() {}
+    uuid::<uuid::Uuid>();
+    unique::<String>();
+    search::<String>();
+    order::<String>();
+    text::<String>();
+    order::<i64>();
+    number::<i64>();
+    order::<Option<chrono::NaiveDate>>();
+};

@@ -1,0 +1,716 @@
+//! The account endpoints over HTTP, on both backends: every row of API.md's "Auth" and
+//! "Companies and members" sections (signup, tokens, refresh, `/api/me`, companies, members,
+//! the last-admin rule, membership checked on every request).
+
+use serde_json::{Value, json};
+use tenant_core::db::TxMode;
+use tenant_core::{FieldType, Value as DbValue};
+use tests::*;
+use uuid::Uuid;
+
+const BAD_CREDENTIALS: &str = "No active account found with the given credentials";
+
+fn uuid_of(v: &Value) -> Uuid {
+    Uuid::parse_str(v.as_str().unwrap_or_else(|| panic!("not a string: {v}")))
+        .unwrap_or_else(|e| panic!("{v}: {e}"))
+}
+
+#[track_caller]
+fn assert_keys(obj: &Value, expected: &[&str]) {
+    let mut keys: Vec<&str> = obj
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {obj}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut expected = expected.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected, "keys of {obj}");
+}
+
+#[track_caller]
+fn assert_rfc3339_utc(v: &Value) {
+    let t = v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}"));
+    assert!(
+        t.len() >= 20 && t.as_bytes()[10] == b'T' && (t.ends_with('Z') || t.ends_with("+00:00")),
+        "{t}"
+    );
+}
+
+/// A 401 as API.md describes it: a detail and `WWW-Authenticate: Bearer`.
+#[track_caller]
+fn assert_401(r: &Resp) {
+    r.assert_status(401);
+    r.assert_detail();
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some("Bearer"),
+        "401 without WWW-Authenticate: {}",
+        r.text
+    );
+}
+
+#[track_caller]
+fn assert_403(r: &Resp) {
+    r.assert_status(403);
+    r.assert_detail();
+}
+
+#[track_caller]
+fn assert_404(r: &Resp) {
+    r.assert_status(404);
+    assert_eq!(r.body, json!({"detail": "Not found."}));
+}
+
+/// `{"field": [message]}` exactly.
+#[track_caller]
+fn assert_errors(r: &Resp, expected: Value) {
+    r.assert_status(400);
+    assert_eq!(r.body, expected, "validation errors");
+}
+
+/// The payload of a JWT (base64url, unpadded), decoded without checking the signature.
+fn jwt_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT has three parts");
+    let mut bits = 0u32;
+    let mut nbits = 0;
+    let mut bytes = Vec::new();
+    for c in payload.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => panic!("not base64url: {payload}"),
+        };
+        bits = (bits << 6) | u32::from(v);
+        nbits += 6;
+        if nbits >= 8 {
+            nbits -= 8;
+            bytes.push((bits >> nbits) as u8);
+        }
+    }
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+async fn signup_raw(app: &TestApp, email: &str, company: &str) -> Resp {
+    app.post(
+        "/api/auth/signup",
+        &Auth::None,
+        json!({"email": email, "password": PASSWORD, "company_name": company}),
+    )
+    .await
+}
+
+async fn me(app: &TestApp, auth: &Auth) -> Value {
+    let r = app.get("/api/me", auth).await;
+    r.assert_status(200);
+    r.body
+}
+
+async fn create_company(app: &TestApp, user: &User, name: &str) -> Uuid {
+    let r = app
+        .post("/api/companies", &user.auth(), json!({"name": name}))
+        .await;
+    r.assert_status(201);
+    r.id()
+}
+
+/// `(user_id, role)` of every member of the active company of `auth`.
+async fn roles(app: &TestApp, auth: &Auth) -> Vec<(Uuid, String)> {
+    let r = app.get("/api/members", auth).await;
+    r.assert_status(200);
+    r.body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                uuid_of(&m["user_id"]),
+                m["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn bearer(user: &User) -> String {
+    format!("Bearer {}", user.access)
+}
+
+fn member_path(user: &User) -> String {
+    format!("/api/members/{}", user.id)
+}
+
+both_backends! {
+    async fn signup_creates_user_company_admin_membership_and_default(app: TestApp) {
+        let r = app
+            .post(
+                "/api/auth/signup",
+                &Auth::None,
+                json!({"email": "  Alice@Example.COM ", "password": "password123", "company_name": "  Acme  ", "id": "ignored"}),
+            )
+            .await;
+        r.assert_status(201);
+        assert_keys(&r.body, &["user", "company", "access", "refresh"]);
+        let (user, company) = (&r.body["user"], &r.body["company"]);
+        assert_keys(user, &["id", "email", "default_company_id"]);
+        assert_keys(company, &["id", "name", "created_at", "role"]);
+        assert_eq!(user["email"], "alice@example.com", "emails are trimmed and stored lower-case");
+        assert_eq!(uuid_of(&user["id"]).get_version_num(), 7);
+        assert_eq!(uuid_of(&company["id"]).get_version_num(), 7);
+        assert_eq!(user["default_company_id"], company["id"]);
+        assert_eq!(company["name"], "Acme");
+        assert_eq!(company["role"], "admin");
+        assert_rfc3339_utc(&company["created_at"]);
+
+        let access = Auth::bearer(r.body["access"].as_str().unwrap());
+        let me = me(&app, &access).await;
+        assert_eq!(
+            me,
+            json!({
+                "id": user["id"], "email": "alice@example.com", "default_company_id": company["id"],
+                "active_company_id": company["id"],
+                "memberships": [{"company_id": company["id"], "company_name": "Acme", "role": "admin"}],
+            })
+        );
+        // The company as listed later is the company answered at signup, to the microsecond.
+        let companies = app.get("/api/companies", &access).await;
+        companies.assert_status(200);
+        assert_eq!(companies.body, json!([company]));
+        let members = app.get("/api/members", &access).await;
+        members.assert_status(200);
+        assert_eq!(members.body, json!([{"user_id": user["id"], "email": "alice@example.com", "role": "admin"}]));
+    }
+
+    async fn signup_validates_every_field_at_once(app: TestApp) {
+        let r = app.post("/api/auth/signup", &Auth::None, json!({})).await;
+        let required = json!(["This field is required."]);
+        assert_errors(&r, json!({"email": required, "password": required, "company_name": required}));
+
+        let r = app
+            .post("/api/auth/signup", &Auth::None, json!({"email": "nope", "password": "short", "company_name": "  "}))
+            .await;
+        assert_errors(
+            &r,
+            json!({
+                "email": ["Enter a valid email address."],
+                "password": ["Ensure this field has at least 8 characters."],
+                "company_name": ["This field may not be blank."],
+            }),
+        );
+
+        let r = app
+            .post(
+                "/api/auth/signup",
+                &Auth::None,
+                json!({"email": null, "password": 12345678, "company_name": "x".repeat(201)}),
+            )
+            .await;
+        assert_errors(
+            &r,
+            json!({
+                "email": ["This field may not be null."],
+                "password": ["Not a valid string."],
+                "company_name": ["Ensure this field has no more than 200 characters."],
+            }),
+        );
+
+        // The boundaries themselves are accepted.
+        let r = app
+            .post(
+                "/api/auth/signup",
+                &Auth::None,
+                json!({"email": "edge@example.com", "password": "8 chars!", "company_name": "é".repeat(200)}),
+            )
+            .await;
+        r.assert_status(201);
+
+        // Bodies that are not a JSON object.
+        let r = app.send("POST", "/api/auth/signup", &[("content-type", "text/plain")], Some(b"hi".to_vec())).await;
+        r.assert_status(415);
+        r.assert_detail();
+        let r = app.send("POST", "/api/auth/signup", &[("content-type", "application/json")], Some(b"{".to_vec())).await;
+        r.assert_status(400);
+        r.assert_detail();
+        let r = app.post("/api/auth/signup", &Auth::None, json!(["a"])).await;
+        r.assert_status(400);
+        r.assert_detail();
+    }
+
+    async fn signup_with_a_taken_email_is_409_whatever_its_case(app: TestApp) {
+        signup_raw(&app, "bob@example.com", "First").await.assert_status(201);
+        let r = signup_raw(&app, " BOB@Example.com", "Second").await;
+        r.assert_status(409);
+        assert_eq!(r.body, json!({"email": ["A user with this email already exists."]}));
+
+        // The refused signup left nothing behind: Bob still has exactly one company.
+        let t = app.post("/api/auth/token", &Auth::None, json!({"email": "bob@example.com", "password": PASSWORD})).await;
+        t.assert_status(200);
+        let companies = app.get("/api/companies", &Auth::bearer(t.body["access"].as_str().unwrap())).await;
+        assert_eq!(companies.body.as_array().unwrap().len(), 1, "{}", companies.text);
+        assert_eq!(companies.body[0]["name"], "First");
+    }
+
+    async fn simultaneous_signups_with_one_email_create_one_user(app: TestApp) {
+        let (a, b) = tokio::join!(signup_raw(&app, "race@example.com", "A"), signup_raw(&app, "Race@example.com", "B"));
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "a: {} / b: {}", a.text, b.text);
+        let conflict = if a.status == 409 { &a } else { &b };
+        assert_eq!(conflict.body, json!({"email": ["A user with this email already exists."]}));
+    }
+
+    async fn token_issues_an_access_and_a_refresh_token(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let r = app
+            .post("/api/auth/token", &Auth::None, json!({"email": format!(" {} ", alice.email.to_uppercase()), "password": PASSWORD}))
+            .await;
+        r.assert_status(200);
+        assert_keys(&r.body, &["access", "refresh"]);
+        let access = r.body["access"].as_str().unwrap();
+        let refresh = r.body["refresh"].as_str().unwrap();
+        assert_eq!(me(&app, &Auth::bearer(access)).await["id"], json!(alice.id));
+
+        // Lifetimes: 15 minutes and 7 days by default.
+        let (a, rf) = (jwt_claims(access), jwt_claims(refresh));
+        assert_eq!(a["sub"], json!(alice.id));
+        assert_eq!(a["exp"].as_u64().unwrap() - a["iat"].as_u64().unwrap(), 15 * 60);
+        assert_eq!(rf["exp"].as_u64().unwrap() - rf["iat"].as_u64().unwrap(), 7 * 24 * 3600);
+
+        let r = app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": refresh})).await;
+        r.assert_status(200);
+    }
+
+    async fn token_refuses_wrong_credentials_alike(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        for body in [
+            json!({"email": alice.email, "password": "wrong-password"}),
+            json!({"email": "nobody@example.com", "password": PASSWORD}),
+            json!({"email": "not an email", "password": PASSWORD}),
+        ] {
+            let r = app.post("/api/auth/token", &Auth::None, body.clone()).await;
+            assert_401(&r);
+            assert_eq!(r.body, json!({"detail": BAD_CREDENTIALS}), "for {body}");
+        }
+        let r = app.post("/api/auth/token", &Auth::None, json!({})).await;
+        assert_errors(&r, json!({"email": ["This field is required."], "password": ["This field is required."]}));
+        let r = app.post("/api/auth/token", &Auth::None, json!({"email": alice.email, "password": ""})).await;
+        assert_errors(&r, json!({"password": ["This field may not be blank."]}));
+    }
+
+    async fn passwords_are_stored_with_argon2id(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let mut tx = app.db.begin(TxMode::Read).await.unwrap();
+        let row = tx
+            .fetch_optional(
+                "SELECT password_hash FROM users WHERE id = $1",
+                &[DbValue::Uuid(Some(alice.id))],
+                &[FieldType::Text],
+            )
+            .await
+            .unwrap()
+            .expect("the user row");
+        tx.rollback().await.unwrap();
+        let DbValue::Text(Some(hash)) = &row[0] else { panic!("{row:?}") };
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(!hash.contains(PASSWORD));
+    }
+
+    async fn refresh_issues_a_new_access_token(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let r = app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": alice.refresh})).await;
+        r.assert_status(200);
+        assert_keys(&r.body, &["access"]);
+        let access = r.body["access"].as_str().unwrap();
+        assert_ne!(access, alice.access);
+        assert_eq!(me(&app, &Auth::bearer(access)).await["id"], json!(alice.id));
+    }
+
+    async fn invalid_tokens_are_401(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        // Refresh: an access token, a forged token, garbage.
+        let (signed, signature) = alice.refresh.rsplit_once('.').unwrap();
+        let first = if signature.starts_with('A') { 'B' } else { 'A' };
+        let forged = format!("{signed}.{first}{}", &signature[1..]);
+        for token in [alice.access.as_str(), forged.as_str(), "garbage", "a.b.c"] {
+            let r = app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": token})).await;
+            assert_401(&r);
+        }
+        let r = app.post("/api/auth/token/refresh", &Auth::None, json!({})).await;
+        assert_errors(&r, json!({"refresh": ["This field is required."]}));
+
+        // Bearer: none, a refresh token, garbage, another scheme.
+        assert_401(&app.get("/api/me", &Auth::None).await);
+        assert_401(&app.get("/api/me", &Auth::bearer(alice.refresh.clone())).await);
+        assert_401(&app.get("/api/companies", &Auth::bearer("garbage")).await);
+        let basic = app.send("GET", "/api/me", &[("authorization", "Basic YTpi")], None).await;
+        assert_401(&basic);
+    }
+
+    async fn me_reflects_the_active_company(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let beta = create_company(&app, &alice, "Beta").await;
+        let bob = app.signup("Bob Co").await;
+        app.add_member(&bob, &alice, "staff").await;
+
+        let body = me(&app, &alice.auth()).await;
+        assert_keys(&body, &["id", "email", "default_company_id", "active_company_id", "memberships"]);
+        assert_eq!(body["email"], json!(alice.email));
+        assert_eq!(body["default_company_id"], json!(alice.company_id));
+        assert_eq!(body["active_company_id"], json!(alice.company_id));
+        assert_eq!(
+            body["memberships"],
+            json!([
+                {"company_id": alice.company_id, "company_name": "Acme", "role": "admin"},
+                {"company_id": beta, "company_name": "Beta", "role": "admin"},
+                {"company_id": bob.company_id, "company_name": "Bob Co", "role": "staff"},
+            ])
+        );
+
+        let body = me(&app, &alice.in_company(beta)).await;
+        assert_eq!(body["active_company_id"], json!(beta));
+        assert_eq!(body["default_company_id"], json!(alice.company_id), "the header does not change the default");
+        assert_eq!(me(&app, &alice.in_company(bob.company_id)).await["active_company_id"], json!(bob.company_id));
+
+        // Not a member, or not a UUID: 403.
+        let carol = app.signup("Carol Co").await;
+        assert_403(&app.get("/api/me", &alice.in_company(carol.company_id)).await);
+        assert_403(&app.get("/api/me", &alice.in_company(Uuid::now_v7())).await);
+        assert_403(&app.get("/api/me", &alice.in_company_raw("not-a-uuid")).await);
+    }
+
+    async fn me_patch_sets_the_default_company(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let beta = create_company(&app, &alice, "Beta").await;
+
+        let r = app.patch("/api/me", &alice.auth(), json!({"default_company_id": beta})).await;
+        r.assert_status(200);
+        assert_eq!(r.body["default_company_id"], json!(beta));
+        assert_eq!(r.body["active_company_id"], json!(beta));
+        assert_eq!(r.body["memberships"].as_array().unwrap().len(), 2);
+        assert_eq!(me(&app, &alice.auth()).await["default_company_id"], json!(beta));
+
+        // Read-only fields are ignored.
+        let r = app.patch("/api/me", &alice.auth(), json!({"email": "evil@example.com", "id": Uuid::now_v7()})).await;
+        r.assert_status(200);
+        assert_eq!(r.body["email"], json!(alice.email));
+        assert_eq!(r.body["id"], json!(alice.id));
+
+        // A company the caller is not a member of: 403, nothing changes.
+        let bob = app.signup("Bob Co").await;
+        for company in [bob.company_id, Uuid::now_v7()] {
+            assert_403(&app.patch("/api/me", &alice.auth(), json!({"default_company_id": company})).await);
+        }
+        assert_eq!(me(&app, &alice.auth()).await["default_company_id"], json!(beta));
+
+        let r = app.patch("/api/me", &alice.auth(), json!({"default_company_id": "nope"})).await;
+        assert_errors(&r, json!({"default_company_id": ["Must be a valid UUID."]}));
+        let r = app.send("PATCH", "/api/me", &[("authorization", bearer(&alice).as_str())], Some(b"x".to_vec())).await;
+        r.assert_status(415);
+
+        // null clears it: no active company without the header any more.
+        let r = app.patch("/api/me", &alice.auth(), json!({"default_company_id": null})).await;
+        r.assert_status(200);
+        assert_eq!(r.body["default_company_id"], Value::Null);
+        assert_eq!(r.body["active_company_id"], Value::Null);
+        assert_403(&app.get("/api/members", &alice.auth()).await);
+        app.get("/api/members", &alice.in_company(beta)).await.assert_status(200);
+    }
+
+    async fn companies_lists_the_callers_companies_with_their_role(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let r = app.post("/api/companies", &alice.auth(), json!({"name": "  Beta  ", "id": Uuid::now_v7()})).await;
+        r.assert_status(201);
+        assert_keys(&r.body, &["id", "name", "created_at", "role"]);
+        assert_eq!(r.body["name"], "Beta");
+        assert_eq!(r.body["role"], "admin");
+        assert_eq!(r.id().get_version_num(), 7);
+        assert_rfc3339_utc(&r.body["created_at"]);
+        let beta = r.body.clone();
+
+        let bob = app.signup("Bob Co").await;
+        app.add_member(&bob, &alice, "staff").await;
+
+        let list = app.get("/api/companies", &alice.auth()).await;
+        list.assert_status(200);
+        let list = list.body.as_array().unwrap().clone();
+        assert_eq!(list.len(), 3, "{list:?}");
+        assert_eq!(list[0]["id"], json!(alice.company_id));
+        assert_eq!(list[0]["role"], "admin");
+        assert_eq!(list[1], beta, "the created company, as answered at creation");
+        assert_eq!(list[2]["id"], json!(bob.company_id));
+        assert_eq!(list[2]["name"], "Bob Co");
+        assert_eq!(list[2]["role"], "staff");
+
+        // Bob sees only his own company; the caller became the only member of the new one.
+        let bobs = app.get("/api/companies", &bob.auth()).await;
+        assert_eq!(bobs.body.as_array().unwrap().len(), 1);
+        assert_eq!(roles(&app, &alice.in_company(uuid_of(&beta["id"]))).await, vec![(alice.id, "admin".to_string())]);
+        // Creating a company does not move an existing default.
+        assert_eq!(me(&app, &alice.auth()).await["default_company_id"], json!(alice.company_id));
+
+        assert_401(&app.get("/api/companies", &Auth::None).await);
+        assert_401(&app.post("/api/companies", &Auth::None, json!({"name": "X"})).await);
+    }
+
+    async fn companies_create_validates_the_name(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        assert_errors(&app.post("/api/companies", &alice.auth(), json!({})).await, json!({"name": ["This field is required."]}));
+        assert_errors(
+            &app.post("/api/companies", &alice.auth(), json!({"name": "n".repeat(201)})).await,
+            json!({"name": ["Ensure this field has no more than 200 characters."]}),
+        );
+        assert_errors(&app.post("/api/companies", &alice.auth(), json!({"name": ""})).await, json!({"name": ["This field may not be blank."]}));
+        assert_errors(&app.post("/api/companies", &alice.auth(), json!({"name": 5})).await, json!({"name": ["Not a valid string."]}));
+        let r = app.send("POST", "/api/companies", &[("authorization", bearer(&alice).as_str())], Some(b"{}".to_vec())).await;
+        r.assert_status(415);
+        assert_eq!(app.get("/api/companies", &alice.auth()).await.body.as_array().unwrap().len(), 1);
+    }
+
+    async fn a_new_company_becomes_the_default_of_a_user_without_one(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        app.patch("/api/me", &alice.auth(), json!({"default_company_id": null})).await.assert_status(200);
+        let new = create_company(&app, &alice, "Fresh").await;
+        let body = me(&app, &alice.auth()).await;
+        assert_eq!(body["default_company_id"], json!(new));
+        assert_eq!(body["active_company_id"], json!(new));
+    }
+
+    async fn members_are_listed_to_any_member_of_the_active_company(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        let carol = app.signup("Carol Co").await;
+        app.add_member(&alice, &bob, "staff").await;
+
+        let expected = json!([
+            {"user_id": alice.id, "email": alice.email, "role": "admin"},
+            {"user_id": bob.id, "email": bob.email, "role": "staff"},
+        ]);
+        let r = app.get("/api/members", &alice.auth()).await;
+        r.assert_status(200);
+        assert_eq!(r.body, expected);
+        let r = app.get("/api/members", &bob.in_company(alice.company_id)).await;
+        r.assert_status(200);
+        assert_eq!(r.body, expected, "staff may list members too");
+        // Bob's default company is still his own.
+        assert_eq!(roles(&app, &bob.auth()).await, vec![(bob.id, "admin".to_string())]);
+
+        assert_403(&app.get("/api/members", &carol.in_company(alice.company_id)).await);
+        assert_403(&app.get("/api/members", &carol.in_company_raw("nope")).await);
+        assert_401(&app.get("/api/members", &Auth::None).await);
+    }
+
+    async fn admins_add_existing_users_as_members(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        let carol = app.signup("Carol Co").await;
+
+        let r = app.post("/api/members", &alice.auth(), json!({"email": bob.email.to_uppercase(), "role": "staff"})).await;
+        r.assert_status(201);
+        assert_eq!(r.body, json!({"user_id": bob.id, "email": bob.email, "role": "staff"}));
+        // Bob can act in Acme at once; his default company does not move.
+        app.get("/api/members", &bob.in_company(alice.company_id)).await.assert_status(200);
+        assert_eq!(me(&app, &bob.auth()).await["default_company_id"], json!(bob.company_id));
+
+        // Staff may not add members.
+        assert_403(&app.post("/api/members", &bob.in_company(alice.company_id), json!({"email": carol.email, "role": "staff"})).await);
+        // Already a member: 409 on the email.
+        let r = app.post("/api/members", &alice.auth(), json!({"email": bob.email, "role": "admin"})).await;
+        r.assert_status(409);
+        r.assert_field_error("email");
+        let r = app.post("/api/members", &alice.auth(), json!({"email": alice.email, "role": "staff"})).await;
+        r.assert_status(409);
+        // No such user: 404.
+        assert_404(&app.post("/api/members", &alice.auth(), json!({"email": "ghost@example.com", "role": "staff"})).await);
+        // Validation.
+        assert_errors(
+            &app.post("/api/members", &alice.auth(), json!({})).await,
+            json!({"email": ["This field is required."], "role": ["This field is required."]}),
+        );
+        assert_errors(
+            &app.post("/api/members", &alice.auth(), json!({"email": "nope", "role": "owner"})).await,
+            json!({"email": ["Enter a valid email address."], "role": ["\"owner\" is not a valid choice."]}),
+        );
+        assert_errors(
+            &app.post("/api/members", &alice.auth(), json!({"email": carol.email, "role": "Admin"})).await,
+            json!({"role": ["\"Admin\" is not a valid choice."]}),
+        );
+
+        let r = app.post("/api/members", &alice.auth(), json!({"email": carol.email, "role": "admin"})).await;
+        r.assert_status(201);
+        assert_eq!(
+            roles(&app, &alice.auth()).await,
+            vec![(alice.id, "admin".into()), (bob.id, "staff".into()), (carol.id, "admin".into())]
+        );
+    }
+
+    async fn a_member_without_a_default_company_gets_the_one_they_join(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        app.patch("/api/me", &bob.auth(), json!({"default_company_id": null})).await.assert_status(200);
+        app.add_member(&alice, &bob, "staff").await;
+        assert_eq!(me(&app, &bob.auth()).await["default_company_id"], json!(alice.company_id));
+        app.get("/api/members", &bob.auth()).await.assert_status(200);
+    }
+
+    async fn admins_change_roles(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        let carol = app.signup("Carol Co").await;
+        let dave = app.signup("Dave Co").await;
+        app.add_member(&alice, &bob, "staff").await;
+        app.add_member(&alice, &carol, "staff").await;
+
+        // Staff may not change roles, not even their own.
+        assert_403(&app.patch(&member_path(&carol), &bob.in_company(alice.company_id), json!({"role": "admin"})).await);
+        assert_403(&app.patch(&member_path(&bob), &bob.in_company(alice.company_id), json!({"role": "admin"})).await);
+
+        let r = app.patch(&member_path(&bob), &alice.auth(), json!({"role": "admin", "email": "ignored@example.com"})).await;
+        r.assert_status(200);
+        assert_eq!(r.body, json!({"user_id": bob.id, "email": bob.email, "role": "admin"}));
+        // Bob is an admin of Acme at once.
+        let r = app.patch(&format!("{}/", member_path(&carol)), &bob.in_company(alice.company_id), json!({"role": "admin"})).await;
+        r.assert_status(200);
+        assert_eq!(r.body["role"], "admin");
+
+        // No role: nothing changes.
+        let r = app.patch(&member_path(&carol), &alice.auth(), json!({})).await;
+        r.assert_status(200);
+        assert_eq!(r.body["role"], "admin");
+        assert_errors(
+            &app.patch(&member_path(&carol), &alice.auth(), json!({"role": "boss"})).await,
+            json!({"role": ["\"boss\" is not a valid choice."]}),
+        );
+        assert_errors(
+            &app.patch(&member_path(&carol), &alice.auth(), json!({"role": null})).await,
+            json!({"role": ["This field may not be null."]}),
+        );
+
+        // Not a member of the active company (though a member elsewhere), unknown, not a UUID: 404.
+        assert_404(&app.patch(&member_path(&dave), &alice.auth(), json!({"role": "staff"})).await);
+        assert_404(&app.patch(&format!("/api/members/{}", Uuid::now_v7()), &alice.auth(), json!({"role": "staff"})).await);
+        assert_404(&app.patch("/api/members/not-a-uuid", &alice.auth(), json!({"role": "staff"})).await);
+        // A member of another company is reached only from that company.
+        assert_404(&app.patch(&member_path(&alice), &dave.auth(), json!({"role": "staff"})).await);
+        assert_eq!(roles(&app, &alice.auth()).await.iter().filter(|(_, r)| r == "admin").count(), 3);
+    }
+
+    async fn admins_remove_members_who_lose_access_at_once(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        let carol = app.signup("Carol Co").await;
+        app.add_member(&alice, &bob, "staff").await;
+        app.add_member(&alice, &carol, "staff").await;
+        app.patch("/api/me", &bob.auth(), json!({"default_company_id": alice.company_id})).await.assert_status(200);
+        app.get("/api/members", &bob.auth()).await.assert_status(200);
+
+        assert_403(&app.delete(&member_path(&carol), &bob.auth()).await);
+
+        let r = app.delete(&member_path(&bob), &alice.auth()).await;
+        r.assert_status(204);
+        assert!(r.text.is_empty(), "204 has no body: {}", r.text);
+
+        // Bob's unexpired token no longer opens Acme, and his default no longer points at it.
+        assert_403(&app.get("/api/members", &bob.in_company(alice.company_id)).await);
+        assert_403(&app.get("/api/members", &bob.auth()).await);
+        let body = me(&app, &bob.auth()).await;
+        assert_eq!(body["default_company_id"], Value::Null);
+        assert_eq!(body["active_company_id"], Value::Null);
+        assert_eq!(body["memberships"], json!([{"company_id": bob.company_id, "company_name": "Bob Co", "role": "admin"}]));
+        app.get("/api/members", &bob.in_company(bob.company_id)).await.assert_status(200);
+
+        // Gone already, never there, not a UUID: 404.
+        assert_404(&app.delete(&member_path(&bob), &alice.auth()).await);
+        assert_404(&app.delete(&format!("/api/members/{}", Uuid::now_v7()), &alice.auth()).await);
+        assert_404(&app.delete("/api/members/42", &alice.auth()).await);
+        // Carol, removed, keeps her own default company.
+        app.delete(&format!("{}/", member_path(&carol)), &alice.auth()).await.assert_status(204);
+        assert_eq!(me(&app, &carol.auth()).await["default_company_id"], json!(carol.company_id));
+        assert_eq!(roles(&app, &alice.auth()).await, vec![(alice.id, "admin".to_string())]);
+    }
+
+    async fn the_last_admin_can_be_neither_removed_nor_demoted(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+
+        let r = app.delete(&member_path(&alice), &alice.auth()).await;
+        r.assert_status(409);
+        r.assert_detail();
+        let r = app.patch(&member_path(&alice), &alice.auth(), json!({"role": "staff"})).await;
+        r.assert_status(409);
+        r.assert_detail();
+        // Re-asserting the role is not a demotion.
+        app.patch(&member_path(&alice), &alice.auth(), json!({"role": "admin"})).await.assert_status(200);
+
+        // With a second admin, the first may step down; then the second is the last one.
+        app.add_member(&alice, &bob, "admin").await;
+        let bob_in_acme = bob.in_company(alice.company_id);
+        app.patch(&member_path(&alice), &alice.auth(), json!({"role": "staff"})).await.assert_status(200);
+        assert_403(&app.delete(&member_path(&bob), &alice.auth()).await);
+        let r = app.patch(&member_path(&bob), &bob_in_acme, json!({"role": "staff"})).await;
+        r.assert_status(409);
+        let r = app.delete(&member_path(&bob), &bob_in_acme).await;
+        r.assert_status(409);
+        // Staff can always be removed, and an admin may remove another admin.
+        app.patch(&member_path(&alice), &bob_in_acme, json!({"role": "admin"})).await.assert_status(200);
+        app.delete(&member_path(&bob), &alice.auth()).await.assert_status(204);
+        assert_eq!(roles(&app, &alice.auth()).await, vec![(alice.id, "admin".to_string())]);
+    }
+
+    async fn admins_demoting_or_removing_each_other_at_once_leave_an_admin(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        let acme = alice.company_id;
+        app.add_member(&alice, &bob, "admin").await;
+        let (as_alice, as_bob) = (alice.in_company(acme), bob.in_company(acme));
+
+        for round in 0..3 {
+            let (a, b) = tokio::join!(
+                app.patch(&member_path(&bob), &as_alice, json!({"role": "staff"})),
+                app.patch(&member_path(&alice), &as_bob, json!({"role": "staff"})),
+            );
+            let ok = [&a, &b].iter().filter(|r| r.status == 200).count();
+            assert_eq!(ok, 1, "round {round}: exactly one demotion wins: {} / {}", a.text, b.text);
+            for r in [&a, &b] {
+                assert!([200, 403, 409].contains(&r.status), "round {round}: {} {}", r.status, r.text);
+            }
+            let admins: Vec<Uuid> = roles(&app, &as_alice).await.into_iter().filter(|(_, r)| r == "admin").map(|(id, _)| id).collect();
+            assert_eq!(admins.len(), 1, "round {round}: {admins:?}");
+            // Promote the demoted one back for the next round.
+            let (winner, loser) = if admins[0] == alice.id { (&as_alice, &bob) } else { (&as_bob, &alice) };
+            app.patch(&member_path(loser), winner, json!({"role": "admin"})).await.assert_status(200);
+        }
+
+        let (a, b) = tokio::join!(app.delete(&member_path(&bob), &as_alice), app.delete(&member_path(&alice), &as_bob));
+        let ok = [&a, &b].iter().filter(|r| r.status == 204).count();
+        assert_eq!(ok, 1, "exactly one removal wins: {} {} / {} {}", a.status, a.text, b.status, b.text);
+        let survivor = if a.status == 204 { &as_alice } else { &as_bob };
+        let left = roles(&app, survivor).await;
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert_eq!(left[0].1, "admin");
+    }
+
+    async fn account_routes_answer_json_for_wrong_methods(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        for (method, path) in [
+            ("DELETE", "/api/companies"),
+            ("PUT", "/api/me"),
+            ("GET", "/api/auth/token"),
+            ("GET", "/api/auth/signup"),
+            ("GET", "/api/auth/token/refresh"),
+            ("DELETE", "/api/members"),
+            ("GET", &*member_path(&alice)),
+        ] {
+            let r = app.request(method, path, &alice.auth(), None).await;
+            r.assert_status(405);
+            r.assert_detail();
+        }
+        // A trailing slash is accepted.
+        app.get("/api/me/", &alice.auth()).await.assert_status(200);
+        app.get("/api/companies/", &alice.auth()).await.assert_status(200);
+        let t = app.post("/api/auth/token/", &Auth::None, json!({"email": alice.email, "password": PASSWORD})).await;
+        t.assert_status(200);
+    }
+}

@@ -1,0 +1,459 @@
+//! Tenant isolation: another company's rows are invisible and untouchable through every verb,
+//! with answers identical to those for rows that do not exist; the active company follows
+//! `X-Company-Id` and membership, checked on every request; roles.
+
+use serde_json::{Value, json};
+use tests::demo::*;
+use tests::*;
+use uuid::Uuid;
+
+const NOT_FOUND: &str = r#"{"detail": "Not found."}"#;
+
+fn not_found() -> Value {
+    serde_json::from_str(NOT_FOUND).unwrap()
+}
+
+/// Bob (another company) tries every verb on Alice's object: each is a 404 identical to the
+/// answer for a random id, and Alice's row is unchanged afterwards.
+async fn other_company_gets_404_for_every_verb(app: &TestApp, resource: &str) {
+    let alice = app.signup("Acme").await;
+    let bob = app.signup("Bobco").await;
+    let obj = make(app, &alice.auth(), resource).await;
+    let id = id_of(&obj);
+    let path = format!("/api/{resource}/{id}");
+    let missing = format!("/api/{resource}/{}", Uuid::now_v7());
+    // Bob's bodies are valid in Bob's company (an invoice names one of Bob's customers).
+    let put = put_body(app, &bob.auth(), resource).await;
+    let (patch, _, _) = patch_body(resource);
+
+    for (verb, on_alice, on_missing) in [
+        (
+            "GET",
+            app.get(&path, &bob.auth()).await,
+            app.get(&missing, &bob.auth()).await,
+        ),
+        (
+            "PUT",
+            app.put(&path, &bob.auth(), put.clone()).await,
+            app.put(&missing, &bob.auth(), put.clone()).await,
+        ),
+        (
+            "PATCH",
+            app.patch(&path, &bob.auth(), patch.clone()).await,
+            app.patch(&missing, &bob.auth(), patch.clone()).await,
+        ),
+        (
+            "DELETE",
+            app.delete(&path, &bob.auth()).await,
+            app.delete(&missing, &bob.auth()).await,
+        ),
+    ] {
+        assert_eq!(
+            on_alice.status, 404,
+            "{verb} {resource} of another company: {}",
+            on_alice.text
+        );
+        assert_eq!(on_alice.body, not_found(), "{verb} {resource}");
+        assert_eq!(on_missing.status, 404);
+        assert_eq!(
+            on_alice.text, on_missing.text,
+            "{verb} {resource}: indistinguishable from a missing id"
+        );
+        assert_eq!(
+            on_alice.headers.get("content-type"),
+            on_missing.headers.get("content-type"),
+            "{verb} {resource}: same headers"
+        );
+    }
+
+    // The same with the company header naming Bob's own company explicitly.
+    let r = app.get(&path, &bob.in_company(bob.company_id)).await;
+    r.assert_status(404);
+    assert_eq!(r.body, not_found());
+
+    // Bob's lists, counts, filters and searches never show it.
+    let list = app
+        .get(&format!("/api/{resource}?page_size=100"), &bob.auth())
+        .await;
+    list.assert_status(200);
+    let ids: Vec<&str> = list.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.contains(&id.as_str()),
+        "{resource}: another company's row in the list"
+    );
+    let field = match resource {
+        "customers" => "email",
+        "products" => "sku",
+        _ => "number",
+    };
+    let value = obj[field].as_str().unwrap();
+    let r = app
+        .get(&format!("/api/{resource}?{field}={value}"), &bob.auth())
+        .await;
+    r.assert_status(200);
+    assert_eq!(
+        r.body["count"],
+        json!(0),
+        "{resource}: filtering by another company's value finds nothing"
+    );
+    if resource != "products" {
+        let r = app
+            .get(&format!("/api/{resource}?search={value}"), &bob.auth())
+            .await;
+        r.assert_status(200);
+        assert_eq!(
+            r.body["count"],
+            json!(0),
+            "{resource}: searching finds nothing of another company"
+        );
+    }
+
+    // Alice's row is untouched: same body, including updated_at.
+    let after = app.get(&path, &alice.auth()).await;
+    after.assert_status(200);
+    assert_eq!(
+        after.body, obj,
+        "{resource}: the owner's row changed after another company's attempts"
+    );
+    let list = app.get(&format!("/api/{resource}"), &alice.auth()).await;
+    assert_eq!(
+        list.body["count"],
+        json!(1),
+        "{resource}: nothing was added to Alice's company"
+    );
+}
+
+both_backends! {
+    async fn customers_of_another_company_are_invisible(app: TestApp) {
+        other_company_gets_404_for_every_verb(&app, "customers").await;
+    }
+    async fn products_of_another_company_are_invisible(app: TestApp) {
+        other_company_gets_404_for_every_verb(&app, "products").await;
+    }
+    async fn invoices_of_another_company_are_invisible(app: TestApp) {
+        other_company_gets_404_for_every_verb(&app, "invoices").await;
+    }
+
+    async fn list_and_count_show_only_the_active_company(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bobco").await;
+        for resource in RESOURCES {
+            for _ in 0..3 {
+                make(&app, &alice.auth(), resource).await;
+            }
+            for _ in 0..2 {
+                make(&app, &bob.auth(), resource).await;
+            }
+        }
+        for (user, customers_n, n) in [(&alice, 6, 3), (&bob, 4, 2)] {
+            for resource in RESOURCES {
+                // Each invoice brought a customer of its own.
+                let expected = if resource == "customers" { customers_n } else { n };
+                let r = app.get(&format!("/api/{resource}?page_size=100"), &user.auth()).await;
+                r.assert_status(200);
+                assert_eq!(r.body["count"], json!(expected), "{resource} count for {}", user.email);
+                let results = r.body["results"].as_array().unwrap();
+                assert_eq!(results.len(), expected);
+                for o in results {
+                    assert_eq!(o["company_id"], json!(user.company_id.to_string()), "{resource}: {o}");
+                }
+                // Paging and searching stay inside the company too.
+                let r = app.get(&format!("/api/{resource}?page_size=1&page={expected}"), &user.auth()).await;
+                r.assert_status(200);
+                assert_eq!(r.body["count"], json!(expected));
+                assert!(r.body["next"].is_null());
+                app.get(&format!("/api/{resource}?page_size=1&page={}", expected + 1), &user.auth()).await.assert_status(404);
+                let r = app.get(&format!("/api/{resource}?search=e&page_size=100"), &user.auth()).await;
+                for o in r.body["results"].as_array().unwrap() {
+                    assert_eq!(o["company_id"], json!(user.company_id.to_string()));
+                }
+            }
+        }
+    }
+
+    async fn invoice_filter_by_another_companys_customer_finds_nothing(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bobco").await;
+        let inv = invoice(&app, &alice.auth()).await;
+        invoice(&app, &bob.auth()).await;
+        let cid = inv["customer_id"].as_str().unwrap();
+        let r = app.get(&format!("/api/invoices?customer_id={cid}"), &bob.auth()).await;
+        r.assert_status(200);
+        assert_eq!(r.body["count"], json!(0));
+        let r = app.get(&format!("/api/invoices?customer_id={cid}"), &alice.auth()).await;
+        assert_eq!(r.body["count"], json!(1));
+    }
+
+    async fn same_user_in_two_companies_sees_each_separately(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let carol = app.signup("Carol Ltd").await; // Carol's default company is her own.
+        app.add_member(&alice, &carol, "staff").await;
+        let acme = alice.company_id;
+        let carols = carol.company_id;
+
+        let in_acme = app.create("/api/customers", &carol.in_company(acme), customer_body("in-acme")).await;
+        assert_eq!(in_acme["company_id"], json!(acme.to_string()), "created in the X-Company-Id company");
+        let in_own = app.create("/api/customers", &carol.auth(), customer_body("in-own")).await;
+        assert_eq!(in_own["company_id"], json!(carols.to_string()), "without the header: the default company");
+        let in_own_explicit = app.create("/api/customers", &carol.in_company(carols), customer_body("in-own-2")).await;
+        assert_eq!(in_own_explicit["company_id"], json!(carols.to_string()));
+
+        let acme_list = app.get("/api/customers", &carol.in_company(acme)).await;
+        acme_list.assert_status(200);
+        assert_eq!(acme_list.body["count"], json!(1));
+        assert_eq!(acme_list.body["results"][0]["id"], in_acme["id"]);
+        let own_list = app.get("/api/customers", &carol.auth()).await;
+        assert_eq!(own_list.body["count"], json!(2));
+        // Alice sees Carol's row in Acme, not the ones in Carol's company.
+        let alice_list = app.get("/api/customers", &alice.auth()).await;
+        assert_eq!(alice_list.body["count"], json!(1));
+
+        // With Acme active, Carol's own company's row is 404, even for Carol, on every verb.
+        let own_path = format!("/api/customers/{}", id_of(&in_own));
+        let acme_auth = carol.in_company(acme);
+        for r in [
+            app.get(&own_path, &acme_auth).await,
+            app.patch(&own_path, &acme_auth, json!({"name": "x"})).await,
+            app.put(&own_path, &acme_auth, customer_body("p")).await,
+        ] {
+            r.assert_status(404);
+            assert_eq!(r.body, not_found());
+        }
+        // Carol is staff in Acme, and deleting customers is admin-only: the role check may answer
+        // first (as Django REST Framework does), but then exactly as for a missing id.
+        let on_row = app.delete(&own_path, &acme_auth).await;
+        let on_missing = app.delete(&format!("/api/customers/{}", uuid::Uuid::now_v7()), &acme_auth).await;
+        assert!(on_row.status == 403 || on_row.status == 404, "{}", on_row.text);
+        assert_eq!((on_row.status, &on_row.text), (on_missing.status, &on_missing.text));
+        app.get(&own_path, &carol.auth()).await.assert_status(200);
+        // And the other way round.
+        let acme_path = format!("/api/customers/{}", id_of(&in_acme));
+        app.get(&acme_path, &carol.auth()).await.assert_status(404);
+        app.get(&acme_path, &carol.in_company(acme)).await.assert_status(200);
+
+        // Uniqueness is per company: the same email in both of Carol's companies.
+        let mut dup = customer_body("twin");
+        app.create("/api/customers", &carol.in_company(acme), dup.clone()).await;
+        app.create("/api/customers", &carol.auth(), dup.clone()).await;
+        dup["name"] = json!("Twin again");
+        let r = app.post("/api/customers", &carol.in_company(acme), dup).await;
+        r.assert_status(409);
+        r.assert_field_error("email");
+
+        // An invoice in Acme cannot use Carol's own company's customer, even though Carol can see both.
+        let r = app.post("/api/invoices", &carol.in_company(acme), invoice_body(&id_of(&in_own), "x")).await;
+        r.assert_status(400);
+        r.assert_field_error("customer_id");
+        app.create("/api/invoices", &carol.in_company(acme), invoice_body(&id_of(&in_acme), "x")).await;
+    }
+
+    async fn company_header_of_a_non_member_is_403(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bobco").await;
+        let obj = customer(&app, &alice.auth()).await;
+        let path = format!("/api/customers/{}", id_of(&obj));
+        for auth in [
+            bob.in_company(alice.company_id),      // a company Bob is not a member of
+            bob.in_company(Uuid::now_v7()),        // a company that does not exist
+        ] {
+            for r in [
+                app.get("/api/customers", &auth).await,
+                app.post("/api/customers", &auth, customer_body("intruder")).await,
+                app.get(&path, &auth).await,
+                app.put(&path, &auth, customer_body("intruder2")).await,
+                app.patch(&path, &auth, json!({"name": "pwned"})).await,
+                app.delete(&path, &auth).await,
+            ] {
+                assert_eq!(r.status, 403, "{auth:?}: {}", r.text);
+                r.assert_detail();
+            }
+        }
+        // Not a UUID: 403 as well, on every verb.
+        let raws = [
+            "not-a-uuid".to_string(),
+            String::new(),
+            "1".to_string(),
+            "'; DROP TABLE companies; --".to_string(),
+            format!("{}x", alice.company_id),
+        ];
+        for raw in &raws {
+            let auth = bob.in_company_raw(raw);
+            for r in [
+                app.get("/api/customers", &auth).await,
+                app.post("/api/customers", &auth, customer_body("intruder3")).await,
+                app.get(&path, &auth).await,
+                app.delete(&path, &auth).await,
+            ] {
+                assert_eq!(r.status, 403, "X-Company-Id {raw:?}: {}", r.text);
+                r.assert_detail();
+            }
+        }
+        // Alice's company is untouched and Bob's own company got nothing.
+        assert_eq!(app.get(&path, &alice.auth()).await.body, obj);
+        assert_eq!(app.get("/api/customers", &alice.auth()).await.body["count"], json!(1));
+        assert_eq!(app.get("/api/customers", &bob.auth()).await.body["count"], json!(0));
+    }
+
+    async fn removed_member_loses_access_at_once(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let dave = app.signup("Dave Inc").await;
+        app.add_member(&alice, &dave, "staff").await;
+        let acme = dave.in_company(alice.company_id);
+        let obj = customer(&app, &alice.auth()).await;
+        let path = format!("/api/customers/{}", id_of(&obj));
+        app.get("/api/customers", &acme).await.assert_status(200);
+        app.get(&path, &acme).await.assert_status(200);
+        let mine = app.create("/api/products", &acme, product_body("dave")).await;
+
+        let r = app.delete(&format!("/api/members/{}", dave.id), &alice.auth()).await;
+        r.assert_status(204);
+
+        // Same, still unexpired token: every verb is now refused.
+        let ppath = format!("/api/products/{}", id_of(&mine));
+        for r in [
+            app.get("/api/customers", &acme).await,
+            app.post("/api/customers", &acme, customer_body("after")).await,
+            app.get(&path, &acme).await,
+            app.put(&path, &acme, customer_body("after2")).await,
+            app.patch(&path, &acme, json!({"name": "after"})).await,
+            app.patch(&ppath, &acme, json!({"name": "after"})).await,
+            app.delete(&ppath, &acme).await,
+        ] {
+            assert_eq!(r.status, 403, "removed member: {}", r.text);
+            r.assert_detail();
+        }
+        // Dave's own company still works; Acme's rows are unchanged.
+        app.get("/api/customers", &dave.auth()).await.assert_status(200);
+        assert_eq!(app.get(&path, &alice.auth()).await.body, obj);
+        assert_eq!(app.get(&ppath, &alice.auth()).await.body, mine);
+        assert_eq!(app.get("/api/customers", &alice.auth()).await.body["count"], json!(1));
+    }
+
+    async fn removed_member_whose_default_was_that_company_has_no_active_company(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let erin = app.signup("Erin Co").await;
+        app.add_member(&alice, &erin, "staff").await;
+        let r = app.patch("/api/me", &erin.auth(), json!({"default_company_id": alice.company_id.to_string()})).await;
+        r.assert_status(200);
+        customer(&app, &alice.auth()).await;
+        let r = app.get("/api/customers", &erin.auth()).await;
+        r.assert_status(200);
+        assert_eq!(r.body["count"], json!(1), "the default company is now Acme");
+        app.delete(&format!("/api/members/{}", erin.id), &alice.auth()).await.assert_status(204);
+        // Without a header the default (Acme) is used, and Erin is no member of it any more.
+        let r = app.get("/api/customers", &erin.auth()).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        r.assert_detail();
+        let r = app.post("/api/customers", &erin.auth(), customer_body("ghost")).await;
+        r.assert_status(403);
+        assert_eq!(app.get("/api/customers", &alice.auth()).await.body["count"], json!(1));
+    }
+
+    async fn staff_cannot_delete_customers_admin_can(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let sam = app.signup("Sam's").await;
+        app.add_member(&alice, &sam, "staff").await;
+        let staff = sam.in_company(alice.company_id);
+
+        // Staff may list, create, read, replace and patch.
+        let c = app.create("/api/customers", &staff, customer_body("by-staff")).await;
+        let path = format!("/api/customers/{}", id_of(&c));
+        app.get("/api/customers", &staff).await.assert_status(200);
+        app.get(&path, &staff).await.assert_status(200);
+        let put = put_body(&app, &staff, "customers").await;
+        app.put(&path, &staff, put).await.assert_status(200);
+        let patched = app.patch(&path, &staff, json!({"notes": "staff was here"})).await;
+        patched.assert_status(200);
+
+        // But not delete a customer.
+        let r = app.delete(&path, &staff).await;
+        r.assert_status(403);
+        r.assert_detail();
+        assert_eq!(app.get(&path, &alice.auth()).await.body, patched.body, "still there, unchanged");
+
+        // Whatever the order of the role and existence checks, a foreign row is never deletable.
+        let bob = app.signup("Bobco").await;
+        let bobs = customer(&app, &bob.auth()).await;
+        let r = app.delete(&format!("/api/customers/{}", id_of(&bobs)), &staff).await;
+        assert!(r.status == 403 || r.status == 404, "{}", r.text);
+        app.get(&format!("/api/customers/{}", id_of(&bobs)), &bob.auth()).await.assert_status(200);
+
+        // Promoted to admin: the very next request may delete (role read per request).
+        let r = app.patch(&format!("/api/members/{}", sam.id), &alice.auth(), json!({"role": "admin"})).await;
+        r.assert_status(200);
+        app.delete(&path, &staff).await.assert_status(204);
+        app.get(&path, &alice.auth()).await.assert_status(404);
+
+        // Demoted again: refused again.
+        let c2 = customer(&app, &alice.auth()).await;
+        let r = app.patch(&format!("/api/members/{}", sam.id), &alice.auth(), json!({"role": "staff"})).await;
+        r.assert_status(200);
+        app.delete(&format!("/api/customers/{}", id_of(&c2)), &staff).await.assert_status(403);
+    }
+
+    async fn staff_may_delete_products_and_invoices(app: TestApp) {
+        // Only customers declare `delete = "admin"` in the demo; the others keep the default.
+        let alice = app.signup("Acme").await;
+        let sam = app.signup("Sam's").await;
+        app.add_member(&alice, &sam, "staff").await;
+        let staff = sam.in_company(alice.company_id);
+        for resource in ["invoices", "products"] {
+            let obj = make(&app, &staff, resource).await;
+            let path = format!("/api/{resource}/{}", id_of(&obj));
+            app.delete(&path, &staff).await.assert_status(204);
+            app.get(&path, &alice.auth()).await.assert_status(404);
+        }
+    }
+
+    async fn mass_assignment_cannot_cross_companies(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bobco").await;
+        for resource in RESOURCES {
+            // Bob tries to create a row in Alice's company through the body.
+            let mut body = create_body(&app, &bob.auth(), resource).await;
+            body["company_id"] = json!(alice.company_id.to_string());
+            let r = app.post(&format!("/api/{resource}"), &bob.auth(), body).await;
+            r.assert_status(201);
+            assert_eq!(r.body["company_id"], json!(bob.company_id.to_string()), "{resource}");
+            // Bob tries to move his row into Alice's company.
+            let path = format!("/api/{resource}/{}", r.id());
+            let p = app.patch(&path, &bob.auth(), json!({"company_id": alice.company_id.to_string()})).await;
+            p.assert_status(200);
+            assert_eq!(p.body["company_id"], json!(bob.company_id.to_string()), "{resource}");
+            let mut put = put_body(&app, &bob.auth(), resource).await;
+            put["company_id"] = json!(alice.company_id.to_string());
+            let p = app.put(&path, &bob.auth(), put).await;
+            p.assert_status(200);
+            assert_eq!(p.body["company_id"], json!(bob.company_id.to_string()), "{resource}");
+            app.get(&path, &alice.auth()).await.assert_status(404);
+            let list = app.get(&format!("/api/{resource}"), &alice.auth()).await;
+            assert_eq!(list.body["count"], json!(0), "{resource}: nothing in Alice's company");
+        }
+    }
+
+    async fn a_row_with_the_same_id_space_is_isolated_under_concurrency(app: TestApp) {
+        // Two companies hammer their own rows at once; neither sees the other's.
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bobco").await;
+        let mut futures = Vec::new();
+        for i in 0..10 {
+            futures.push(app.post("/api/products", &alice.auth(), product_body(&format!("same-{i}"))));
+            futures.push(app.post("/api/products", &bob.auth(), product_body(&format!("same-{i}"))));
+        }
+        for r in futures::future::join_all(futures).await {
+            r.assert_status(201);
+        }
+        for user in [&alice, &bob] {
+            let r = app.get("/api/products?page_size=100", &user.auth()).await;
+            assert_eq!(r.body["count"], json!(10));
+            for o in r.body["results"].as_array().unwrap() {
+                assert_eq!(o["company_id"], json!(user.company_id.to_string()));
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+use tenant_core::tenant_resource;
+
+#[tenant_resource]
+#[derive(Debug, tenant_core::__private::serde::Serialize)]
+pub struct Product {
+    #[serde(rename = "title")]
+    pub name: String,
+}
+
+fn main() {}

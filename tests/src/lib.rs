@@ -277,9 +277,22 @@ fn postgres_admin_url() -> Result<String, String> {
                 return Ok(url);
             }
             // Is the script's server listening? A plain TCP probe: no runtime needed here.
-            let addr: SocketAddr = "127.0.0.1:54329".parse().expect("static address");
+            // (TENANT_TEST_PG_PORT moves it, as it moves the script's server.)
+            let port = std::env::var("TENANT_TEST_PG_PORT")
+                .ok()
+                .and_then(|p| p.parse::<u16>().ok());
+            let (addr, url) = match port {
+                Some(port) => (
+                    SocketAddr::from(([127, 0, 0, 1], port)),
+                    format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+                ),
+                None => (
+                    SocketAddr::from(([127, 0, 0, 1], 54329)),
+                    DEFAULT_POSTGRES_URL.to_string(),
+                ),
+            };
             match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
-                Ok(_) => Ok(DEFAULT_POSTGRES_URL.to_string()),
+                Ok(_) => Ok(url),
                 Err(e) => Err(format!(
                     "TEST_POSTGRES_URL is unset and nothing answers on {addr}: {e}"
                 )),
@@ -312,7 +325,9 @@ fn skip_postgres(reason: &str) -> Option<TestApp> {
         panic!("PostgreSQL is required under CI but unavailable: {reason}");
     }
     if !WARNED.swap(true, Ordering::SeqCst) {
-        eprintln!(
+        // Written to the process's stderr directly: `eprintln!` would be captured by the test
+        // runner and shown only for failing tests.
+        let banner = format!(
             "\n\
              ************************************************************************\n\
              *  WARNING: PostgreSQL tests are being SKIPPED: {reason}\n\
@@ -320,6 +335,7 @@ fn skip_postgres(reason: &str) -> Option<TestApp> {
              *  TEST_POSTGRES_URL=postgres://user@host:port/db.\n\
              ************************************************************************\n"
         );
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), banner.as_bytes());
     }
     None
 }

@@ -57,7 +57,7 @@ struct Roster(Vec<(Uuid, Role)>);
 impl Roster {
     /// Reads (and on PostgreSQL locks) every membership row of `company_id`.
     async fn lock(tx: &mut Tx, company_id: Uuid) -> Result<Roster, ApiError> {
-        let sql = if tx.dialect().supports_row_locks() && false {
+        let sql = if tx.dialect().supports_row_locks() {
             ROSTER_FOR_UPDATE
         } else {
             ROSTER

@@ -1,0 +1,137 @@
+//! PostgreSQL row-level security: the database's own guard behind the query-level scoping.
+//!
+//! Each tenant table gets a policy that admits only rows whose `company_id` equals the
+//! transaction-local setting `app.company_id`, which [`crate::Tenant::begin`] sets with
+//! `set_config(…, true)` at the start of every tenant-scoped transaction. With no setting (or an
+//! empty one, which is what `current_setting(…, true)` returns once the name has been used in the
+//! session) the policy admits nothing. `FORCE` makes it apply to the table owner too.
+//!
+//! The server serves through a role that owns nothing and cannot bypass RLS ([`check_serving_role`]);
+//! migrations run as the owner. SQLite has no RLS: there, query scoping is the guard.
+
+use crate::db::{Db, DbError, Dialect, Sql};
+use crate::resource::{FieldType, ResourceDesc};
+use crate::value::Value;
+
+/// The setting that carries the active company through a transaction.
+pub const TENANT_SETTING: &str = "app.company_id";
+
+/// Name of the policy on each tenant table.
+pub const POLICY: &str = "tenant_isolation";
+
+/// Sets the tenant of the current transaction (transaction-local: gone at commit or rollback,
+/// so a pooled connection never carries it into another request).
+pub const SET_TENANT: &str = "SELECT set_config('app.company_id', $1, true)";
+
+/// The policy's predicate: read once per statement (sub-select), empty → NULL → no row.
+pub const TENANT_PREDICATE: &str =
+    "company_id = (SELECT NULLIF(current_setting('app.company_id', true), '')::uuid)";
+
+/// Statements that enable, force and (re)create the isolation policy of one tenant table.
+/// Idempotent; run by the owner inside the migration.
+pub fn policy_statements(desc: &ResourceDesc) -> Vec<String> {
+    let t = desc.table;
+    vec![
+        format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY"),
+        format!("DROP POLICY IF EXISTS {POLICY} ON {t}"),
+        format!("CREATE POLICY {POLICY} ON {t} FOR ALL USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"),
+    ]
+}
+
+/// Creates the serving role if it does not exist (`LOGIN`, no superuser, no `BYPASSRLS`, owns
+/// nothing), sets its password, and grants it exactly the data access the app needs in the
+/// current database. Idempotent and safe to run concurrently (roles are cluster-wide).
+pub fn app_role_statements(role: &str, password: &str) -> Vec<String> {
+    let ident = quote_ident(role);
+    let literal = quote_literal(password);
+    vec![
+        format!(
+            "DO $$ BEGIN \
+               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {name}) THEN \
+                 BEGIN CREATE ROLE {ident} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; \
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END; \
+               END IF; \
+             END $$",
+            name = quote_literal(role)
+        ),
+        format!("ALTER ROLE {ident} WITH LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {literal}"),
+        format!("GRANT USAGE ON SCHEMA public TO {ident}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ident}"),
+        // The migration bookkeeping is the owner's business only.
+        format!("REVOKE ALL ON TABLE _sqlx_migrations FROM {ident}"),
+    ]
+}
+
+/// What is wrong with a serving role, if anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleProblems(pub Vec<String>);
+
+/// Checks that the pool's role is really subject to row-level security: not a superuser, no
+/// `BYPASSRLS`, and owner of none of the tenant tables.
+pub async fn check_serving_role(db: &Db, resources: &[ResourceDesc]) -> Result<RoleProblems, DbError> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(RoleProblems(vec![]));
+    }
+    let row = db
+        .fetch_optional(
+            "SELECT current_user::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+            &[],
+            &[FieldType::Text, FieldType::Bool, FieldType::Bool],
+        )
+        .await?
+        .ok_or_else(|| DbError::Other("current_user has no pg_roles row".into()))?;
+    let mut problems = vec![];
+    let user = match &row[0] {
+        Value::Text(Some(u)) => u.clone(),
+        _ => String::new(),
+    };
+    if row[1] == Value::Bool(Some(true)) {
+        problems.push(format!("role {user:?} is a superuser (superusers ignore row-level security)"));
+    }
+    if row[2] == Value::Bool(Some(true)) {
+        problems.push(format!("role {user:?} has BYPASSRLS"));
+    }
+    for desc in resources {
+        let owned = db
+            .fetch_optional(
+                "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1 AND tableowner = current_user",
+                &[Value::Text(Some(desc.table.to_string()))],
+                &[FieldType::I32],
+            )
+            .await?;
+        if owned.is_some() {
+            problems.push(format!("role {user:?} owns table {}", desc.table));
+        }
+    }
+    Ok(RoleProblems(problems))
+}
+
+/// Runs `statements` one by one on `db` (the owner's pool).
+pub async fn run(db: &Db, statements: Vec<String>) -> Result<(), DbError> {
+    for statement in statements {
+        db.execute(Sql::assembled(statement), &[]).await?;
+    }
+    Ok(())
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_statements_quote_what_they_embed() {
+        let s = app_role_statements("app\"role", "pa'ss").join("\n");
+        assert!(s.contains("\"app\"\"role\""));
+        assert!(s.contains("PASSWORD 'pa''ss'"));
+        assert!(s.contains("NOBYPASSRLS"));
+    }
+}

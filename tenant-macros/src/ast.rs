@@ -106,9 +106,11 @@ impl<'a> Resource<'a> {
                 named
                     .named
                     .iter()
-                    .filter_map(|field| {
+                    .enumerate()
+                    .filter_map(|(i, field)| {
                         let ident = field.ident.as_ref()?;
                         let name = ident.unraw().to_string();
+                        cx.section(i + 1);
                         let args = attr::parse_field_args(cx, &name, &field.attrs);
                         Some(Field {
                             ident,
@@ -122,6 +124,7 @@ impl<'a> Resource<'a> {
                     .collect()
             })
             .unwrap_or_default();
+        cx.section(0);
         if !shape_ok {
             return None;
         }
@@ -209,7 +212,9 @@ impl<'a> ChoiceEnum<'a> {
         let variants = data
             .variants
             .iter()
-            .map(|variant| {
+            .enumerate()
+            .map(|(i, variant)| {
+                cx.section(i + 1);
                 let vident = &variant.ident;
                 if !matches!(variant.fields, Fields::Unit) {
                     let fields = &variant.fields;
@@ -226,6 +231,7 @@ impl<'a> ChoiceEnum<'a> {
                 Choice { ident: vident, name, args }
             })
             .collect();
+        cx.section(0);
         Some(ChoiceEnum { ident, variants })
     }
 }

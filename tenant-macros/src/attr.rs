@@ -153,18 +153,15 @@ fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta)
     } else {
         let shown = key.to_token_stream().to_string().replace(' ', "");
         let help = match shown.as_str() {
-            "name" | "table_name" => "write `table = \"…\"` for the table, or `singular = \"…\"` for the name used in messages".to_owned(),
-            "route" | "url" | "prefix" | "endpoint" | "base_path" => "write `path = \"/api/…\"`".to_owned(),
+            "name" | "table_name" => "help: write `table = \"…\"` for the table, or `singular = \"…\"` for the name used in messages".to_owned(),
+            "route" | "url" | "prefix" | "endpoint" | "base_path" => "help: write `path = \"/api/…\"`".to_owned(),
             "read" | "list" | "get" | "view" | "retrieve" => {
-                "reads are open to every member of the company; only `create`, `update` and `delete` take a role".to_owned()
+                "help: reads are open to every member of the company; only `create`, `update` and `delete` take a role".to_owned()
             }
-            "plural" => "write `table = \"…\"` (the path defaults to \"/api/\" followed by the table)".to_owned(),
+            "plural" => "help: write `table = \"…\"` (the path defaults to \"/api/\" followed by the table)".to_owned(),
             _ => did_you_mean(&shown, RESOURCE_KEYS),
         };
-        cx.error_spanned_by(
-            &key,
-            format!("unknown #[tenant_resource] option `{shown}`\nhelp: {help}; the options are {}", list(RESOURCE_KEYS)),
-        );
+        cx.error_spanned_by(&key, format!("unknown #[tenant_resource] option `{shown}`\n{help}"));
         skip_rest(meta.input)?;
     }
     Ok(())
@@ -283,30 +280,27 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
         let shown = key.to_token_stream().to_string().replace(' ', "");
         let help = match shown.as_str() {
             "nullable" | "optional" | "null" | "option" => {
-                format!("to make `{field}` optional, give it the type `Option<T>`")
+                format!("help: to make `{field}` optional, give it the type `Option<T>`")
             }
             "required" => format!(
-                "fields are required unless their type is `Option<T>` or they have a `default`, so `{field}` needs nothing"
+                "help: fields are required unless their type is `Option<T>` or they have a `default`, so `{field}` needs nothing"
             ),
             "min_len" | "max_len" | "length" | "min_length" | "max_length" | "size" | "max_chars" => {
-                "write the length as a range of characters, e.g. `len = 1..=200`".to_owned()
+                "help: write the length as a range of characters, e.g. `len = 1..=200`".to_owned()
             }
             "min" | "max" | "minimum" | "maximum" | "between" | "value" => {
-                "write the bounds as a range, e.g. `range = 0..=100`".to_owned()
+                "help: write the bounds as a range, e.g. `range = 0..=100`".to_owned()
             }
             "ref" | "reference" | "foreign_key" | "fk" | "belongs_to" => {
-                "write `references = OtherResource`".to_owned()
+                "help: write `references = OtherResource`".to_owned()
             }
-            "sort" | "sortable" => "did you mean `order`?".to_owned(),
+            "sort" | "sortable" => format!("help: did you mean `order`?\nnote: the options are {}", list(FIELD_KEYS)),
             "rename" | "column" | "name" => {
-                format!("the column and the JSON key are the field's name, `{field}`; rename the field itself")
+                format!("help: the column and the JSON key are the field's name, `{field}`; rename the field itself")
             }
             _ => did_you_mean(&shown, FIELD_KEYS),
         };
-        cx.error_spanned_by(
-            &key,
-            format!("unknown option `{shown}` on field `{field}`\nhelp: {help}; the options are {}", list(FIELD_KEYS)),
-        );
+        cx.error_spanned_by(&key, format!("unknown option `{shown}` on field `{field}`\n{help}"));
         skip_rest(meta.input)?;
     }
     Ok(())
@@ -332,7 +326,7 @@ pub fn parse_choice_args(cx: &Ctxt, variant: &str, attrs: &[Attribute]) -> Choic
                 cx.error_spanned_by(
                     &key,
                     format!(
-                        "unknown #[choice] option `{shown}` on `{variant}`\nhelp: {}; the only option is `rename = \"…\"`",
+                        "unknown #[choice] option `{shown}` on `{variant}`\n{}",
                         did_you_mean(&shown, CHOICE_KEYS)
                     ),
                 );
@@ -358,9 +352,10 @@ fn set<T>(cx: &Ctxt, slot: &mut Option<T>, key: &Path, owner: &str, value: T) {
 }
 
 fn did_you_mean(wrong: &str, valid: &[Symbol]) -> String {
+    let options = if valid.len() == 1 { "the only option is" } else { "the options are" };
     match names::closest(wrong, valid) {
-        Some(key) => format!("did you mean `{key}`?"),
-        None => "remove it".to_owned(),
+        Some(key) => format!("help: did you mean `{key}`?\nnote: {options} {}", list(valid)),
+        None => format!("help: remove it; {options} {}", list(valid)),
     }
 }
 
@@ -395,10 +390,16 @@ fn value<T: Parse>(cx: &Ctxt, meta: &ParseNestedMeta, missing: &str) -> syn::Res
 
 /// `= "…"` after a key.
 fn string_value(cx: &Ctxt, meta: &ParseNestedMeta, hint: &str) -> syn::Result<Option<LitStr>> {
+    let key = meta.path.to_token_stream().to_string();
     Ok(value::<Expr>(cx, meta, hint)?.and_then(|expr| match unwrap_expr(&expr) {
         Expr::Lit(syn::ExprLit { lit: Lit::Str(lit), .. }) => Some(lit.clone()),
+        Expr::Path(path) if path.path.get_ident().is_some() => {
+            let word = path.path.get_ident().map(ToString::to_string).unwrap_or_default();
+            cx.error_spanned_by(path, format!("`{key}` expects a string literal\nhelp: add quotes: `{key} = \"{word}\"`"));
+            None
+        }
         other => {
-            cx.error_spanned_by(other, format!("expected a string literal\nhelp: {hint}"));
+            cx.error_spanned_by(other, format!("`{key}` expects a string literal\nhelp: {hint}"));
             None
         }
     }))
@@ -563,11 +564,14 @@ mod tests {
         let args = parse_resource_args(&cx, quote!(table = 5, tabel = "x", delete = "owner", path = "/a", path = "/b", update));
         let errors = errors(cx);
         assert_eq!(errors.len(), 5, "{errors:#?}");
-        assert!(errors[0].starts_with("expected a string literal\nhelp: `table` needs a table name"));
+        assert!(errors[0].starts_with("`table` expects a string literal\nhelp: `table` needs a table name"));
         assert!(errors[1].contains("unknown #[tenant_resource] option `tabel`") && errors[1].contains("did you mean `table`?"));
         assert!(errors[2].starts_with("unknown role `owner` for `delete`"));
         assert!(errors[3].starts_with("duplicate `path` on #[tenant_resource]"));
         assert!(errors[4].contains("`update` needs the lowest role"));
+        let cx = Ctxt::new();
+        parse_resource_args(&cx, quote!(create = admin));
+        assert_eq!(super::tests::errors(cx), ["`create` expects a string literal\nhelp: add quotes: `create = \"admin\"`"]);
         // The valid keys were kept.
         assert_eq!(args.path.unwrap().value(), "/a");
     }
@@ -667,6 +671,6 @@ mod tests {
         parse_choice_args(&cx, "Paid", &[parse_quote!(#[choice(renam = "x", rename = 3)])]);
         let errors = errors(cx);
         assert!(errors[0].contains("did you mean `rename`?"), "{errors:?}");
-        assert!(errors[1].starts_with("expected a string literal"), "{errors:?}");
+        assert!(errors[1].starts_with("`rename` expects a string literal"), "{errors:?}");
     }
 }

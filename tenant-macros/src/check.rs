@@ -17,9 +17,11 @@ pub fn check_resource(cx: &Ctxt, resource: &Resource) {
     check_table(cx, resource);
     check_path(cx, resource);
     check_singular(cx, resource);
-    for field in &resource.fields {
+    for (i, field) in resource.fields.iter().enumerate() {
+        cx.section(i + 1);
         check_field(cx, field);
     }
+    cx.section(0);
 }
 
 fn check_struct_attrs(cx: &Ctxt, resource: &Resource) {
@@ -170,7 +172,8 @@ fn check_field(cx: &Ctxt, field: &crate::ast::Field) {
 
 pub fn check_choice_enum(cx: &Ctxt, choices: &ChoiceEnum) {
     let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
-    for choice in &choices.variants {
+    for (i, choice) in choices.variants.iter().enumerate() {
+        cx.section(i + 1);
         let span_tokens = match &choice.args.rename {
             Some(lit) => lit.to_token_stream(),
             None => choice.ident.to_token_stream(),
@@ -191,4 +194,5 @@ pub fn check_choice_enum(cx: &Ctxt, choices: &ChoiceEnum) {
             seen.insert(&choice.name, choice.ident);
         }
     }
+    cx.section(0);
 }

@@ -42,7 +42,7 @@ fn expand(model: &ChoiceEnum) -> TokenStream {
         "one of {}",
         names.iter().map(|name| format!("\"{}\"", name.escape_default())).collect::<Vec<_>>().join(", ")
     );
-    let as_str_doc = format!(" The name `{ident}` is stored and serialized as: {expecting}.");
+    let as_str_doc = format!(" The string this value is stored and serialized as: {expecting}.");
     quote! {
         impl #ident {
             #[doc = #as_str_doc]

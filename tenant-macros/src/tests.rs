@@ -121,11 +121,12 @@ fn all_errors_are_reported_together() {
         },
     );
     assert_eq!(errors.len(), 7, "{errors:#?}");
+    // In source order: the attribute, then each field.
     assert!(errors[0].starts_with("unknown #[tenant_resource] option `delet`\nhelp: did you mean `delete`?"));
-    assert!(errors[1].starts_with("unknown option `uniqe` on field `name`\nhelp: did you mean `unique`?"));
-    assert!(errors[2].contains("write `len = 1..=10`"));
-    assert!(errors[3].starts_with("table name \"Customers\" cannot be used: it is not a lowercase SQL identifier"));
-    assert!(errors[4].starts_with("`company_id` is added by #[tenant_resource] and is set from the active company; remove this field"));
+    assert!(errors[1].starts_with("table name \"Customers\" cannot be used: it is not a lowercase SQL identifier"));
+    assert!(errors[2].starts_with("`company_id` is added by #[tenant_resource] and is set from the active company; remove this field"));
+    assert!(errors[3].starts_with("unknown option `uniqe` on field `name`\nhelp: did you mean `unique`?\nnote: the options are `unique`, `filter`"));
+    assert!(errors[4].contains("write `len = 1..=10`"));
     assert!(errors[5].starts_with("field `search` cannot be a filter"));
     assert!(errors[6].contains("help: rename it to `email`"));
 }

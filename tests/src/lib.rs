@@ -21,8 +21,8 @@
 //!   (env `CI` set) or when `TEST_POSTGRES_URL` is set explicitly: then it fails.
 
 use std::net::{SocketAddr, TcpStream};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -72,15 +72,11 @@ impl Drop for PgDatabaseGuard {
         // Drop runs inside the test's runtime, which may not block on futures: use a thread with
         // a runtime of its own. `WITH (FORCE)` ends the app pool's remaining connections.
         let joined = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             rt.block_on(async {
                 let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
                 let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut conn)
-                    .await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
                 conn.close().await?;
                 Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
             })
@@ -98,7 +94,7 @@ impl Drop for PgDatabaseGuard {
 /// Keeps a test's database alive for as long as the [`TestApp`].
 enum DbGuard {
     Sqlite(#[allow(dead_code)] TempDir),
-    Postgres(#[allow(dead_code)] PgDatabaseGuard),
+    Postgres(PgDatabaseGuard),
 }
 
 /// One running app over its own fresh, migrated database.
@@ -110,7 +106,8 @@ pub struct TestApp {
     /// The URL of this test's own database.
     pub database_url: String,
     // Declared last: dropped after the router and its pool.
-    _guard: DbGuard,
+    // Shared with apps made by `connect_again`: the database goes when the last one does.
+    _guard: Arc<DbGuard>,
 }
 
 /// How a request authenticates.
@@ -142,10 +139,7 @@ impl Auth {
             Auth::None => vec![],
             Auth::Bearer(token) => vec![("authorization".into(), format!("Bearer {token}"))],
             Auth::BearerCompany(token, company) => {
-                vec![
-                    ("authorization".into(), format!("Bearer {token}")),
-                    ("x-company-id".into(), company.clone()),
-                ]
+                vec![("authorization".into(), format!("Bearer {token}")), ("x-company-id".into(), company.clone())]
             }
         }
     }
@@ -194,11 +188,7 @@ impl Resp {
     /// Panics, showing the body, unless the status is `expected`.
     #[track_caller]
     pub fn assert_status(&self, expected: u16) -> &Resp {
-        assert_eq!(
-            self.status, expected,
-            "expected status {expected}, got {}; body: {}",
-            self.status, self.text
-        );
+        assert_eq!(self.status, expected, "expected status {expected}, got {}; body: {}", self.status, self.text);
         self
     }
 
@@ -215,45 +205,31 @@ impl Resp {
     /// `body["id"]` as a UUID; panics if absent.
     #[track_caller]
     pub fn id(&self) -> Uuid {
-        let id = self.body["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no id in {}", self.text));
+        let id = self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.text));
         Uuid::parse_str(id).unwrap_or_else(|e| panic!("id {id:?} is not a UUID: {e}"))
     }
 
     /// Panics unless the body is a JSON object with a `detail` string (an error body).
     #[track_caller]
     pub fn assert_detail(&self) -> &str {
-        self.body["detail"]
-            .as_str()
-            .unwrap_or_else(|| panic!("expected a {{\"detail\": ...}} body, got {}", self.text))
+        self.body["detail"].as_str().unwrap_or_else(|| panic!("expected a {{\"detail\": ...}} body, got {}", self.text))
     }
 
     /// Panics unless the body is a field-error map (`{"field": ["message", ...]}`) with `field`.
     #[track_caller]
     pub fn assert_field_error(&self, field: &str) -> &Resp {
-        let obj = self
-            .body
-            .as_object()
-            .unwrap_or_else(|| panic!("expected a field-error object, got {}", self.text));
+        let obj = self.body.as_object().unwrap_or_else(|| panic!("expected a field-error object, got {}", self.text));
         for (key, messages) in obj {
-            let list = messages.as_array().unwrap_or_else(|| {
-                panic!(
-                    "field error {key:?} is not a list of messages: {}",
-                    self.text
-                )
-            });
+            let list = messages
+                .as_array()
+                .unwrap_or_else(|| panic!("field error {key:?} is not a list of messages: {}", self.text));
             assert!(
                 !list.is_empty() && list.iter().all(Value::is_string),
                 "field error {key:?} must be a non-empty list of strings: {}",
                 self.text
             );
         }
-        assert!(
-            obj.contains_key(field),
-            "expected an error on {field:?}, got {}",
-            self.text
-        );
+        assert!(obj.contains_key(field), "expected an error on {field:?}, got {}", self.text);
         self
     }
 }
@@ -261,9 +237,7 @@ impl Resp {
 static WARNED: AtomicBool = AtomicBool::new(false);
 
 fn in_ci() -> bool {
-    std::env::var("CI")
-        .map(|v| !v.is_empty() && v != "0" && v != "false")
-        .unwrap_or(false)
+    std::env::var("CI").map(|v| !v.is_empty() && v != "0" && v != "false").unwrap_or(false)
 }
 
 /// The admin URL of the PostgreSQL server to use, or why there is none.
@@ -278,24 +252,16 @@ fn postgres_admin_url() -> Result<String, String> {
             }
             // Is the script's server listening? A plain TCP probe: no runtime needed here.
             // (TENANT_TEST_PG_PORT moves it, as it moves the script's server.)
-            let port = std::env::var("TENANT_TEST_PG_PORT")
-                .ok()
-                .and_then(|p| p.parse::<u16>().ok());
+            let port = std::env::var("TENANT_TEST_PG_PORT").ok().and_then(|p| p.parse::<u16>().ok());
             let (addr, url) = match port {
-                Some(port) => (
-                    SocketAddr::from(([127, 0, 0, 1], port)),
-                    format!("postgres://postgres@127.0.0.1:{port}/postgres"),
-                ),
-                None => (
-                    SocketAddr::from(([127, 0, 0, 1], 54329)),
-                    DEFAULT_POSTGRES_URL.to_string(),
-                ),
+                Some(port) => {
+                    (SocketAddr::from(([127, 0, 0, 1], port)), format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+                }
+                None => (SocketAddr::from(([127, 0, 0, 1], 54329)), DEFAULT_POSTGRES_URL.to_string()),
             };
             match TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
                 Ok(_) => Ok(url),
-                Err(e) => Err(format!(
-                    "TEST_POSTGRES_URL is unset and nothing answers on {addr}: {e}"
-                )),
+                Err(e) => Err(format!("TEST_POSTGRES_URL is unset and nothing answers on {addr}: {e}")),
             }
         })
         .clone()
@@ -308,10 +274,7 @@ fn with_database(url: &str, database: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let authority_end = base[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(base.len());
+    let authority_end = base[scheme_end..].find('/').map(|i| scheme_end + i).unwrap_or(base.len());
     let mut out = format!("{}/{}", &base[..authority_end], database);
     if let Some(q) = query {
         out.push('?');
@@ -347,9 +310,7 @@ impl TestApp {
         match backend {
             Backend::Sqlite => Some(Self::new_sqlite().await),
             Backend::Postgres => {
-                let explicit = std::env::var("TEST_POSTGRES_URL")
-                    .map(|u| !u.trim().is_empty())
-                    .unwrap_or(false);
+                let explicit = std::env::var("TEST_POSTGRES_URL").map(|u| !u.trim().is_empty()).unwrap_or(false);
                 let admin_url = match postgres_admin_url() {
                     Ok(url) => url,
                     Err(reason) => return skip_postgres(&reason),
@@ -358,9 +319,7 @@ impl TestApp {
                 let created = async {
                     let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
                     let sql = format!("CREATE DATABASE \"{name}\"");
-                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                        .execute(&mut conn)
-                        .await?;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
                     conn.close().await
                 }
                 .await;
@@ -371,10 +330,7 @@ impl TestApp {
                     }
                     return skip_postgres(&reason);
                 }
-                let guard = PgDatabaseGuard {
-                    admin_url: admin_url.clone(),
-                    name: name.clone(),
-                };
+                let guard = PgDatabaseGuard { admin_url: admin_url.clone(), name: name.clone() };
                 let url = with_database(&admin_url, &name);
                 Some(Self::build(Backend::Postgres, url, DbGuard::Postgres(guard)).await)
             }
@@ -391,19 +347,46 @@ impl TestApp {
         let mut config = tenant_core::Config::new(url.clone());
         config.max_connections = APP_POOL_SIZE;
         config.jwt_secret = TEST_JWT_SECRET.to_string();
-        let db = tenant_core::Db::connect(&url, APP_POOL_SIZE)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+        let db =
+            tenant_core::Db::connect(&url, APP_POOL_SIZE).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
         let app = demo_app::app(db.clone(), config);
-        app.migrate()
+        app.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
+        TestApp { backend, db, router: app.into_router(), database_url: url, _guard: Arc::new(guard) }
+    }
+
+    /// A second app (own pool, own router) over this test's database, reached through
+    /// `database_url` (e.g. the same database through a [`proxy::TcpProxy`]).
+    pub async fn connect_again(&self, database_url: &str) -> TestApp {
+        let mut config = tenant_core::Config::new(database_url);
+        config.max_connections = APP_POOL_SIZE;
+        config.jwt_secret = TEST_JWT_SECRET.to_string();
+        let db = tenant_core::Db::connect(database_url, APP_POOL_SIZE)
             .await
-            .unwrap_or_else(|e| panic!("migrating {url}: {e}"));
+            .unwrap_or_else(|e| panic!("connecting to {database_url}: {e}"));
+        let app = demo_app::app(db.clone(), config);
         TestApp {
-            backend,
+            backend: self.backend,
             db,
             router: app.into_router(),
-            database_url: url,
-            _guard: guard,
+            database_url: database_url.to_string(),
+            _guard: self._guard.clone(),
+        }
+    }
+
+    /// PostgreSQL only: a URL of the server's maintenance database, for test set-up that must
+    /// act from outside the app (terminating its connections, say).
+    pub fn postgres_admin_url(&self) -> Option<String> {
+        match &*self._guard {
+            DbGuard::Postgres(g) => Some(g.admin_url.clone()),
+            DbGuard::Sqlite(_) => None,
+        }
+    }
+
+    /// PostgreSQL only: the name of this test's database.
+    pub fn postgres_database_name(&self) -> Option<String> {
+        match &*self._guard {
+            DbGuard::Postgres(g) => Some(g.name.clone()),
+            DbGuard::Sqlite(_) => None,
         }
     }
 
@@ -415,30 +398,15 @@ impl TestApp {
         self.request("GET", path, auth, None)
     }
 
-    pub fn post<'a>(
-        &'a self,
-        path: &str,
-        auth: &Auth,
-        body: Value,
-    ) -> impl Future<Output = Resp> + use<'a> {
+    pub fn post<'a>(&'a self, path: &str, auth: &Auth, body: Value) -> impl Future<Output = Resp> + use<'a> {
         self.request("POST", path, auth, Some(body))
     }
 
-    pub fn put<'a>(
-        &'a self,
-        path: &str,
-        auth: &Auth,
-        body: Value,
-    ) -> impl Future<Output = Resp> + use<'a> {
+    pub fn put<'a>(&'a self, path: &str, auth: &Auth, body: Value) -> impl Future<Output = Resp> + use<'a> {
         self.request("PUT", path, auth, Some(body))
     }
 
-    pub fn patch<'a>(
-        &'a self,
-        path: &str,
-        auth: &Auth,
-        body: Value,
-    ) -> impl Future<Output = Resp> + use<'a> {
+    pub fn patch<'a>(&'a self, path: &str, auth: &Auth, body: Value) -> impl Future<Output = Resp> + use<'a> {
         self.request("PATCH", path, auth, Some(body))
     }
 
@@ -470,10 +438,7 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Option<Vec<u8>>,
     ) -> impl Future<Output = Resp> + use<'a> {
-        let headers = headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         self.send_owned(method.to_string(), path.to_string(), headers, body)
     }
 
@@ -492,32 +457,14 @@ impl TestApp {
                 HeaderValue::from_str(value).expect("valid header value"),
             );
         }
-        let request = builder
-            .body(body.map(Body::from).unwrap_or_else(Body::empty))
-            .expect("valid request");
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router is infallible");
+        let request = builder.body(body.map(Body::from).unwrap_or_else(Body::empty)).expect("valid request");
+        let response = self.router.clone().oneshot(request).await.expect("the router is infallible");
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .expect("readable body");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("readable body");
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-        };
-        Resp {
-            status,
-            headers,
-            body,
-            text,
-        }
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Resp { status, headers, body, text }
     }
 
     /// `POST /api/auth/signup` with a unique email and [`PASSWORD`]; panics unless 201.
@@ -556,29 +503,83 @@ impl TestApp {
 
     /// Adds `member` to `admin`'s active (default) company with `role`; panics unless 201.
     pub async fn add_member(&self, admin: &User, member: &User, role: &str) {
-        let r = self
-            .post(
-                "/api/members",
-                &admin.auth(),
-                json!({"email": member.email, "role": role}),
-            )
-            .await;
-        assert_eq!(
-            r.status, 201,
-            "adding {} as {role} failed: {} {}",
-            member.email, r.status, r.text
-        );
+        let r = self.post("/api/members", &admin.auth(), json!({"email": member.email, "role": role})).await;
+        assert_eq!(r.status, 201, "adding {} as {role} failed: {} {}", member.email, r.status, r.text);
     }
 
     /// `POST path`; panics unless 201; returns the created object.
     pub async fn create(&self, path: &str, auth: &Auth, body: Value) -> Value {
         let r = self.post(path, auth, body).await;
-        assert_eq!(
-            r.status, 201,
-            "create at {path} failed: {} {}",
-            r.status, r.text
-        );
+        assert_eq!(r.status, 201, "create at {path} failed: {} {}", r.status, r.text);
         r.body
+    }
+}
+
+/// A TCP forwarder whose connections can all be cut at once: a database that becomes
+/// unreachable while the app runs.
+pub mod proxy {
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::task::JoinHandle;
+
+    pub struct TcpProxy {
+        pub addr: SocketAddr,
+        tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+        listener: JoinHandle<()>,
+    }
+
+    impl TcpProxy {
+        /// Listens on 127.0.0.1 (a free port) and forwards every connection to `upstream`.
+        pub async fn start(upstream: SocketAddr) -> TcpProxy {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a proxy port");
+            let addr = listener.local_addr().expect("proxy address");
+            let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+            let registry = tasks.clone();
+            let listener = tokio::spawn(async move {
+                while let Ok((mut inbound, _)) = listener.accept().await {
+                    let task = tokio::spawn(async move {
+                        if let Ok(mut outbound) = TcpStream::connect(upstream).await {
+                            let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        }
+                    });
+                    registry.lock().unwrap().push(task);
+                }
+            });
+            TcpProxy { addr, tasks, listener }
+        }
+
+        /// Stops listening and drops every forwarded connection.
+        pub fn cut(&self) {
+            self.listener.abort();
+            for task in self.tasks.lock().unwrap().drain(..) {
+                task.abort();
+            }
+        }
+    }
+
+    impl Drop for TcpProxy {
+        fn drop(&mut self) {
+            self.cut();
+        }
+    }
+
+    /// The address a `postgres://user@host:port/db` URL names, and the URL pointed at `to` instead.
+    pub fn reroute(url: &str, to: SocketAddr) -> (SocketAddr, String) {
+        use std::net::ToSocketAddrs;
+        let start = url.find('@').map(|i| i + 1).or_else(|| url.find("://").map(|i| i + 3)).expect("a URL");
+        let end = url[start..].find(['/', '?']).map(|i| start + i).unwrap_or(url.len());
+        let mut host_port = url[start..end].to_string();
+        if !host_port.contains(':') {
+            host_port.push_str(":5432");
+        }
+        let upstream = host_port
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .unwrap_or_else(|| panic!("cannot resolve {host_port}"));
+        (upstream, format!("{}{}{}", &url[..start], to, &url[end..]))
     }
 }
 
@@ -610,25 +611,18 @@ pub mod demo {
 
     /// Creates a customer as `auth`; returns the object.
     pub async fn customer(app: &TestApp, auth: &Auth) -> Value {
-        app.create("/api/customers", auth, customer_body(&tag()))
-            .await
+        app.create("/api/customers", auth, customer_body(&tag())).await
     }
 
     /// Creates a product as `auth`; returns the object.
     pub async fn product(app: &TestApp, auth: &Auth) -> Value {
-        app.create("/api/products", auth, product_body(&tag()))
-            .await
+        app.create("/api/products", auth, product_body(&tag())).await
     }
 
     /// Creates an invoice (and a customer for it) as `auth`; returns the invoice.
     pub async fn invoice(app: &TestApp, auth: &Auth) -> Value {
         let c = customer(app, auth).await;
-        app.create(
-            "/api/invoices",
-            auth,
-            invoice_body(c["id"].as_str().unwrap(), &tag()),
-        )
-        .await
+        app.create("/api/invoices", auth, invoice_body(c["id"].as_str().unwrap(), &tag())).await
     }
 
     /// Creates one object of `resource` as `auth` (with what it depends on); returns it.
@@ -690,10 +684,7 @@ pub mod demo {
     /// The object's id as a string; panics if absent.
     #[track_caller]
     pub fn id_of(obj: &Value) -> String {
-        obj["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no id in {obj}"))
-            .to_string()
+        obj["id"].as_str().unwrap_or_else(|| panic!("no id in {obj}")).to_string()
     }
 }
 
@@ -749,13 +740,7 @@ mod unit {
             with_database("postgres://postgres@127.0.0.1:54329/postgres", "t_1"),
             "postgres://postgres@127.0.0.1:54329/t_1"
         );
-        assert_eq!(
-            with_database("postgres://u:p@h/db?sslmode=disable", "x"),
-            "postgres://u:p@h/x?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://h:5432", "x"),
-            "postgres://h:5432/x"
-        );
+        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
+        assert_eq!(with_database("postgres://h:5432", "x"), "postgres://h:5432/x");
     }
 }

@@ -11,11 +11,7 @@ const MIB: usize = 1024 * 1024;
 fn assert_json_detail(r: &Resp, status: u16) {
     r.assert_status(status);
     let ct = r.header("content-type").unwrap_or("");
-    assert!(
-        ct.starts_with("application/json"),
-        "{status} is JSON, got content-type {ct:?}: {}",
-        r.text
-    );
+    assert!(ct.starts_with("application/json"), "{status} is JSON, got content-type {ct:?}: {}", r.text);
     r.assert_detail();
 }
 
@@ -269,5 +265,100 @@ both_backends! {
             assert!(ct.starts_with("application/json"), "content-type {ct:?}");
             assert_ne!(r.body, Value::Null);
         }
+    }
+}
+
+/// Outages of a real PostgreSQL server (SQLite has no server to lose: see
+/// `database_unreachable_is_503_without_internals` for the closed-pool case on both).
+mod postgres_outages {
+    use std::time::{Duration, Instant};
+
+    use sqlx::Connection;
+
+    use super::*;
+
+    #[track_caller]
+    fn assert_no_internals(r: &Resp, app: &TestApp) {
+        let lower = r.text.to_lowercase();
+        for needle in ["select", "sqlx", "postgres", "pool", "error:", "127.0.0.1", "connection refused", "os error"] {
+            assert!(!lower.contains(needle), "body leaks {needle:?}: {}", r.text);
+        }
+        assert!(!r.text.contains(&app.database_url));
+    }
+
+    #[tokio::test]
+    async fn server_gone_is_503() {
+        let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+        let alice = app.signup("Acme").await;
+        let c = customer(&app, &alice.auth()).await;
+        let item = format!("/api/customers/{}", id_of(&c));
+        // A second app reaching the same database through a proxy that we can cut.
+        let (upstream, _) = proxy::reroute(&app.database_url, "127.0.0.1:1".parse().unwrap());
+        let proxy = proxy::TcpProxy::start(upstream).await;
+        let (_, url) = proxy::reroute(&app.database_url, proxy.addr);
+        let cut_off = app.connect_again(&url).await;
+        cut_off.get("/api/customers", &alice.auth()).await.assert_status(200);
+        cut_off.get("/healthz", &Auth::None).await.assert_status(200);
+
+        proxy.cut();
+        let started = Instant::now();
+        let answers = tokio::time::timeout(
+            Duration::from_secs(60),
+            futures::future::join_all([
+                cut_off.request("GET", "/healthz", &Auth::None, None),
+                cut_off.request("GET", "/api/customers", &alice.auth(), None),
+                cut_off.request("GET", &item, &alice.auth(), None),
+                cut_off.request("POST", "/api/customers", &alice.auth(), Some(customer_body("down"))),
+                cut_off.request("PATCH", &item, &alice.auth(), Some(json!({"name": "x"}))),
+            ]),
+        )
+        .await
+        .expect("an unreachable database is answered within a minute, not hung on");
+        for r in &answers {
+            assert_json_detail(r, 503);
+            assert_no_internals(r, &cut_off);
+        }
+        eprintln!("503s took {:?}", started.elapsed());
+        // The direct app is unaffected, and nothing was written.
+        let got = app.get(&item, &alice.auth()).await;
+        assert_eq!(got.body, c);
+    }
+
+    #[tokio::test]
+    async fn terminated_connections_are_replaced() {
+        // A server restart or failover kills every pooled connection; the next requests must
+        // succeed on fresh connections, not fail with a 500 each until the pool has cycled.
+        let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+        let alice = app.signup("Acme").await;
+        let c = customer(&app, &alice.auth()).await;
+        // Warm several pooled connections.
+        let warm = futures::future::join_all((0..5).map(|_| app.get("/api/customers", &alice.auth()))).await;
+        for r in &warm {
+            r.assert_status(200);
+        }
+        let mut admin = sqlx::PgConnection::connect(&app.postgres_admin_url().unwrap()).await.unwrap();
+        let killed: Vec<(bool,)> = sqlx::query_as(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(app.postgres_database_name().unwrap())
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+        assert!(!killed.is_empty(), "the app had connections to terminate");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for _ in 0..2 {
+            let answers = futures::future::join_all(vec![
+                app.get("/api/customers", &alice.auth()),
+                app.get(&format!("/api/customers/{}", id_of(&c)), &alice.auth()),
+                app.get("/healthz", &Auth::None),
+                app.get("/api/products", &alice.auth()),
+                app.get("/api/invoices", &alice.auth()),
+            ])
+            .await;
+            for r in &answers {
+                assert_eq!(r.status, 200, "after the connections were terminated: {}", r.text);
+            }
+        }
+        admin.close().await.unwrap();
     }
 }

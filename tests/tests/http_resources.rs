@@ -9,26 +9,24 @@ use uuid::Uuid;
 const READ_ONLY: [&str; 4] = ["id", "company_id", "created_at", "updated_at"];
 
 #[track_caller]
+fn ts(v: &Value) -> chrono::DateTime<chrono::Utc> {
+    let s = v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}"));
+    chrono::DateTime::parse_from_rfc3339(s).unwrap_or_else(|e| panic!("{s}: {e}")).to_utc()
+}
+
+#[track_caller]
 fn assert_read_only_fields(obj: &Value, company: Uuid) {
     for key in READ_ONLY {
-        assert!(
-            obj.get(key).is_some_and(|v| !v.is_null()),
-            "missing {key} in {obj}"
-        );
+        assert!(obj.get(key).is_some_and(|v| !v.is_null()), "missing {key} in {obj}");
     }
     let id = Uuid::parse_str(obj["id"].as_str().unwrap()).expect("id is a UUID");
     assert_eq!(id.get_version_num(), 7, "ids are UUIDv7: {id}");
-    assert_eq!(
-        obj["company_id"],
-        json!(company.to_string()),
-        "company_id is the active company: {obj}"
-    );
+    assert_eq!(obj["company_id"], json!(company.to_string()), "company_id is the active company: {obj}");
     for key in ["created_at", "updated_at"] {
+        ts(&obj[key]);
         let t = obj[key].as_str().unwrap();
         assert!(
-            t.len() >= 20
-                && t.as_bytes()[10] == b'T'
-                && (t.ends_with('Z') || t.ends_with("+00:00")),
+            t.len() >= 20 && t.as_bytes()[10] == b'T' && (t.ends_with('Z') || t.ends_with("+00:00")),
             "{key} is RFC 3339 UTC: {t}"
         );
     }
@@ -46,13 +44,8 @@ async fn create_and_retrieve(app: &TestApp, resource: &str) {
         assert_eq!(&r.body[k], v, "field {k} echoed back in {}", r.text);
     }
     let id = r.id();
-    let location = r
-        .header("location")
-        .unwrap_or_else(|| panic!("no Location header on 201 ({resource})"));
-    assert!(
-        location.ends_with(&format!("/api/{resource}/{id}")),
-        "Location {location:?}"
-    );
+    let location = r.header("location").unwrap_or_else(|| panic!("no Location header on 201 ({resource})"));
+    assert!(location.ends_with(&format!("/api/{resource}/{id}")), "Location {location:?}");
     // The Location can be followed.
     let path_only = location.find("/api/").map(|i| &location[i..]).unwrap();
     let got = app.get(path_only, &alice.auth()).await;
@@ -137,7 +130,7 @@ both_backends! {
             assert_eq!(r.body["id"], obj["id"]);
             assert_eq!(r.body["company_id"], obj["company_id"]);
             assert_eq!(r.body["created_at"], obj["created_at"], "{resource}: created_at never changes");
-            assert!(r.body["updated_at"].as_str() >= obj["updated_at"].as_str(), "{resource}: updated_at moves forward");
+            assert!(ts(&r.body["updated_at"]) > ts(&obj["updated_at"]), "{resource}: updated_at moves forward");
             let got = app.get(&format!("/api/{resource}/{id}"), &alice.auth()).await;
             got.assert_status(200);
             assert_eq!(got.body, r.body, "{resource}: stored as answered");
@@ -168,7 +161,7 @@ both_backends! {
                     assert_eq!(&r.body[k], v, "{resource}: PATCH of {field} must not change {k}");
                 }
             }
-            assert!(r.body["updated_at"].as_str() >= obj["updated_at"].as_str());
+            assert!(ts(&r.body["updated_at"]) > ts(&obj["updated_at"]), "{resource}: updated_at moves forward");
             // An empty PATCH is valid and changes nothing but (possibly) updated_at.
             let r2 = app.patch(&format!("/api/{resource}/{id}"), &alice.auth(), json!({})).await;
             r2.assert_status(200);
@@ -259,14 +252,8 @@ both_backends! {
 
 /// POSTs `body` to `/api/{resource}` and expects a 400 naming each of `fields`.
 async fn expect_invalid(app: &TestApp, auth: &Auth, resource: &str, body: Value, fields: &[&str]) {
-    let r = app
-        .post(&format!("/api/{resource}"), auth, body.clone())
-        .await;
-    assert_eq!(
-        r.status, 400,
-        "{resource} {body} should be refused; got {} {}",
-        r.status, r.text
-    );
+    let r = app.post(&format!("/api/{resource}"), auth, body.clone()).await;
+    assert_eq!(r.status, 400, "{resource} {body} should be refused; got {} {}", r.status, r.text);
     for f in fields {
         r.assert_field_error(f);
     }
@@ -298,6 +285,8 @@ both_backends! {
         expect_invalid(&app, &a, "customers", ok("notes", json!(false)), &["notes"]).await;
         // Null is refused where the field is not nullable.
         expect_invalid(&app, &a, "customers", ok("name", Value::Null), &["name"]).await;
+        // Blank after trimming, as Django REST Framework's CharField sees it.
+        expect_invalid(&app, &a, "customers", ok("name", json!("   ")), &["name"]).await;
         // Boundaries that are fine: 200 chars, 50-char phone, null phone, multibyte chars count as one.
         app.create("/api/customers", &a, ok("name", json!("x".repeat(200)))).await;
         app.create("/api/customers", &a, ok("name", json!("é".repeat(200)))).await;
@@ -322,6 +311,8 @@ both_backends! {
         expect_invalid(&app, &a, "products", ok("price_cents", json!(-1)), &["price_cents"]).await;
         expect_invalid(&app, &a, "products", ok("price_cents", json!("100")), &["price_cents"]).await;
         expect_invalid(&app, &a, "products", ok("price_cents", json!(1.5)), &["price_cents"]).await;
+        expect_invalid(&app, &a, "products", ok("price_cents", json!(u64::MAX)), &["price_cents"]).await;
+        expect_invalid(&app, &a, "products", ok("price_cents", json!(true)), &["price_cents"]).await;
         expect_invalid(&app, &a, "products", ok("price_cents", Value::Null), &["price_cents"]).await;
         expect_invalid(&app, &a, "products", ok("active", json!("yes")), &["active"]).await;
         expect_invalid(&app, &a, "products", ok("active", json!(1)), &["active"]).await;
@@ -418,11 +409,7 @@ both_backends! {
 // ---------------------------------------------------------------------------------------------
 
 /// `(resource, unique field)`.
-const UNIQUE: [(&str, &str); 3] = [
-    ("customers", "email"),
-    ("products", "sku"),
-    ("invoices", "number"),
-];
+const UNIQUE: [(&str, &str); 3] = [("customers", "email"), ("products", "sku"), ("invoices", "number")];
 
 both_backends! {
     async fn unique_per_company_is_409_on_the_field(app: TestApp) {
@@ -574,5 +561,59 @@ both_backends! {
         // The first customer has no invoices any more.
         let r = app.delete(&format!("/api/customers/{}", inv["customer_id"].as_str().unwrap()), &a).await;
         r.assert_status(204);
+    }
+
+    async fn concurrent_patches_to_one_unique_value(app: TestApp) {
+        let a = app.signup("Acme").await.auth();
+        for round in 0..3 {
+            let x = customer(&app, &a).await;
+            let y = customer(&app, &a).await;
+            let target = json!({"email": format!("same-{round}@example.com")});
+            let (rx, ry) = futures::join!(
+                app.patch(&format!("/api/customers/{}", id_of(&x)), &a, target.clone()),
+                app.patch(&format!("/api/customers/{}", id_of(&y)), &a, target.clone()),
+            );
+            let mut statuses = [rx.status, ry.status];
+            statuses.sort();
+            assert_eq!(statuses, [200, 409], "one wins, one conflicts: {} / {}", rx.text, ry.text);
+            let loser = if rx.status == 409 { &rx } else { &ry };
+            loser.assert_field_error("email");
+        }
+    }
+
+    async fn deleting_a_customer_races_new_invoices(app: TestApp) {
+        // Either the delete wins (and every invoice for the customer is refused with a 400), or an
+        // invoice wins (and the delete is a 409). Never both, never a 500, never a dangling invoice.
+        let a = app.signup("Acme").await.auth();
+        for _ in 0..5 {
+            let c = customer(&app, &a).await;
+            let cid = id_of(&c);
+            let (del, i1, i2) = futures::join!(
+                app.delete(&format!("/api/customers/{cid}"), &a),
+                app.post("/api/invoices", &a, invoice_body(&cid, &tag())),
+                app.post("/api/invoices", &a, invoice_body(&cid, &tag())),
+            );
+            for r in [&del, &i1, &i2] {
+                assert!(r.status < 500, "no 5xx in a race: {} {}", r.status, r.text);
+            }
+            let invoices_created = [&i1, &i2].iter().filter(|r| r.status == 201).count();
+            match del.status {
+                204 => {
+                    assert_eq!(invoices_created, 0, "customer deleted yet invoices created: {} / {}", i1.text, i2.text);
+                    for r in [&i1, &i2] {
+                        r.assert_status(400);
+                        r.assert_field_error("customer_id");
+                    }
+                }
+                409 => assert!(invoices_created >= 1, "delete refused without any invoice: {}", del.text),
+                other => panic!("unexpected delete status {other}: {}", del.text),
+            }
+        }
+        // Every stored invoice points at an existing customer of the company.
+        let list = app.get("/api/invoices?page_size=100", &a).await;
+        for inv in list.body["results"].as_array().unwrap() {
+            let path = format!("/api/customers/{}", inv["customer_id"].as_str().unwrap());
+            app.get(&path, &a).await.assert_status(200);
+        }
     }
 }

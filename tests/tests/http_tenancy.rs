@@ -27,38 +27,19 @@ async fn other_company_gets_404_for_every_verb(app: &TestApp, resource: &str) {
     let (patch, _, _) = patch_body(resource);
 
     for (verb, on_alice, on_missing) in [
-        (
-            "GET",
-            app.get(&path, &bob.auth()).await,
-            app.get(&missing, &bob.auth()).await,
-        ),
-        (
-            "PUT",
-            app.put(&path, &bob.auth(), put.clone()).await,
-            app.put(&missing, &bob.auth(), put.clone()).await,
-        ),
+        ("GET", app.get(&path, &bob.auth()).await, app.get(&missing, &bob.auth()).await),
+        ("PUT", app.put(&path, &bob.auth(), put.clone()).await, app.put(&missing, &bob.auth(), put.clone()).await),
         (
             "PATCH",
             app.patch(&path, &bob.auth(), patch.clone()).await,
             app.patch(&missing, &bob.auth(), patch.clone()).await,
         ),
-        (
-            "DELETE",
-            app.delete(&path, &bob.auth()).await,
-            app.delete(&missing, &bob.auth()).await,
-        ),
+        ("DELETE", app.delete(&path, &bob.auth()).await, app.delete(&missing, &bob.auth()).await),
     ] {
-        assert_eq!(
-            on_alice.status, 404,
-            "{verb} {resource} of another company: {}",
-            on_alice.text
-        );
+        assert_eq!(on_alice.status, 404, "{verb} {resource} of another company: {}", on_alice.text);
         assert_eq!(on_alice.body, not_found(), "{verb} {resource}");
         assert_eq!(on_missing.status, 404);
-        assert_eq!(
-            on_alice.text, on_missing.text,
-            "{verb} {resource}: indistinguishable from a missing id"
-        );
+        assert_eq!(on_alice.text, on_missing.text, "{verb} {resource}: indistinguishable from a missing id");
         assert_eq!(
             on_alice.headers.get("content-type"),
             on_missing.headers.get("content-type"),
@@ -72,60 +53,31 @@ async fn other_company_gets_404_for_every_verb(app: &TestApp, resource: &str) {
     assert_eq!(r.body, not_found());
 
     // Bob's lists, counts, filters and searches never show it.
-    let list = app
-        .get(&format!("/api/{resource}?page_size=100"), &bob.auth())
-        .await;
+    let list = app.get(&format!("/api/{resource}?page_size=100"), &bob.auth()).await;
     list.assert_status(200);
-    let ids: Vec<&str> = list.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["id"].as_str().unwrap())
-        .collect();
-    assert!(
-        !ids.contains(&id.as_str()),
-        "{resource}: another company's row in the list"
-    );
+    let ids: Vec<&str> = list.body["results"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert!(!ids.contains(&id.as_str()), "{resource}: another company's row in the list");
     let field = match resource {
         "customers" => "email",
         "products" => "sku",
         _ => "number",
     };
     let value = obj[field].as_str().unwrap();
-    let r = app
-        .get(&format!("/api/{resource}?{field}={value}"), &bob.auth())
-        .await;
+    let r = app.get(&format!("/api/{resource}?{field}={value}"), &bob.auth()).await;
     r.assert_status(200);
-    assert_eq!(
-        r.body["count"],
-        json!(0),
-        "{resource}: filtering by another company's value finds nothing"
-    );
+    assert_eq!(r.body["count"], json!(0), "{resource}: filtering by another company's value finds nothing");
     if resource != "products" {
-        let r = app
-            .get(&format!("/api/{resource}?search={value}"), &bob.auth())
-            .await;
+        let r = app.get(&format!("/api/{resource}?search={value}"), &bob.auth()).await;
         r.assert_status(200);
-        assert_eq!(
-            r.body["count"],
-            json!(0),
-            "{resource}: searching finds nothing of another company"
-        );
+        assert_eq!(r.body["count"], json!(0), "{resource}: searching finds nothing of another company");
     }
 
     // Alice's row is untouched: same body, including updated_at.
     let after = app.get(&path, &alice.auth()).await;
     after.assert_status(200);
-    assert_eq!(
-        after.body, obj,
-        "{resource}: the owner's row changed after another company's attempts"
-    );
+    assert_eq!(after.body, obj, "{resource}: the owner's row changed after another company's attempts");
     let list = app.get(&format!("/api/{resource}"), &alice.auth()).await;
-    assert_eq!(
-        list.body["count"],
-        json!(1),
-        "{resource}: nothing was added to Alice's company"
-    );
+    assert_eq!(list.body["count"], json!(1), "{resource}: nothing was added to Alice's company");
 }
 
 both_backends! {
@@ -235,6 +187,18 @@ both_backends! {
         let acme_path = format!("/api/customers/{}", id_of(&in_acme));
         app.get(&acme_path, &carol.auth()).await.assert_status(404);
         app.get(&acme_path, &carol.in_company(acme)).await.assert_status(200);
+
+        // The header is a UUID in any of its usual spellings (here upper case).
+        let upper = carol.in_company_raw(&acme.to_string().to_uppercase());
+        let r = app.get("/api/customers", &upper).await;
+        r.assert_status(200);
+        assert_eq!(r.body["count"], json!(1));
+
+        // Authentication is checked before the company: no token is a 401 whatever the header.
+        let r = app.get("/api/customers", &Auth::bearer_company("", acme)).await;
+        r.assert_status(401);
+        let r = app.send("GET", "/api/customers", &[("x-company-id", &acme.to_string())], None).await;
+        r.assert_status(401);
 
         // Uniqueness is per company: the same email in both of Carol's companies.
         let mut dup = customer_body("twin");

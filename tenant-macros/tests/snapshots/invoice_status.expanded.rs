@@ -1,5 +1,5 @@
 impl InvoiceStatus {
-    /// The name `InvoiceStatus` is stored and serialized as: one of "draft", "sent", "settled".
+    /// The string this value is stored and serialized as: one of "draft", "sent", "settled".
     pub const fn as_str(&self) -> &'static str {
         match self {
             Self::Draft => "draft",
@@ -52,9 +52,7 @@ impl ::tenant_core::__private::FieldValue for InvoiceStatus {
     }
 }
 impl ::tenant_core::__private::Uniqueable for InvoiceStatus {}
-impl ::tenant_core::__private::Uniqueable for ::core::option::Option<InvoiceStatus> {}
 impl ::tenant_core::__private::Orderable for InvoiceStatus {}
-impl ::tenant_core::__private::Orderable for ::core::option::Option<InvoiceStatus> {}
 impl ::tenant_core::__private::serde::Serialize for InvoiceStatus {
     fn serialize<__S>(
         &self,

@@ -1,7 +1,7 @@
 use tenant_core::tenant_resource;
 
 #[tenant_resource]
-#[derive(Debug, tenant_core::__private::serde::Serialize)]
+#[derive(Debug, serde::Serialize)]
 pub struct Product {
     #[serde(rename = "title")]
     pub name: String,

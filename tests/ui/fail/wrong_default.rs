@@ -1,9 +1,15 @@
-use tenant_core::tenant_resource;
+use tenant_core::{TenantEnum, tenant_resource};
+
+#[derive(Debug, Clone, Copy, TenantEnum)]
+pub enum Status {
+    Draft,
+    Sent,
+}
 
 #[tenant_resource]
-pub struct Product {
-    #[field(default = "yes")]
-    pub active: bool,
+pub struct Invoice {
+    #[field(default = "draft")]
+    pub status: Status,
 }
 
 fn main() {}

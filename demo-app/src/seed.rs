@@ -21,7 +21,13 @@ pub struct SeededCompany {
     pub staff_email: String,
 }
 
-async fn call(router: &Router, method: &str, path: &str, token: Option<&str>, body: Value) -> Result<(StatusCode, Value), BoxError> {
+async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> Result<(StatusCode, Value), BoxError> {
     let mut req = Request::builder().method(method).uri(path).header("content-type", "application/json");
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
@@ -33,7 +39,13 @@ async fn call(router: &Router, method: &str, path: &str, token: Option<&str>, bo
     Ok((status, value))
 }
 
-async fn expect(router: &Router, method: &str, path: &str, token: Option<&str>, body: Value) -> Result<Value, BoxError> {
+async fn expect(
+    router: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Value,
+) -> Result<Value, BoxError> {
     let (status, value) = call(router, method, path, token, body).await?;
     if !status.is_success() {
         return Err(format!("{method} {path} answered {status}: {value}").into());
@@ -93,8 +105,14 @@ pub async fn seed(router: &Router) -> Result<Vec<SeededCompany>, BoxError> {
             .await?;
         }
         for (sku, product, price) in [("WIDGET-1", "Widget", 1999), ("GADGET-2", "Gadget", 4999)] {
-            expect(router, "POST", "/api/products", Some(&token), json!({"sku": sku, "name": product, "price_cents": price}))
-                .await?;
+            expect(
+                router,
+                "POST",
+                "/api/products",
+                Some(&token),
+                json!({"sku": sku, "name": product, "price_cents": price}),
+            )
+            .await?;
         }
         seeded.push(SeededCompany { name: name.to_string(), company_id, admin_email, staff_email });
     }

@@ -122,7 +122,8 @@ impl Permissions {
 }
 
 /// SQL text built by the macro at compile time. Placeholders are `$n`, which both PostgreSQL and
-/// SQLite accept. Every statement is scoped: `$1` is always the active company's id.
+/// SQLite accept. Every statement is scoped: it filters on, or (for `insert`) sets, the
+/// active company's id, bound as a parameter.
 ///
 /// Column order of every returned row: [`SYSTEM_COLUMNS`], then the fields in declaration order.
 #[derive(Debug, Clone, Copy)]

@@ -58,9 +58,9 @@ impl Value {
         match self {
             Value::Text(v) => v.as_ref().map_or(J::Null, |s| J::String(s.clone())),
             Value::Bool(v) => v.map_or(J::Null, J::Bool),
-            Value::I32(v) => v.map_or(J::Null, |n| J::from(n)),
-            Value::I64(v) => v.map_or(J::Null, |n| J::from(n)),
-            Value::F64(v) => v.map_or(J::Null, |n| J::from(n)),
+            Value::I32(v) => v.map_or(J::Null, J::from),
+            Value::I64(v) => v.map_or(J::Null, J::from),
+            Value::F64(v) => v.map_or(J::Null, J::from),
             Value::Uuid(v) => v.map_or(J::Null, |u| J::String(u.to_string())),
             Value::Date(v) => v.map_or(J::Null, |d| J::String(d.format("%Y-%m-%d").to_string())),
             Value::Timestamp(v) => v.map_or(J::Null, |t| serde_json::to_value(t).unwrap_or(J::Null)),
@@ -184,8 +184,10 @@ pub trait Numeric {}
 )]
 pub trait UuidField {}
 
+/// Marks the types that accept an option; `Option<T>` accepts whatever `T` does, so a
+/// `#[derive(TenantEnum)]` enum (which marks itself) works in an `Option` too.
 macro_rules! mark {
-    ($tr:ident: $($t:ty),*) => { $(impl $tr for $t {} impl $tr for Option<$t> {})* };
+    ($tr:ident: $($t:ty),*) => { $(impl $tr for $t {})* impl<T: $tr> $tr for Option<T> {} };
 }
 mark!(Uniqueable: String, i32, i64, Uuid, NaiveDate, DateTime<Utc>);
 mark!(Searchable: String);

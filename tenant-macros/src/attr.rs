@@ -123,7 +123,8 @@ fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta)
         }
     } else if key == CREATE || key == UPDATE || key == DELETE {
         let name = key.get_ident().map(ToString::to_string).unwrap_or_default();
-        let hint = format!("`{name}` needs the lowest role allowed to {name}: `{name} = \"admin\"` or `{name} = \"staff\"`");
+        let hint =
+            format!("`{name}` needs the lowest role allowed to {name}: `{name} = \"admin\"` or `{name} = \"staff\"`");
         if let Some(lit) = string_value(cx, &meta, &hint)? {
             let role = match lit.value().as_str() {
                 "admin" => Some(Role::Admin),
@@ -153,10 +154,14 @@ fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta)
     } else {
         let shown = key.to_token_stream().to_string().replace(' ', "");
         let help = match shown.as_str() {
-            "name" | "table_name" => "help: write `table = \"…\"` for the table, or `singular = \"…\"` for the name used in messages".to_owned(),
+            "name" | "table_name" => {
+                "help: write `table = \"…\"` for the table, or `singular = \"…\"` for the name used in messages"
+                    .to_owned()
+            }
             "route" | "url" | "prefix" | "endpoint" | "base_path" => "help: write `path = \"/api/…\"`".to_owned(),
             "read" | "list" | "get" | "view" | "retrieve" => {
-                "help: reads are open to every member of the company; only `create`, `update` and `delete` take a role".to_owned()
+                "help: reads are open to every member of the company; only `create`, `update` and `delete` take a role"
+                    .to_owned()
             }
             "plural" => "help: write `table = \"…\"` (the path defaults to \"/api/\" followed by the table)".to_owned(),
             _ => did_you_mean(&shown, RESOURCE_KEYS),
@@ -223,7 +228,9 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
         }
     }
     if key == LEN {
-        let hint = format!("`len` on field `{field}` needs a range of characters, e.g. `len = 1..=200`, `len = ..=50` or `len = 1..`");
+        let hint = format!(
+            "`len` on field `{field}` needs a range of characters, e.g. `len = 1..=200`, `len = ..=50` or `len = 1..`"
+        );
         if let Some(expr) = value::<Expr>(cx, &meta, &hint)? {
             match parse_bounds(&expr, "len", field, |e| usize_literal(e, field)) {
                 Ok((min, max)) => set(cx, &mut args.len, &key, &owner, LenArg { min, max }),
@@ -231,7 +238,9 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
             }
         }
     } else if key == RANGE {
-        let hint = format!("`range` on field `{field}` needs a range of numbers, e.g. `range = 0..`, `range = ..=100` or `range = 1..=5`");
+        let hint = format!(
+            "`range` on field `{field}` needs a range of numbers, e.g. `range = 0..`, `range = ..=100` or `range = 1..=5`"
+        );
         if let Some(expr) = value::<Expr>(cx, &meta, &hint)? {
             match parse_bounds(&expr, "range", field, |e| number_literal(e, field)) {
                 Ok((min, max)) => set(cx, &mut args.range, &key, &owner, RangeArg { key: key.clone(), min, max }),
@@ -240,7 +249,9 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
         }
     } else if key == DEFAULT {
         if meta.input.peek(Token![=]) {
-            let hint = format!("`default =` on field `{field}` needs a value, e.g. `default = 0`, or write just `default` for `Default::default()`");
+            let hint = format!(
+                "`default =` on field `{field}` needs a value, e.g. `default = 0`, or write just `default` for `Default::default()`"
+            );
             if let Some(expr) = value::<Expr>(cx, &meta, &hint)? {
                 set(cx, &mut args.default, &key, &owner, DefaultArg::Expr(Box::new(expr)));
             }
@@ -254,7 +265,8 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
             set(cx, &mut args.default, &key, &owner, DefaultArg::Trait(key.clone()));
         }
     } else if key == REFERENCES {
-        let hint = format!("`references` on field `{field}` needs the referenced resource type: `references = Customer`");
+        let hint =
+            format!("`references` on field `{field}` needs the referenced resource type: `references = Customer`");
         if meta.input.peek(Token![=]) && meta.input.peek2(LitStr) {
             meta.input.parse::<Token![=]>()?;
             let lit: LitStr = meta.input.parse()?;
@@ -311,7 +323,10 @@ pub fn parse_choice_args(cx: &Ctxt, variant: &str, attrs: &[Attribute]) -> Choic
     let mut args = ChoiceArgs::default();
     for attr in attrs.iter().filter(|attr| attr.path() == CHOICE) {
         if !matches!(attr.meta, Meta::List(_)) {
-            cx.error_spanned_by(attr, format!("#[choice] on `{variant}` takes a list\nhelp: write `#[choice(rename = \"…\")]`"));
+            cx.error_spanned_by(
+                attr,
+                format!("#[choice] on `{variant}` takes a list\nhelp: write `#[choice(rename = \"…\")]`"),
+            );
             continue;
         }
         let result = attr.parse_nested_meta(|meta| {
@@ -325,10 +340,7 @@ pub fn parse_choice_args(cx: &Ctxt, variant: &str, attrs: &[Attribute]) -> Choic
                 let shown = key.to_token_stream().to_string().replace(' ', "");
                 cx.error_spanned_by(
                     &key,
-                    format!(
-                        "unknown #[choice] option `{shown}` on `{variant}`\n{}",
-                        did_you_mean(&shown, CHOICE_KEYS)
-                    ),
+                    format!("unknown #[choice] option `{shown}` on `{variant}`\n{}", did_you_mean(&shown, CHOICE_KEYS)),
                 );
                 skip_rest(meta.input)?;
             }
@@ -395,7 +407,10 @@ fn string_value(cx: &Ctxt, meta: &ParseNestedMeta, hint: &str) -> syn::Result<Op
         Expr::Lit(syn::ExprLit { lit: Lit::Str(lit), .. }) => Some(lit.clone()),
         Expr::Path(path) if path.path.get_ident().is_some() => {
             let word = path.path.get_ident().map(ToString::to_string).unwrap_or_default();
-            cx.error_spanned_by(path, format!("`{key}` expects a string literal\nhelp: add quotes: `{key} = \"{word}\"`"));
+            cx.error_spanned_by(
+                path,
+                format!("`{key}` expects a string literal\nhelp: add quotes: `{key} = \"{word}\"`"),
+            );
             None
         }
         other => {
@@ -462,29 +477,33 @@ fn parse_bounds<T: PartialOrd + Display + Copy>(
             ));
         }
     };
-    if let RangeLimits::HalfOpen(_) = range.limits {
-        if let Some(end) = &range.end {
-            let start = range.start.as_ref().map(|s| s.to_token_stream().to_string().replace(' ', "")).unwrap_or_default();
-            let end = end.to_token_stream().to_string().replace(' ', "");
-            return Err(syn::Error::new_spanned(
-                range,
-                format!(
-                    "`{key}` on field `{field}` must be an inclusive range\n\
+    if let RangeLimits::HalfOpen(_) = range.limits
+        && let Some(end) = &range.end
+    {
+        let start = range.start.as_ref().map(|s| s.to_token_stream().to_string().replace(' ', "")).unwrap_or_default();
+        let end = end.to_token_stream().to_string().replace(' ', "");
+        return Err(syn::Error::new_spanned(
+            range,
+            format!(
+                "`{key}` on field `{field}` must be an inclusive range\n\
                      help: write `{key} = {start}..={end}` if {end} itself is allowed (`..` excludes the end; `..=` includes it)"
-                ),
-            ));
-        }
+            ),
+        ));
     }
     let min = range.start.as_deref().map(&bound).transpose()?;
     let max = range.end.as_deref().map(&bound).transpose()?;
     match (min, max) {
         (None, None) => Err(syn::Error::new_spanned(
             range,
-            format!("`{key} = ..` on field `{field}` sets no bound\nhelp: give a bound, e.g. `{example}`, or remove `{key}`"),
+            format!(
+                "`{key} = ..` on field `{field}` sets no bound\nhelp: give a bound, e.g. `{example}`, or remove `{key}`"
+            ),
         )),
         (Some(lo), Some(hi)) if lo > hi => Err(syn::Error::new_spanned(
             range,
-            format!("`{key}` on field `{field}` is empty: {lo} is greater than {hi}\nhelp: write the smaller bound first, e.g. `{key} = {hi}..={lo}`"),
+            format!(
+                "`{key}` on field `{field}` is empty: {lo} is greater than {hi}\nhelp: write the smaller bound first, e.g. `{key} = {hi}..={lo}`"
+            ),
         )),
         bounds => Ok(bounds),
     }
@@ -495,7 +514,9 @@ fn usize_literal(expr: &Expr, field: &str) -> syn::Result<usize> {
         Expr::Lit(syn::ExprLit { lit: Lit::Int(int), .. }) => int.base10_parse::<usize>(),
         other => Err(syn::Error::new_spanned(
             other,
-            format!("`len` bounds on field `{field}` must be whole numbers of characters\nhelp: write e.g. `len = 1..=200`"),
+            format!(
+                "`len` bounds on field `{field}` must be whole numbers of characters\nhelp: write e.g. `len = 1..=200`"
+            ),
         )),
     }
 }
@@ -519,7 +540,9 @@ fn number_literal(expr: &Expr, field: &str) -> syn::Result<f64> {
 fn not_a_number(expr: &Expr, field: &str) -> syn::Error {
     syn::Error::new_spanned(
         expr,
-        format!("`range` bounds on field `{field}` must be number literals\nhelp: write e.g. `range = 0..=100` or `range = -1.5..=1.5`"),
+        format!(
+            "`range` bounds on field `{field}` must be number literals\nhelp: write e.g. `range = 0..=100` or `range = -1.5..=1.5`"
+        ),
     )
 }
 
@@ -547,7 +570,13 @@ mod tests {
         let cx = Ctxt::new();
         let args = parse_resource_args(
             &cx,
-            quote!(table = "customers", path = "/api/customers", singular = "customer", create = "staff", delete = "admin"),
+            quote!(
+                table = "customers",
+                path = "/api/customers",
+                singular = "customer",
+                create = "staff",
+                delete = "admin"
+            ),
         );
         assert!(errors(cx).is_empty());
         assert_eq!(args.table.unwrap().value(), "customers");
@@ -561,17 +590,26 @@ mod tests {
     #[test]
     fn resource_args_collects_every_error() {
         let cx = Ctxt::new();
-        let args = parse_resource_args(&cx, quote!(table = 5, tabel = "x", delete = "owner", path = "/a", path = "/b", update));
+        let args = parse_resource_args(
+            &cx,
+            quote!(table = 5, tabel = "x", delete = "owner", path = "/a", path = "/b", update),
+        );
         let errors = errors(cx);
         assert_eq!(errors.len(), 5, "{errors:#?}");
         assert!(errors[0].starts_with("`table` expects a string literal\nhelp: `table` needs a table name"));
-        assert!(errors[1].contains("unknown #[tenant_resource] option `tabel`") && errors[1].contains("did you mean `table`?"));
+        assert!(
+            errors[1].contains("unknown #[tenant_resource] option `tabel`")
+                && errors[1].contains("did you mean `table`?")
+        );
         assert!(errors[2].starts_with("unknown role `owner` for `delete`"));
         assert!(errors[3].starts_with("duplicate `path` on #[tenant_resource]"));
         assert!(errors[4].contains("`update` needs the lowest role"));
         let cx = Ctxt::new();
         parse_resource_args(&cx, quote!(create = admin));
-        assert_eq!(super::tests::errors(cx), ["`create` expects a string literal\nhelp: add quotes: `create = \"admin\"`"]);
+        assert_eq!(
+            super::tests::errors(cx),
+            ["`create` expects a string literal\nhelp: add quotes: `create = \"admin\"`"]
+        );
         // The valid keys were kept.
         assert_eq!(args.path.unwrap().value(), "/a");
     }
@@ -621,7 +659,8 @@ mod tests {
 
     #[test]
     fn unknown_keys_suggest_and_continue() {
-        let (args, errors) = field(vec![parse_quote!(#[field(uniqe, nullable, order = true, filter, filter, max_len = 5, search)])]);
+        let (args, errors) =
+            field(vec![parse_quote!(#[field(uniqe, nullable, order = true, filter, filter, max_len = 5, search)])]);
         assert_eq!(errors.len(), 5, "{errors:#?}");
         assert!(errors[0].starts_with("unknown option `uniqe` on field `x`\nhelp: did you mean `unique`?"));
         assert!(errors[1].contains("give it the type `Option<T>`"));

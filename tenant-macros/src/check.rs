@@ -100,10 +100,13 @@ fn check_path(cx: &Ctxt, resource: &Resource) {
 }
 
 fn check_singular(cx: &Ctxt, resource: &Resource) {
-    if let Some(lit) = &resource.args.singular {
-        if lit.value().trim().is_empty() {
-            cx.error_spanned_by(lit, "`singular` is empty\nhelp: write the name of one item, e.g. `singular = \"customer\"`");
-        }
+    if let Some(lit) = &resource.args.singular
+        && lit.value().trim().is_empty()
+    {
+        cx.error_spanned_by(
+            lit,
+            "`singular` is empty\nhelp: write the name of one item, e.g. `singular = \"customer\"`",
+        );
     }
 }
 
@@ -145,16 +148,16 @@ fn check_field(cx: &Ctxt, field: &crate::ast::Field) {
             );
         }
     }
-    if let Some(filter) = &args.filter {
-        if QUERY_PARAMS.contains(&name.as_str()) {
-            cx.error_spanned_by(
-                filter,
-                format!(
-                    "field `{name}` cannot be a filter: `?{name}=` is already a list parameter\n\
+    if let Some(filter) = &args.filter
+        && QUERY_PARAMS.contains(&name.as_str())
+    {
+        cx.error_spanned_by(
+            filter,
+            format!(
+                "field `{name}` cannot be a filter: `?{name}=` is already a list parameter\n\
                      help: rename the field, or remove `filter`"
-                ),
-            );
-        }
+            ),
+        );
     }
     if let (Some(_), Some(range)) = (&args.len, &args.range) {
         cx.error_spanned_by(
@@ -179,7 +182,13 @@ pub fn check_choice_enum(cx: &Ctxt, choices: &ChoiceEnum) {
             None => choice.ident.to_token_stream(),
         };
         if choice.name.is_empty() {
-            cx.error_spanned_by(span_tokens, format!("`{}` is stored as an empty string\nhelp: give it a name, e.g. `#[choice(rename = \"…\")]`", choice.ident));
+            cx.error_spanned_by(
+                span_tokens,
+                format!(
+                    "`{}` is stored as an empty string\nhelp: give it a name, e.g. `#[choice(rename = \"…\")]`",
+                    choice.ident
+                ),
+            );
             continue;
         }
         if let Some(first) = seen.get(choice.name.as_str()) {

@@ -85,8 +85,7 @@ fn expand(model: &ChoiceEnum) -> TokenStream {
             }
         }
 
-        // `Option<Self>` cannot get these impls here (orphan rule: both the trait and `Option`
-        // are foreign to the user's crate); see the note in the crate docs.
+        // `Option<Self>` gets them from tenant-core's blanket impls.
         impl #p::Uniqueable for #ident {}
         impl #p::Orderable for #ident {}
 

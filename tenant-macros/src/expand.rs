@@ -156,8 +156,15 @@ fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStream {
     let descs = fields.iter().map(|field| field_desc(resource, field));
     let (create, update, delete) = (role(resource.create), role(resource.update), role(resource.delete));
     let columns: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
-    let sql::Statements { select_one, select_one_for_update, list, insert, update: update_sql, delete: delete_sql, exists } =
-        sql::statements(table, &columns);
+    let sql::Statements {
+        select_one,
+        select_one_for_update,
+        list,
+        insert,
+        update: update_sql,
+        delete: delete_sql,
+        exists,
+    } = sql::statements(table, &columns);
     let decode = fields.iter().map(|field| {
         let Field { ident, ty, name, .. } = field;
         let from_value = quote_spanned!(ty.span()=> #p::from_value::<#ty>);
@@ -251,7 +258,9 @@ fn field_desc(resource: &Resource, field: &Field) -> TokenStream {
                 quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.singular),
             )
         };
-        set.push(quote!(references: ::core::option::Option::Some(#p::Reference { table: #table, resource: #singular })));
+        set.push(
+            quote!(references: ::core::option::Option::Some(#p::Reference { table: #table, resource: #singular })),
+        );
     }
     let new = quote!(#p::Field::new(#name, #kind, #nullable));
     if set.is_empty() { new } else { quote!(#p::Field { #(#set,)* ..#new }) }
@@ -370,12 +379,12 @@ fn router(resource: &Resource) -> TokenStream {
 fn type_assertions(fields: &[&Field]) -> TokenStream {
     let p = private();
     let checks = [
-        (quote!(unique), quote!(Uniqueable)),
-        (quote!(search), quote!(Searchable)),
-        (quote!(order), quote!(Orderable)),
-        (quote!(text), quote!(Lengthable)),
-        (quote!(number), quote!(Numeric)),
-        (quote!(uuid), quote!(UuidField)),
+        (quote!(check_unique), quote!(Uniqueable)),
+        (quote!(check_search), quote!(Searchable)),
+        (quote!(check_order), quote!(Orderable)),
+        (quote!(check_len_or_email), quote!(Lengthable)),
+        (quote!(check_range), quote!(Numeric)),
+        (quote!(check_references), quote!(UuidField)),
     ];
     let mut used = [false; 6];
     let mut calls = Vec::new();
@@ -398,9 +407,11 @@ fn type_assertions(fields: &[&Field]) -> TokenStream {
     if calls.is_empty() {
         return TokenStream::new();
     }
-    let helpers = checks.iter().zip(used).filter(|(_, used)| *used).map(|((check, bound), _)| {
-        quote!(const fn #check<T: ?::core::marker::Sized + #p::#bound>() {})
-    });
+    let helpers = checks
+        .iter()
+        .zip(used)
+        .filter(|(_, used)| *used)
+        .map(|((check, bound), _)| quote!(const fn #check<T: ?::core::marker::Sized + #p::#bound>() {}));
     quote! {
         const _: () = {
             #(#helpers)*

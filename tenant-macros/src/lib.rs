@@ -56,6 +56,11 @@ use proc_macro::TokenStream;
 /// Generates: the struct with `id`, `company_id`, `created_at` and `updated_at` added first and
 /// `Serialize` derived; `impl Resource`; `{Name}Input` and `{Name}Patch` request bodies; and
 /// `{Name}::router()`.
+///
+/// Limits: two resources cannot reference each other (`A` → `B` and `B` → `A`): each `DESC` would
+/// need the other's first, a const-evaluation cycle. A resource may reference itself. For an
+/// `Option<String>` field, write `default = Some("…".to_owned())` (`Into` does not go from `&str`
+/// to `Option<String>`).
 #[proc_macro_attribute]
 pub fn tenant_resource(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::tenant_resource(attr.into(), item.into()).into()
@@ -65,6 +70,7 @@ pub fn tenant_resource(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// or `#[choice(rename = "…")]`. Implements `FieldValue`, `Serialize`, `Deserialize`,
 /// `Display`, `FromStr` and `as_str()`. The enum must also derive `Debug` and `Clone` to be used
 /// in a resource's request bodies.
+/// `unique` and `order` work on the enum and on `Option<Enum>`.
 #[proc_macro_derive(TenantEnum, attributes(choice))]
 pub fn tenant_enum(item: TokenStream) -> TokenStream {
     enum_derive::tenant_enum(item.into()).into()

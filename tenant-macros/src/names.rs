@@ -11,8 +11,7 @@ pub fn snake_case(name: &str) -> String {
             if i > 0 {
                 let prev = chars[i - 1];
                 let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-                let boundary =
-                    prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower);
+                let boundary = prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower);
                 if boundary && !out.ends_with('_') {
                     out.push('_');
                 }
@@ -48,7 +47,8 @@ pub fn sql_identifier_problem(name: &str) -> Option<String> {
     let Some(first) = chars.next() else {
         return Some("it is empty".to_owned());
     };
-    if !(first.is_ascii_lowercase() || first == '_') || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    if !(first.is_ascii_lowercase() || first == '_')
+        || !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     {
         return Some("it is not a lowercase SQL identifier (`[a-z_][a-z0-9_]*`)".to_owned());
     }
@@ -69,18 +69,129 @@ pub fn is_reserved(name: &str) -> bool {
 // Sorted: PostgreSQL's reserved (and "can be function or type") key words, and SQLite's key words
 // that have no fallback to an identifier.
 const RESERVED: &[&str] = &[
-    "add", "all", "alter", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization",
-    "autoincrement", "between", "binary", "both", "case", "cast", "check", "collate", "collation", "column", "commit",
-    "concurrently", "constraint", "create", "cross", "current_catalog", "current_date", "current_role",
-    "current_schema", "current_time", "current_timestamp", "current_user", "default", "deferrable", "delete", "desc",
-    "distinct", "do", "drop", "else", "end", "escape", "except", "exists", "false", "fetch", "filter", "for",
-    "foreign", "freeze", "from", "full", "glob", "grant", "group", "having", "ilike", "in", "index", "indexed",
-    "initially", "inner", "insert", "intersect", "into", "is", "isnull", "join", "lateral", "leading", "left", "like",
-    "limit", "localtime", "localtimestamp", "natural", "not", "nothing", "notnull", "null", "offset", "on", "only",
-    "or", "order", "outer", "over", "overlaps", "placing", "primary", "references", "regexp", "returning", "right",
-    "rollback", "select", "session_user", "set", "similar", "some", "symmetric", "system_user", "table",
-    "tablesample", "then", "to", "trailing", "transaction", "true", "union", "unique", "update", "user", "using",
-    "values", "variadic", "verbose", "when", "where", "window", "with",
+    "add",
+    "all",
+    "alter",
+    "analyse",
+    "analyze",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asc",
+    "asymmetric",
+    "authorization",
+    "autoincrement",
+    "between",
+    "binary",
+    "both",
+    "case",
+    "cast",
+    "check",
+    "collate",
+    "collation",
+    "column",
+    "commit",
+    "concurrently",
+    "constraint",
+    "create",
+    "cross",
+    "current_catalog",
+    "current_date",
+    "current_role",
+    "current_schema",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "default",
+    "deferrable",
+    "delete",
+    "desc",
+    "distinct",
+    "do",
+    "drop",
+    "else",
+    "end",
+    "escape",
+    "except",
+    "exists",
+    "false",
+    "fetch",
+    "filter",
+    "for",
+    "foreign",
+    "freeze",
+    "from",
+    "full",
+    "glob",
+    "grant",
+    "group",
+    "having",
+    "ilike",
+    "in",
+    "index",
+    "indexed",
+    "initially",
+    "inner",
+    "insert",
+    "intersect",
+    "into",
+    "is",
+    "isnull",
+    "join",
+    "lateral",
+    "leading",
+    "left",
+    "like",
+    "limit",
+    "localtime",
+    "localtimestamp",
+    "natural",
+    "not",
+    "nothing",
+    "notnull",
+    "null",
+    "offset",
+    "on",
+    "only",
+    "or",
+    "order",
+    "outer",
+    "over",
+    "overlaps",
+    "placing",
+    "primary",
+    "references",
+    "regexp",
+    "returning",
+    "right",
+    "rollback",
+    "select",
+    "session_user",
+    "set",
+    "similar",
+    "some",
+    "symmetric",
+    "system_user",
+    "table",
+    "tablesample",
+    "then",
+    "to",
+    "trailing",
+    "transaction",
+    "true",
+    "union",
+    "unique",
+    "update",
+    "user",
+    "using",
+    "values",
+    "variadic",
+    "verbose",
+    "when",
+    "where",
+    "window",
+    "with",
 ];
 
 /// The valid key closest to a mistyped one, for "did you mean" hints.
@@ -106,8 +217,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {

@@ -124,8 +124,12 @@ fn all_errors_are_reported_together() {
     // In source order: the attribute, then each field.
     assert!(errors[0].starts_with("unknown #[tenant_resource] option `delet`\nhelp: did you mean `delete`?"));
     assert!(errors[1].starts_with("table name \"Customers\" cannot be used: it is not a lowercase SQL identifier"));
-    assert!(errors[2].starts_with("`company_id` is added by #[tenant_resource] and is set from the active company; remove this field"));
-    assert!(errors[3].starts_with("unknown option `uniqe` on field `name`\nhelp: did you mean `unique`?\nnote: the options are `unique`, `filter`"));
+    assert!(errors[2].starts_with(
+        "`company_id` is added by #[tenant_resource] and is set from the active company; remove this field"
+    ));
+    assert!(errors[3].starts_with(
+        "unknown option `uniqe` on field `name`\nhelp: did you mean `unique`?\nnote: the options are `unique`, `filter`"
+    ));
     assert!(errors[4].contains("write `len = 1..=10`"));
     assert!(errors[5].starts_with("field `search` cannot be a filter"));
     assert!(errors[6].contains("help: rename it to `email`"));
@@ -135,7 +139,12 @@ fn all_errors_are_reported_together() {
 fn failed_expansion_still_emits_the_struct() {
     let expanded = crate::expand::tenant_resource(
         quote!(tabel = "x"),
-        quote!(pub struct Tag { #[field(filter)] pub label: String }),
+        quote!(
+            pub struct Tag {
+                #[field(filter)]
+                pub label: String,
+            }
+        ),
     );
     let text = expanded.to_string();
     assert!(text.contains("compile_error"));
@@ -146,20 +155,44 @@ fn failed_expansion_still_emits_the_struct() {
 
 #[test]
 fn shape_errors_reemit_the_item() {
-    let errors = errors(quote!(), quote!(pub struct Pair<T>(T, #[field(unique)] String);));
+    let errors = errors(
+        quote!(),
+        quote!(
+            pub struct Pair<T>(T, #[field(unique)] String);
+        ),
+    );
     assert_eq!(errors.len(), 2, "{errors:#?}");
     assert!(errors[0].contains("`Pair` is a tuple struct"));
     assert!(errors[1].contains("cannot be generic"));
-    let expanded = crate::expand::tenant_resource(quote!(), quote!(pub enum E { A(#[field(unique)] u8) }));
+    let expanded = crate::expand::tenant_resource(
+        quote!(),
+        quote!(
+            pub enum E {
+                A(#[field(unique)] u8),
+            }
+        ),
+    );
     let text = expanded.to_string();
     assert!(text.contains("pub enum E") && !text.contains("# [field"), "{text}");
-    let expanded = crate::expand::tenant_resource(quote!(), quote!(fn f() {}));
+    let expanded = crate::expand::tenant_resource(
+        quote!(),
+        quote!(
+            fn f() {}
+        ),
+    );
     assert!(expanded.to_string().contains("fn f"));
 }
 
 #[test]
 fn defaults_from_the_struct_name() {
-    let expanded = pretty(crate::expand::tenant_resource(quote!(), quote!(pub struct InvoiceLine { pub label: String })));
+    let expanded = pretty(crate::expand::tenant_resource(
+        quote!(),
+        quote!(
+            pub struct InvoiceLine {
+                pub label: String,
+            }
+        ),
+    ));
     assert!(expanded.contains("singular: \"invoice line\""), "{expanded}");
     assert!(expanded.contains("table: \"invoice_lines\""));
     assert!(expanded.contains("path: \"/api/invoice_lines\""));
@@ -168,12 +201,23 @@ fn defaults_from_the_struct_name() {
 
 #[test]
 fn enum_errors() {
-    let text = crate::enum_derive::tenant_enum(quote!(enum S { A(u8), B, #[choice(rename = "b")] C, D {} }))
-        .to_string();
+    let text = crate::enum_derive::tenant_enum(quote!(
+        enum S {
+            A(u8),
+            B,
+            #[choice(rename = "b")]
+            C,
+            D {},
+        }
+    ))
+    .to_string();
     assert!(text.contains("variant `S::A` has fields"), "{text}");
     assert!(text.contains("variant `S::D` has fields"), "{text}");
     assert!(text.contains("`B` and `C` are both stored as \\\"b\\\""), "{text}");
     assert!(text.contains("impl :: tenant_core :: __private :: FieldValue for S"), "fallback impls: {text}");
-    let text = crate::enum_derive::tenant_enum(quote!(struct S;)).to_string();
+    let text = crate::enum_derive::tenant_enum(quote!(
+        struct S;
+    ))
+    .to_string();
     assert!(text.contains("applies to an enum"), "{text}");
 }

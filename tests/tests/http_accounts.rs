@@ -11,18 +11,13 @@ use uuid::Uuid;
 const BAD_CREDENTIALS: &str = "No active account found with the given credentials";
 
 fn uuid_of(v: &Value) -> Uuid {
-    Uuid::parse_str(v.as_str().unwrap_or_else(|| panic!("not a string: {v}")))
-        .unwrap_or_else(|e| panic!("{v}: {e}"))
+    Uuid::parse_str(v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))).unwrap_or_else(|e| panic!("{v}: {e}"))
 }
 
 #[track_caller]
 fn assert_keys(obj: &Value, expected: &[&str]) {
-    let mut keys: Vec<&str> = obj
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {obj}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut keys: Vec<&str> =
+        obj.as_object().unwrap_or_else(|| panic!("not an object: {obj}")).keys().map(String::as_str).collect();
     keys.sort_unstable();
     let mut expected = expected.to_vec();
     expected.sort_unstable();
@@ -32,10 +27,7 @@ fn assert_keys(obj: &Value, expected: &[&str]) {
 #[track_caller]
 fn assert_rfc3339_utc(v: &Value) {
     let t = v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}"));
-    assert!(
-        t.len() >= 20 && t.as_bytes()[10] == b'T' && (t.ends_with('Z') || t.ends_with("+00:00")),
-        "{t}"
-    );
+    assert!(t.len() >= 20 && t.as_bytes()[10] == b'T' && (t.ends_with('Z') || t.ends_with("+00:00")), "{t}");
 }
 
 /// A 401 as API.md describes it: a detail and `WWW-Authenticate: Bearer`.
@@ -43,12 +35,7 @@ fn assert_rfc3339_utc(v: &Value) {
 fn assert_401(r: &Resp) {
     r.assert_status(401);
     r.assert_detail();
-    assert_eq!(
-        r.header("www-authenticate"),
-        Some("Bearer"),
-        "401 without WWW-Authenticate: {}",
-        r.text
-    );
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"), "401 without WWW-Authenticate: {}", r.text);
 }
 
 #[track_caller]
@@ -96,12 +83,8 @@ fn jwt_claims(token: &str) -> Value {
 }
 
 async fn signup_raw(app: &TestApp, email: &str, company: &str) -> Resp {
-    app.post(
-        "/api/auth/signup",
-        &Auth::None,
-        json!({"email": email, "password": PASSWORD, "company_name": company}),
-    )
-    .await
+    app.post("/api/auth/signup", &Auth::None, json!({"email": email, "password": PASSWORD, "company_name": company}))
+        .await
 }
 
 async fn me(app: &TestApp, auth: &Auth) -> Value {
@@ -111,9 +94,7 @@ async fn me(app: &TestApp, auth: &Auth) -> Value {
 }
 
 async fn create_company(app: &TestApp, user: &User, name: &str) -> Uuid {
-    let r = app
-        .post("/api/companies", &user.auth(), json!({"name": name}))
-        .await;
+    let r = app.post("/api/companies", &user.auth(), json!({"name": name})).await;
     r.assert_status(201);
     r.id()
 }
@@ -126,12 +107,7 @@ async fn roles(app: &TestApp, auth: &Auth) -> Vec<(Uuid, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|m| {
-            (
-                uuid_of(&m["user_id"]),
-                m["role"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|m| (uuid_of(&m["user_id"]), m["role"].as_str().unwrap().to_string()))
         .collect()
 }
 

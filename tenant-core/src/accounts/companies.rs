@@ -20,19 +20,13 @@ use crate::value::Value;
 /// The companies of a user, oldest first.
 const USER_COMPANIES: &str = "SELECT c.id, c.name, c.created_at, m.role FROM memberships m \
      JOIN companies c ON c.id = m.company_id WHERE m.user_id = $1 ORDER BY c.created_at, c.id";
-const USER_COMPANIES_TYPES: &[FieldType] = &[
-    FieldType::Uuid,
-    FieldType::Text,
-    FieldType::Timestamp,
-    FieldType::Text,
-];
+const USER_COMPANIES_TYPES: &[FieldType] = &[FieldType::Uuid, FieldType::Text, FieldType::Timestamp, FieldType::Text];
 
 const INSERT_COMPANY: &str = "INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3)";
 const INSERT_MEMBERSHIP: &str =
     "INSERT INTO memberships (company_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)";
 /// Makes `$2` the default company of user `$1` unless they already have one.
-const DEFAULT_IF_NONE: &str =
-    "UPDATE users SET default_company_id = $2 WHERE id = $1 AND default_company_id IS NULL";
+const DEFAULT_IF_NONE: &str = "UPDATE users SET default_company_id = $2 WHERE id = $1 AND default_company_id IS NULL";
 
 /// One company as its members see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,13 +51,7 @@ impl CompanyRow {
 
     /// Every company `user_id` is a member of, oldest first.
     pub(crate) async fn for_user(tx: &mut Tx, user_id: Uuid) -> Result<Vec<CompanyRow>, ApiError> {
-        let rows = tx
-            .fetch_all(
-                USER_COMPANIES,
-                &[Value::Uuid(Some(user_id))],
-                USER_COMPANIES_TYPES,
-            )
-            .await?;
+        let rows = tx.fetch_all(USER_COMPANIES, &[Value::Uuid(Some(user_id))], USER_COMPANIES_TYPES).await?;
         rows.into_iter()
             .map(|row| {
                 let mut row = row.into_iter();
@@ -80,17 +68,8 @@ impl CompanyRow {
 
 /// Creates a company with `user_id` as its admin, inside the caller's transaction. The user
 /// row must exist (a missing user is a [`DbError::ForeignKey`]).
-pub(crate) async fn create_company(
-    tx: &mut Tx,
-    user_id: Uuid,
-    name: String,
-) -> Result<CompanyRow, DbError> {
-    let company = CompanyRow {
-        id: Uuid::now_v7(),
-        name,
-        created_at: now(),
-        role: Role::Admin,
-    };
+pub(crate) async fn create_company(tx: &mut Tx, user_id: Uuid, name: String) -> Result<CompanyRow, DbError> {
+    let company = CompanyRow { id: Uuid::now_v7(), name, created_at: now(), role: Role::Admin };
     tx.execute(
         INSERT_COMPANY,
         &[
@@ -105,12 +84,7 @@ pub(crate) async fn create_company(
 }
 
 /// Inserts a membership. A duplicate is a [`DbError::Unique`] on the primary key.
-pub(crate) async fn add_membership(
-    tx: &mut Tx,
-    company_id: Uuid,
-    user_id: Uuid,
-    role: Role,
-) -> Result<(), DbError> {
+pub(crate) async fn add_membership(tx: &mut Tx, company_id: Uuid, user_id: Uuid, role: Role) -> Result<(), DbError> {
     tx.execute(
         INSERT_MEMBERSHIP,
         &[
@@ -125,30 +99,17 @@ pub(crate) async fn add_membership(
 }
 
 /// Makes `company_id` the default company of `user_id` if they have none.
-pub(crate) async fn default_if_none(
-    tx: &mut Tx,
-    user_id: Uuid,
-    company_id: Uuid,
-) -> Result<(), DbError> {
-    tx.execute(
-        DEFAULT_IF_NONE,
-        &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company_id))],
-    )
-    .await?;
+pub(crate) async fn default_if_none(tx: &mut Tx, user_id: Uuid, company_id: Uuid) -> Result<(), DbError> {
+    tx.execute(DEFAULT_IF_NONE, &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company_id))]).await?;
     Ok(())
 }
 
 /// `GET /api/companies` → `[{"id", "name", "created_at", "role"}]`.
-pub(super) async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<JsonValue>, ApiError> {
+pub(super) async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<JsonValue>, ApiError> {
     let mut tx = state.db().begin(TxMode::Read).await?;
     let companies = CompanyRow::for_user(&mut tx, user.user_id).await?;
     tx.rollback().await?;
-    Ok(Json(JsonValue::Array(
-        companies.iter().map(CompanyRow::to_json).collect(),
-    )))
+    Ok(Json(JsonValue::Array(companies.iter().map(CompanyRow::to_json).collect())))
 }
 
 /// `POST /api/companies` `{"name"}` → 201 `{"id", "name", "created_at", "role": "admin"}`.
@@ -163,9 +124,7 @@ pub(super) async fn create(
     let name = cleaned(name)?;
 
     let mut tx = state.db().begin(TxMode::Write).await?;
-    let company = create_company(&mut tx, user.user_id, name)
-        .await
-        .map_err(user_gone)?;
+    let company = create_company(&mut tx, user.user_id, name).await.map_err(user_gone)?;
     default_if_none(&mut tx, user.user_id, company.id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(company.to_json())))

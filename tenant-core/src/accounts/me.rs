@@ -38,11 +38,7 @@ impl Me {
     /// member), else the default company if the user is still a member of it, else none.
     async fn load(tx: &mut Tx, user_id: Uuid, requested: Option<Uuid>) -> Result<Me, ApiError> {
         let row = tx
-            .fetch_optional(
-                USER_BY_ID,
-                &[Value::Uuid(Some(user_id))],
-                &[FieldType::Text, FieldType::Uuid],
-            )
+            .fetch_optional(USER_BY_ID, &[Value::Uuid(Some(user_id))], &[FieldType::Text, FieldType::Uuid])
             .await?
             .ok_or(ApiError::Unauthorized("User not found."))?;
         let mut row = row.into_iter();
@@ -50,13 +46,7 @@ impl Me {
         let default_company_id: Option<Uuid> = column(&mut row, "default_company_id")?;
         let memberships = CompanyRow::for_user(tx, user_id).await?;
         let active_company_id = active_company(&memberships, default_company_id, requested)?;
-        Ok(Me {
-            id: user_id,
-            email,
-            default_company_id,
-            active_company_id,
-            memberships,
-        })
+        Ok(Me { id: user_id, email, default_company_id, active_company_id, memberships })
     }
 
     fn to_json(&self) -> JsonValue {
@@ -123,12 +113,7 @@ pub(super) async fn patch_me(
             tx.execute(CLEAR_DEFAULT, &[user_id]).await?;
         }
         Some(Some(company_id)) => {
-            let updated = tx
-                .execute(
-                    SET_DEFAULT_IF_MEMBER,
-                    &[user_id, Value::Uuid(Some(company_id))],
-                )
-                .await?;
+            let updated = tx.execute(SET_DEFAULT_IF_MEMBER, &[user_id, Value::Uuid(Some(company_id))]).await?;
             if updated == 0 {
                 return Err(ApiError::Forbidden(NOT_A_MEMBER));
             }
@@ -147,12 +132,7 @@ mod tests {
     use crate::tenant::Role;
 
     fn company(id: Uuid) -> CompanyRow {
-        CompanyRow {
-            id,
-            name: "c".into(),
-            created_at: Utc::now(),
-            role: Role::Staff,
-        }
+        CompanyRow { id, name: "c".into(), created_at: Utc::now(), role: Role::Staff }
     }
 
     #[test]
@@ -160,15 +140,9 @@ mod tests {
         let (a, b, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let member_of = [company(a), company(b)];
         // The header wins when the caller is a member of it.
-        assert_eq!(
-            active_company(&member_of, Some(a), Some(b)).unwrap(),
-            Some(b)
-        );
+        assert_eq!(active_company(&member_of, Some(a), Some(b)).unwrap(), Some(b));
         // The header naming a company the caller is not in is a 403, even with a good default.
-        assert!(matches!(
-            active_company(&member_of, Some(a), Some(other)),
-            Err(ApiError::Forbidden(_))
-        ));
+        assert!(matches!(active_company(&member_of, Some(a), Some(other)), Err(ApiError::Forbidden(_))));
         // Without the header, the default if still a member, else none.
         assert_eq!(active_company(&member_of, Some(a), None).unwrap(), Some(a));
         assert_eq!(active_company(&member_of, Some(other), None).unwrap(), None);

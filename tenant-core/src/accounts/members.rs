@@ -13,9 +13,7 @@ use axum::http::StatusCode;
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::{
-    Form, add_membership, cleaned, column, default_if_none, is_unique_violation, role_column,
-};
+use super::{Form, add_membership, cleaned, column, default_if_none, is_unique_violation, role_column};
 use crate::app::AppState;
 use crate::body::JsonObject;
 use crate::db::{Tx, TxMode};
@@ -35,8 +33,7 @@ const EMAIL_BY_ID: &str = "SELECT email FROM users WHERE id = $1";
 const UPDATE_ROLE: &str = "UPDATE memberships SET role = $3 WHERE company_id = $1 AND user_id = $2";
 const DELETE_MEMBERSHIP: &str = "DELETE FROM memberships WHERE company_id = $1 AND user_id = $2";
 /// A removed member keeps no default company pointing at the company they left.
-const CLEAR_DEFAULT_IF: &str =
-    "UPDATE users SET default_company_id = NULL WHERE id = $1 AND default_company_id = $2";
+const CLEAR_DEFAULT_IF: &str = "UPDATE users SET default_company_id = NULL WHERE id = $1 AND default_company_id = $2";
 
 /// The primary key of `memberships`, as each backend reports its violation.
 const MEMBERSHIP_PKEY: &str = "memberships_pkey";
@@ -57,18 +54,8 @@ struct Roster(Vec<(Uuid, Role)>);
 impl Roster {
     /// Reads (and on PostgreSQL locks) every membership row of `company_id`.
     async fn lock(tx: &mut Tx, company_id: Uuid) -> Result<Roster, ApiError> {
-        let sql = if tx.dialect().supports_row_locks() {
-            ROSTER_FOR_UPDATE
-        } else {
-            ROSTER
-        };
-        let rows = tx
-            .fetch_all(
-                sql,
-                &[Value::Uuid(Some(company_id))],
-                &[FieldType::Uuid, FieldType::Text],
-            )
-            .await?;
+        let sql = if tx.dialect().supports_row_locks() { ROSTER_FOR_UPDATE } else { ROSTER };
+        let rows = tx.fetch_all(sql, &[Value::Uuid(Some(company_id))], &[FieldType::Uuid, FieldType::Text]).await?;
         let members = rows
             .into_iter()
             .map(|row| {
@@ -80,17 +67,11 @@ impl Roster {
     }
 
     fn role_of(&self, user_id: Uuid) -> Option<Role> {
-        self.0
-            .iter()
-            .find(|(id, _)| *id == user_id)
-            .map(|(_, role)| *role)
+        self.0.iter().find(|(id, _)| *id == user_id).map(|(_, role)| *role)
     }
 
     fn admins(&self) -> usize {
-        self.0
-            .iter()
-            .filter(|(_, role)| *role == Role::Admin)
-            .count()
+        self.0.iter().filter(|(_, role)| *role == Role::Admin).count()
     }
 
     /// The caller's role as of now, not as of the `Tenant` check a moment ago: a caller
@@ -98,9 +79,7 @@ impl Roster {
     fn require_admin(&self, caller: Uuid) -> Result<(), ApiError> {
         match self.role_of(caller) {
             Some(Role::Admin) => Ok(()),
-            Some(Role::Staff) => Err(ApiError::Forbidden(
-                "You do not have permission to perform this action.",
-            )),
+            Some(Role::Staff) => Err(ApiError::Forbidden("You do not have permission to perform this action.")),
             None => Err(ApiError::Forbidden("You are not a member of this company.")),
         }
     }
@@ -125,38 +104,23 @@ impl Roster {
 
 /// A `{user_id}` path segment; anything but a UUID names no member (404).
 fn target(path: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiError> {
-    path.ok()
-        .and_then(|Path(id)| Uuid::parse_str(&id).ok())
-        .ok_or(ApiError::NotFound)
+    path.ok().and_then(|Path(id)| Uuid::parse_str(&id).ok()).ok_or(ApiError::NotFound)
 }
 
 async fn email_of(tx: &mut Tx, user_id: Uuid) -> Result<String, ApiError> {
     let row = tx
-        .fetch_optional(
-            EMAIL_BY_ID,
-            &[Value::Uuid(Some(user_id))],
-            &[FieldType::Text],
-        )
+        .fetch_optional(EMAIL_BY_ID, &[Value::Uuid(Some(user_id))], &[FieldType::Text])
         .await?
         .ok_or_else(|| ApiError::internal("member without a user row"))?;
     column(&mut row.into_iter(), "email")
 }
 
 /// `GET /api/members` → `[{"user_id", "email", "role"}]`, in the order they joined.
-pub(super) async fn list(
-    State(state): State<AppState>,
-    tenant: Tenant,
-) -> Result<Json<JsonValue>, ApiError> {
+pub(super) async fn list(State(state): State<AppState>, tenant: Tenant) -> Result<Json<JsonValue>, ApiError> {
     let mut scoped = tenant.begin(&state, TxMode::Read).await?;
     let company = scoped.company_param();
-    let rows = scoped
-        .tx()
-        .fetch_all(
-            LIST_MEMBERS,
-            &[company],
-            &[FieldType::Uuid, FieldType::Text, FieldType::Text],
-        )
-        .await?;
+    let rows =
+        scoped.tx().fetch_all(LIST_MEMBERS, &[company], &[FieldType::Uuid, FieldType::Text, FieldType::Text]).await?;
     scoped.commit().await?;
     let members = rows
         .into_iter()
@@ -191,11 +155,7 @@ pub(super) async fn create(
     let roster = Roster::lock(tx, company_id).await?;
     roster.require_admin(tenant.user_id())?;
     let row = tx
-        .fetch_optional(
-            USER_BY_EMAIL,
-            &[Value::Text(Some(email))],
-            &[FieldType::Uuid, FieldType::Text],
-        )
+        .fetch_optional(USER_BY_EMAIL, &[Value::Text(Some(email))], &[FieldType::Uuid, FieldType::Text])
         .await?
         .ok_or(ApiError::NotFound)?;
     let mut row = row.into_iter();
@@ -204,21 +164,12 @@ pub(super) async fn create(
     if roster.role_of(user_id).is_some() {
         return Err(already_member());
     }
-    add_membership(tx, company_id, user_id, role)
-        .await
-        .map_err(|err| {
-            if is_unique_violation(&err, MEMBERSHIP_PKEY, MEMBERSHIP_PKEY_COLUMNS) {
-                already_member()
-            } else {
-                err.into()
-            }
-        })?;
+    add_membership(tx, company_id, user_id, role).await.map_err(|err| {
+        if is_unique_violation(&err, MEMBERSHIP_PKEY, MEMBERSHIP_PKEY_COLUMNS) { already_member() } else { err.into() }
+    })?;
     default_if_none(tx, user_id, company_id).await?;
     scoped.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(member_json(user_id, &email, role)),
-    ))
+    Ok((StatusCode::CREATED, Json(member_json(user_id, &email, role))))
 }
 
 /// `PATCH /api/members/{user_id}` `{"role"}` → 200 `{"user_id", "email", "role"}`.
@@ -246,11 +197,7 @@ pub(super) async fn update(
         roster.keeps_an_admin(current, Some(role))?;
         tx.execute(
             UPDATE_ROLE,
-            &[
-                Value::Uuid(Some(company_id)),
-                Value::Uuid(Some(user_id)),
-                Value::Text(Some(role.as_str().to_string())),
-            ],
+            &[Value::Uuid(Some(company_id)), Value::Uuid(Some(user_id)), Value::Text(Some(role.as_str().to_string()))],
         )
         .await?;
     }
@@ -277,8 +224,7 @@ pub(super) async fn remove(
     let current = roster.member(user_id)?;
     roster.keeps_an_admin(current, None)?;
     let (user, company) = (Value::Uuid(Some(user_id)), Value::Uuid(Some(company_id)));
-    tx.execute(DELETE_MEMBERSHIP, &[company.clone(), user.clone()])
-        .await?;
+    tx.execute(DELETE_MEMBERSHIP, &[company.clone(), user.clone()]).await?;
     tx.execute(CLEAR_DEFAULT_IF, &[user, company]).await?;
     scoped.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -296,14 +242,8 @@ mod tests {
     fn last_admin_can_be_neither_removed_nor_demoted() {
         let (admin, staff) = (Uuid::now_v7(), Uuid::now_v7());
         let r = roster(&[(admin, Role::Admin), (staff, Role::Staff)]);
-        assert!(matches!(
-            r.keeps_an_admin(Role::Admin, None),
-            Err(ApiError::Conflict(_))
-        ));
-        assert!(matches!(
-            r.keeps_an_admin(Role::Admin, Some(Role::Staff)),
-            Err(ApiError::Conflict(_))
-        ));
+        assert!(matches!(r.keeps_an_admin(Role::Admin, None), Err(ApiError::Conflict(_))));
+        assert!(matches!(r.keeps_an_admin(Role::Admin, Some(Role::Staff)), Err(ApiError::Conflict(_))));
         // Staff can always go or be promoted; an admin can stay an admin.
         assert!(r.keeps_an_admin(Role::Staff, None).is_ok());
         assert!(r.keeps_an_admin(Role::Staff, Some(Role::Admin)).is_ok());
@@ -323,14 +263,8 @@ mod tests {
         let (admin, staff, stranger) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
         let r = roster(&[(admin, Role::Admin), (staff, Role::Staff)]);
         assert!(r.require_admin(admin).is_ok());
-        assert!(matches!(
-            r.require_admin(staff),
-            Err(ApiError::Forbidden(_))
-        ));
-        assert!(matches!(
-            r.require_admin(stranger),
-            Err(ApiError::Forbidden(_))
-        ));
+        assert!(matches!(r.require_admin(staff), Err(ApiError::Forbidden(_))));
+        assert!(matches!(r.require_admin(stranger), Err(ApiError::Forbidden(_))));
         assert_eq!(r.member(staff).unwrap(), Role::Staff);
         assert!(matches!(r.member(stranger), Err(ApiError::NotFound)));
         assert_eq!(r.admins(), 1);
@@ -340,9 +274,6 @@ mod tests {
     fn path_segments_that_are_not_uuids_are_404() {
         let id = Uuid::now_v7();
         assert_eq!(target(Ok(Path(id.to_string()))).unwrap(), id);
-        assert!(matches!(
-            target(Ok(Path("nope".into()))),
-            Err(ApiError::NotFound)
-        ));
+        assert!(matches!(target(Ok(Path("nope".into()))), Err(ApiError::NotFound)));
     }
 }

@@ -30,15 +30,9 @@ pub(crate) use companies::{CompanyRow, add_membership, create_company, default_i
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/me", get(me::get_me).patch(me::patch_me))
-        .route(
-            "/api/companies",
-            get(companies::list).post(companies::create),
-        )
+        .route("/api/companies", get(companies::list).post(companies::create))
         .route("/api/members", get(members::list).post(members::create))
-        .route(
-            "/api/members/{user_id}",
-            patch(members::update).delete(members::remove),
-        )
+        .route("/api/members/{user_id}", patch(members::update).delete(members::remove))
 }
 
 /// Longest email address accepted (as Django's `EmailField`).
@@ -54,32 +48,24 @@ pub(crate) const INVALID_EMAIL: &str = "Enter a valid email address.";
 pub(crate) const INVALID_UUID: &str = "Must be a valid UUID.";
 
 /// Reads the next column of a row as `T` (a mismatch is a schema bug: 500, logged).
-pub(crate) fn column<T: FieldValue>(
-    row: &mut impl Iterator<Item = Value>,
-    name: &'static str,
-) -> Result<T, ApiError> {
+pub(crate) fn column<T: FieldValue>(row: &mut impl Iterator<Item = Value>, name: &'static str) -> Result<T, ApiError> {
     Ok(from_value::<T>(name, row.next()).map_err(DbError::from)?)
 }
 
 /// Reads the next column of a row as a [`Role`].
 pub(crate) fn role_column(row: &mut impl Iterator<Item = Value>) -> Result<Role, ApiError> {
     let text: String = column(row, "role")?;
-    Role::parse(&text)
-        .ok_or_else(|| ApiError::internal(format!("unknown role {text:?} in memberships")))
+    Role::parse(&text).ok_or_else(|| ApiError::internal(format!("unknown role {text:?} in memberships")))
 }
 
 /// Whether `err` violates the unique index `constraint` (PostgreSQL names it) on `column`
 /// (SQLite lists the columns instead).
 pub(crate) fn is_unique_violation(err: &DbError, constraint: &str, columns: &[&str]) -> bool {
     match err {
-        DbError::Unique {
-            constraint: Some(name),
-            ..
-        } => name == constraint,
-        DbError::Unique {
-            constraint: None,
-            columns: cols,
-        } => cols.len() == columns.len() && cols.iter().zip(columns).all(|(a, b)| a == b),
+        DbError::Unique { constraint: Some(name), .. } => name == constraint,
+        DbError::Unique { constraint: None, columns: cols } => {
+            cols.len() == columns.len() && cols.iter().zip(columns).all(|(a, b)| a == b)
+        }
         _ => false,
     }
 }
@@ -101,17 +87,11 @@ pub(crate) struct Form {
 
 impl Form {
     pub(crate) fn new(body: JsonObject) -> Form {
-        Form {
-            map: body.0,
-            errors: FieldErrors::new(),
-        }
+        Form { map: body.0, errors: FieldErrors::new() }
     }
 
     fn error(&mut self, field: &str, message: impl Into<String>) {
-        self.errors
-            .entry(field.to_string())
-            .or_default()
-            .push(message.into());
+        self.errors.entry(field.to_string()).or_default().push(message.into());
     }
 
     /// The raw string of a field: absent (an error if `required`), null, or not a string → `None`.
@@ -144,10 +124,7 @@ impl Form {
             return None;
         }
         if value.chars().count() > max {
-            self.error(
-                name,
-                format!("Ensure this field has no more than {max} characters."),
-            );
+            self.error(name, format!("Ensure this field has no more than {max} characters."));
             return None;
         }
         Some(value.to_string())
@@ -167,10 +144,7 @@ impl Form {
     pub(crate) fn password(&mut self, name: &str, min: usize) -> Option<String> {
         let value = self.secret(name)?;
         if value.chars().count() < min {
-            self.error(
-                name,
-                format!("Ensure this field has at least {min} characters."),
-            );
+            self.error(name, format!("Ensure this field has at least {min} characters."));
             return None;
         }
         Some(value)
@@ -184,10 +158,7 @@ impl Form {
             return None;
         }
         if value.trim().chars().count() > MAX_EMAIL_LEN {
-            self.error(
-                name,
-                format!("Ensure this field has no more than {MAX_EMAIL_LEN} characters."),
-            );
+            self.error(name, format!("Ensure this field has no more than {MAX_EMAIL_LEN} characters."));
             return None;
         }
         let email = normalize_email(&value);
@@ -231,11 +202,7 @@ impl Form {
 
     /// `Ok` if every field was valid, else the 400 listing every error.
     pub(crate) fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
     }
 }
 
@@ -251,9 +218,7 @@ mod tests {
     use super::*;
 
     fn form(value: Json) -> Form {
-        let Json::Object(map) = value else {
-            panic!("not an object")
-        };
+        let Json::Object(map) = value else { panic!("not an object") };
         Form::new(JsonObject(map))
     }
 
@@ -266,24 +231,11 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_lower_cased_and_checked() {
-        assert_eq!(
-            normalize_email("  Alice@Example.COM ").as_deref(),
-            Some("alice@example.com")
-        );
-        assert_eq!(
-            normalize_email("a.b+tag@sub.example.co").as_deref(),
-            Some("a.b+tag@sub.example.co")
-        );
-        for bad in [
-            "",
-            "   ",
-            "alice",
-            "alice@",
-            "@example.com",
-            "alice@example",
-            "a@b@example.com",
-            "al ice@example.com",
-        ] {
+        assert_eq!(normalize_email("  Alice@Example.COM ").as_deref(), Some("alice@example.com"));
+        assert_eq!(normalize_email("a.b+tag@sub.example.co").as_deref(), Some("a.b+tag@sub.example.co"));
+        for bad in
+            ["", "   ", "alice", "alice@", "@example.com", "alice@example", "a@b@example.com", "al ice@example.com"]
+        {
             assert_eq!(normalize_email(bad), None, "{bad:?}");
         }
         let long = format!("{}@example.com", "a".repeat(250));
@@ -298,10 +250,7 @@ mod tests {
         assert_eq!(f.text("company_name", 200), None);
         let errors = errors(f);
         assert_eq!(errors["email"], vec![INVALID_EMAIL]);
-        assert_eq!(
-            errors["password"],
-            vec!["Ensure this field has at least 8 characters."]
-        );
+        assert_eq!(errors["password"], vec!["Ensure this field has at least 8 characters."]);
         assert_eq!(errors["company_name"], vec![NOT_BLANK]);
     }
 
@@ -321,15 +270,11 @@ mod tests {
 
     #[test]
     fn text_is_trimmed_and_bounded() {
-        let mut f =
-            form(json!({"name": "  Acme  ", "long": "x".repeat(201), "ok": "é".repeat(200)}));
+        let mut f = form(json!({"name": "  Acme  ", "long": "x".repeat(201), "ok": "é".repeat(200)}));
         assert_eq!(f.text("name", 200).as_deref(), Some("Acme"));
         assert_eq!(f.text("ok", 200).map(|s| s.chars().count()), Some(200));
         assert_eq!(f.text("long", 200), None);
-        assert_eq!(
-            errors(f)["long"],
-            vec!["Ensure this field has no more than 200 characters."]
-        );
+        assert_eq!(errors(f)["long"], vec!["Ensure this field has no more than 200 characters."]);
     }
 
     #[test]
@@ -369,25 +314,12 @@ mod tests {
 
     #[test]
     fn unique_violations_match_by_constraint_or_columns() {
-        let pg = DbError::Unique {
-            constraint: Some("users_email_key".into()),
-            columns: vec![],
-        };
-        let lite = DbError::Unique {
-            constraint: None,
-            columns: vec!["email".into()],
-        };
-        let other = DbError::Unique {
-            constraint: Some("memberships_pkey".into()),
-            columns: vec![],
-        };
+        let pg = DbError::Unique { constraint: Some("users_email_key".into()), columns: vec![] };
+        let lite = DbError::Unique { constraint: None, columns: vec!["email".into()] };
+        let other = DbError::Unique { constraint: Some("memberships_pkey".into()), columns: vec![] };
         assert!(is_unique_violation(&pg, "users_email_key", &["email"]));
         assert!(is_unique_violation(&lite, "users_email_key", &["email"]));
         assert!(!is_unique_violation(&other, "users_email_key", &["email"]));
-        assert!(!is_unique_violation(
-            &DbError::ForeignKey,
-            "users_email_key",
-            &["email"]
-        ));
+        assert!(!is_unique_violation(&DbError::ForeignKey, "users_email_key", &["email"]));
     }
 }

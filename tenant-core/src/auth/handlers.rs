@@ -7,9 +7,7 @@ use axum::{Json, Router};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use crate::accounts::{
-    Form, MAX_COMPANY_NAME_LEN, cleaned, column, create_company, is_unique_violation, now,
-};
+use crate::accounts::{Form, MAX_COMPANY_NAME_LEN, cleaned, column, create_company, is_unique_violation, now};
 use crate::app::AppState;
 use crate::auth::jwt::{TokenError, TokenType};
 use crate::auth::password::{self, MIN_PASSWORD_LEN};
@@ -55,8 +53,7 @@ async fn signup(
     let password = form.password("password", MIN_PASSWORD_LEN);
     let company_name = form.text("company_name", MAX_COMPANY_NAME_LEN);
     form.finish()?;
-    let (email, password, company_name) =
-        (cleaned(email)?, cleaned(password)?, cleaned(company_name)?);
+    let (email, password, company_name) = (cleaned(email)?, cleaned(password)?, cleaned(company_name)?);
 
     // Hash before opening the transaction: the slow part must not hold a write lock.
     let password_hash = password::hash(password).await?;
@@ -74,18 +71,10 @@ async fn signup(
     )
     .await
     .map_err(|err| {
-        if is_unique_violation(&err, USERS_EMAIL_KEY, USERS_EMAIL_COLUMNS) {
-            email_taken()
-        } else {
-            err.into()
-        }
+        if is_unique_violation(&err, USERS_EMAIL_KEY, USERS_EMAIL_COLUMNS) { email_taken() } else { err.into() }
     })?;
     let company = create_company(&mut tx, user_id, company_name).await?;
-    tx.execute(
-        SET_DEFAULT,
-        &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company.id))],
-    )
-    .await?;
+    tx.execute(SET_DEFAULT, &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company.id))]).await?;
     tx.commit().await?;
 
     let keys = state.keys();
@@ -104,10 +93,7 @@ fn email_taken() -> ApiError {
 
 /// `POST /api/auth/token` `{"email", "password"}` → 200 `{"access", "refresh"}`. An unknown
 /// email and a wrong password get the same 401 after the same amount of work.
-async fn token(
-    State(state): State<AppState>,
-    body: Result<JsonObject, ApiError>,
-) -> Result<Json<JsonValue>, ApiError> {
+async fn token(State(state): State<AppState>, body: Result<JsonObject, ApiError>) -> Result<Json<JsonValue>, ApiError> {
     let mut form = Form::new(body?);
     let email = form.text("email", usize::MAX);
     let password = form.secret("password");
@@ -115,13 +101,7 @@ async fn token(
     let (email, password) = (cleaned(email)?.to_lowercase(), cleaned(password)?);
 
     let mut tx = state.db().begin(TxMode::Read).await?;
-    let row = tx
-        .fetch_optional(
-            CREDENTIALS,
-            &[Value::Text(Some(email))],
-            &[FieldType::Uuid, FieldType::Text],
-        )
-        .await?;
+    let row = tx.fetch_optional(CREDENTIALS, &[Value::Text(Some(email))], &[FieldType::Uuid, FieldType::Text]).await?;
     tx.rollback().await?;
     let (user_id, stored) = match row {
         Some(row) => {
@@ -156,31 +136,18 @@ async fn refresh(
     form.finish()?;
     let token = cleaned(token)?;
 
-    let claims = state
-        .keys()
-        .verify(token.trim(), TokenType::Refresh)
-        .map_err(|err| {
-            ApiError::Unauthorized(match err {
-                TokenError::Expired => "Token has expired.",
-                TokenError::Invalid => "Token is invalid.",
-                TokenError::WrongType => "Token has the wrong type: use a refresh token.",
-            })
-        })?;
+    let claims = state.keys().verify(token.trim(), TokenType::Refresh).map_err(|err| {
+        ApiError::Unauthorized(match err {
+            TokenError::Expired => "Token has expired.",
+            TokenError::Invalid => "Token is invalid.",
+            TokenError::WrongType => "Token has the wrong type: use a refresh token.",
+        })
+    })?;
     let mut tx = state.db().begin(TxMode::Read).await?;
-    let exists = tx
-        .fetch_optional(
-            USER_EXISTS,
-            &[Value::Uuid(Some(claims.sub))],
-            &[FieldType::Uuid],
-        )
-        .await?;
+    let exists = tx.fetch_optional(USER_EXISTS, &[Value::Uuid(Some(claims.sub))], &[FieldType::Uuid]).await?;
     tx.rollback().await?;
     if exists.is_none() {
-        return Err(ApiError::Unauthorized(
-            "No active account found for the given token.",
-        ));
+        return Err(ApiError::Unauthorized("No active account found for the given token."));
     }
-    Ok(Json(
-        json!({ "access": state.keys().issue(claims.sub, TokenType::Access) }),
-    ))
+    Ok(Json(json!({ "access": state.keys().issue(claims.sub, TokenType::Access) })))
 }

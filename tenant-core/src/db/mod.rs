@@ -223,8 +223,8 @@ impl Tx {
     ) -> Result<Vec<Row>, DbError> {
         let sql = sql.into();
         match self {
-            Tx::Postgres(tx) => postgres::fetch_all(&mut **tx, sql, params, types).await,
-            Tx::Sqlite(tx) => sqlite::fetch_all(&mut **tx, sql, params, types).await,
+            Tx::Postgres(tx) => postgres::fetch_all(tx, sql, params, types).await,
+            Tx::Sqlite(tx) => sqlite::fetch_all(tx, sql, params, types).await,
         }
     }
 
@@ -241,8 +241,8 @@ impl Tx {
     pub async fn execute(&mut self, sql: impl Into<Sql>, params: &[Value]) -> Result<u64, DbError> {
         let sql = sql.into();
         match self {
-            Tx::Postgres(tx) => postgres::execute(&mut **tx, sql, params).await,
-            Tx::Sqlite(tx) => sqlite::execute(&mut **tx, sql, params).await,
+            Tx::Postgres(tx) => postgres::execute(tx, sql, params).await,
+            Tx::Sqlite(tx) => sqlite::execute(tx, sql, params).await,
         }
     }
 

@@ -209,16 +209,24 @@ impl Customer {
     }
 }
 const _: () = {
-    const fn unique<T: ?::core::marker::Sized + ::tenant_core::__private::Uniqueable>() {}
-    const fn search<T: ?::core::marker::Sized + ::tenant_core::__private::Searchable>() {}
-    const fn order<T: ?::core::marker::Sized + ::tenant_core::__private::Orderable>() {}
-    const fn text<T: ?::core::marker::Sized + ::tenant_core::__private::Lengthable>() {}
-    unique::<String>();
-    search::<String>();
-    order::<String>();
-    text::<String>();
-    search::<String>();
-    order::<String>();
-    text::<String>();
-    text::<Option<String>>();
+    const fn check_unique<
+        T: ?::core::marker::Sized + ::tenant_core::__private::Uniqueable,
+    >() {}
+    const fn check_search<
+        T: ?::core::marker::Sized + ::tenant_core::__private::Searchable,
+    >() {}
+    const fn check_order<
+        T: ?::core::marker::Sized + ::tenant_core::__private::Orderable,
+    >() {}
+    const fn check_len_or_email<
+        T: ?::core::marker::Sized + ::tenant_core::__private::Lengthable,
+    >() {}
+    check_unique::<String>();
+    check_search::<String>();
+    check_order::<String>();
+    check_len_or_email::<String>();
+    check_search::<String>();
+    check_order::<String>();
+    check_len_or_email::<String>();
+    check_len_or_email::<Option<String>>();
 };

@@ -232,18 +232,28 @@ impl Invoice {
     }
 }
 const _: () = {
-    const fn unique<T: ?::core::marker::Sized + ::tenant_core::__private::Uniqueable>() {}
-    const fn search<T: ?::core::marker::Sized + ::tenant_core::__private::Searchable>() {}
-    const fn order<T: ?::core::marker::Sized + ::tenant_core::__private::Orderable>() {}
-    const fn text<T: ?::core::marker::Sized + ::tenant_core::__private::Lengthable>() {}
-    const fn number<T: ?::core::marker::Sized + ::tenant_core::__private::Numeric>() {}
-    const fn uuid<T: ?::core::marker::Sized + ::tenant_core::__private::UuidField>() {}
-    uuid::<uuid::Uuid>();
-    unique::<String>();
-    search::<String>();
-    order::<String>();
-    text::<String>();
-    order::<i64>();
-    number::<i64>();
-    order::<Option<chrono::NaiveDate>>();
+    const fn check_unique<
+        T: ?::core::marker::Sized + ::tenant_core::__private::Uniqueable,
+    >() {}
+    const fn check_search<
+        T: ?::core::marker::Sized + ::tenant_core::__private::Searchable,
+    >() {}
+    const fn check_order<
+        T: ?::core::marker::Sized + ::tenant_core::__private::Orderable,
+    >() {}
+    const fn check_len_or_email<
+        T: ?::core::marker::Sized + ::tenant_core::__private::Lengthable,
+    >() {}
+    const fn check_range<T: ?::core::marker::Sized + ::tenant_core::__private::Numeric>() {}
+    const fn check_references<
+        T: ?::core::marker::Sized + ::tenant_core::__private::UuidField,
+    >() {}
+    check_references::<uuid::Uuid>();
+    check_unique::<String>();
+    check_search::<String>();
+    check_order::<String>();
+    check_len_or_email::<String>();
+    check_order::<i64>();
+    check_range::<i64>();
+    check_order::<Option<chrono::NaiveDate>>();
 };

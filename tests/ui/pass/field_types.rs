@@ -51,7 +51,7 @@ pub struct Everything {
     pub at_opt: Option<DateTime<Utc>>,
     #[field(unique, order, filter, default = Priority::High)]
     pub priority: Priority,
-    #[field(filter)]
+    #[field(filter, order, unique)]
     pub priority_opt: Option<Priority>,
     pub r#type: String,
 }

@@ -9,6 +9,12 @@ use tenant_core::{App, Config, Db};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The demo's resources, as `register` adds them.
+pub fn resources() -> Vec<tenant_core::ResourceDesc> {
+    use tenant_core::Resource;
+    vec![Customer::DESC, Product::DESC, Invoice::DESC]
+}
+
 /// Registers the demo's resources.
 pub fn register(app: App) -> App {
     app.resource::<Customer>().resource::<Product>().resource::<Invoice>()
@@ -19,9 +25,11 @@ pub fn app(db: Db, config: Config) -> App {
     register(App::with_db(db, config))
 }
 
-/// Connects, creates or migrates the schema, and returns the router.
+/// Connects, creates or migrates the schema, checks that the serving role is subject to
+/// row-level security (PostgreSQL), and returns the router.
 pub async fn build(config: Config) -> Result<axum::Router, BoxError> {
     let app = register(App::connect(config).await?);
     app.migrate().await?;
+    app.check_isolation().await?;
     Ok(app.into_router())
 }

@@ -1,14 +1,18 @@
 //! `demo-app [serve]` runs the server; `demo-app seed` fills an empty database with two demo
 //! companies; `demo-app schema` prints the SQL of the tables.
 
-use demo_app::{BoxError, build, register, seed};
-use tenant_core::{App, Config};
+use demo_app::{BoxError, build, seed};
+use tenant_core::schema::{self, ServingRole};
+use tenant_core::{Config, Db, Dialect};
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: demo-app [serve | seed | schema]\n\
   serve   run the HTTP server (default)\n\
   seed    create two demo companies with users and data, and print their credentials\n\
-  schema  print the CREATE statements of the resource tables for DATABASE_URL's backend";
+  schema [--citus]
+          print the SQL the migration runs after the core migrations, for DATABASE_URL's
+          backend (tables, keys, indexes; on PostgreSQL row-level security and grants);
+          --citus adds the calls that distribute the tenant tables on a Citus cluster";
 
 #[tokio::main]
 async fn main() {
@@ -20,7 +24,7 @@ async fn main() {
     let result = match command.as_str() {
         "serve" => serve().await,
         "seed" => run_seed().await,
-        "schema" => print_schema().await,
+        "schema" => print_schema(std::env::args().skip(2).collect()),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -63,10 +67,33 @@ async fn run_seed() -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn print_schema() -> Result<(), BoxError> {
-    let app = register(App::connect(Config::from_env()?).await?);
-    for statement in tenant_core::schema::create_statements(app.state().db().dialect(), app.resources())? {
+fn print_schema(args: Vec<String>) -> Result<(), BoxError> {
+    let citus = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => false,
+        ["--citus"] => true,
+        _ => return Err(format!("unexpected arguments {args:?}\n{USAGE}").into()),
+    };
+    let config = Config::from_env()?;
+    let dialect = Dialect::of_url(&config.database_url);
+    if citus && dialect != Dialect::Postgres {
+        return Err("--citus needs a PostgreSQL DATABASE_URL".into());
+    }
+    let resources = demo_app::resources();
+    let role = Db::serving_role(&config)?;
+    // The password is the operator's secret: print where it goes, not what it is.
+    let serving = ServingRole {
+        name: &role,
+        create_with_password: config.app_database_url.is_none().then_some("<DATABASE_APP_PASSWORD>"),
+    };
+    println!("-- After the core migrations (tenant-core/migrations/), as the owner.");
+    for statement in schema::migration_statements(dialect, &resources, Some(serving))? {
         println!("{statement};\n");
+    }
+    if citus {
+        println!("-- Citus: run on the coordinator once the schema exists.");
+        for statement in schema::citus_statements(&resources)? {
+            println!("{statement};");
+        }
     }
     Ok(())
 }

@@ -12,10 +12,10 @@ use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::auth::jwt::Keys;
 use crate::config::Config;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
 use crate::resource::{Resource, ResourceDesc};
-use crate::schema;
+use crate::schema::{self, ServingRole};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -58,7 +58,7 @@ pub struct App {
 }
 
 impl App {
-    /// Connects to `config.database_url` and applies the core migrations.
+    /// Makes the serving pool ([`Db::connect_serving`]); nothing is migrated yet.
     pub async fn connect(config: Config) -> Result<App, DbError> {
         if config.uses_dev_secret() {
             tracing::warn!(
@@ -66,7 +66,17 @@ impl App {
                  set JWT_SECRET (32+ random bytes) before exposing this server."
             );
         }
-        let db = Db::connect(&config.database_url, config.max_connections).await?;
+        let db = Db::connect_serving(&config).await?;
+        if db.dialect() == Dialect::Postgres
+            && config.app_database_url.is_none()
+            && config.app_password == crate::config::DEV_APP_PASSWORD
+        {
+            tracing::warn!(
+                "DATABASE_APP_PASSWORD is not set: the serving role {:?} is created with the built-in \
+                 development password. Set DATABASE_APP_URL (or DATABASE_APP_PASSWORD) in production.",
+                config.app_role
+            );
+        }
         Ok(App::with_db(db, config))
     }
 
@@ -90,14 +100,56 @@ impl App {
         &self.resources
     }
 
-    /// Applies the core migrations and creates each resource's table and indexes if missing.
+    /// Applies the core migrations and creates what is missing of each resource's table and
+    /// indexes. On PostgreSQL it runs as the owner (`DATABASE_URL`), on a connection of its own,
+    /// and also installs the row-level security policies and the serving role's grants.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        let db = self.state.db();
-        db.migrate_core().await?;
-        for statement in schema::create_statements(db.dialect(), &self.resources)? {
-            db.execute(crate::db::Sql::assembled(statement), &[]).await?;
+        let config = self.state.config();
+        match self.state.db().dialect() {
+            Dialect::Sqlite => migrate_with(self.state.db(), &self.resources, None).await,
+            Dialect::Postgres => {
+                let role = Db::serving_role(config)?;
+                let serving = ServingRole {
+                    name: &role,
+                    create_with_password: config.app_database_url.is_none().then_some(config.app_password.as_str()),
+                };
+                let owner = Db::connect(&config.database_url, 1).await?;
+                let result = migrate_with(&owner, &self.resources, Some(serving)).await;
+                owner.close().await;
+                result
+            }
         }
-        Ok(())
+    }
+
+    /// Refuses to serve when the serving role escapes row-level security (a superuser, a
+    /// `BYPASSRLS` role, or the owner of a tenant table), unless `ALLOW_RLS_BYPASS` is set, in
+    /// which case every problem is logged as an error. Nothing to check on SQLite.
+    pub async fn check_isolation(&self) -> Result<(), StartupError> {
+        let problems = crate::rls::check_serving_role(self.state.db(), &self.resources).await?;
+        let postgres = self.state.db().dialect() == Dialect::Postgres;
+        if postgres && !self.state.config().row_level_security {
+            if problems.0.is_empty() || !self.state.config().allow_rls_bypass {
+                return Err(StartupError::RlsOff);
+            }
+            tracing::error!(
+                "ROW_LEVEL_SECURITY is off: tenant isolation rests on query scoping alone. \
+                 Never run like this in production."
+            );
+            return Ok(());
+        }
+        if problems.0.is_empty() {
+            return Ok(());
+        }
+        if self.state.config().allow_rls_bypass {
+            for problem in &problems.0 {
+                tracing::error!(
+                    "ALLOW_RLS_BYPASS is set: serving although {problem}. Row-level security does NOT \
+                     protect this server's data; never run like this in production."
+                );
+            }
+            return Ok(());
+        }
+        Err(StartupError::RlsBypass(problems.0))
     }
 
     /// The complete router: framework endpoints, resources, JSON errors for unknown paths and
@@ -115,6 +167,33 @@ impl App {
         let normalized = NormalizePathLayer::trim_trailing_slash().layer(api);
         Router::new().fallback_service(normalized)
     }
+}
+
+/// Why the server refuses to start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(
+        "refusing to serve: {}. Serve with a role that owns nothing and has neither SUPERUSER nor \
+         BYPASSRLS (DATABASE_APP_URL; by default the migration creates one), or set ALLOW_RLS_BYPASS=1 \
+         to override (never in production)",
+        .0.join("; ")
+    )]
+    RlsBypass(Vec<String>),
+    #[error(
+        "ROW_LEVEL_SECURITY=off needs ALLOW_RLS_BYPASS=1 and a serving role that bypasses row-level \
+         security (DATABASE_APP_URL): a role subject to it would see no rows"
+    )]
+    RlsOff,
+}
+
+async fn migrate_with(db: &Db, resources: &[ResourceDesc], serving: Option<ServingRole<'_>>) -> Result<(), DbError> {
+    db.migrate_core().await?;
+    for statement in schema::migration_statements(db.dialect(), resources, serving)? {
+        db.execute(Sql::assembled(statement), &[]).await?;
+    }
+    Ok(())
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {

@@ -6,10 +6,34 @@ use std::time::Duration;
 /// Used when `JWT_SECRET` is unset: fine on a laptop, never in production (logged loudly).
 pub const DEV_JWT_SECRET: &str = "insecure-development-secret-change-me";
 
+/// The serving role the migration creates on PostgreSQL when `DATABASE_APP_URL` is unset.
+pub const DEFAULT_APP_ROLE: &str = "tenant_app";
+
+/// Its password when `DATABASE_APP_PASSWORD` is unset (logged loudly, like the JWT secret).
+pub const DEV_APP_PASSWORD: &str = "insecure-development-password-change-me";
+
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `DATABASE_URL`: `sqlite:…` or `postgres://…`. Default: `sqlite:tenant.db` in the working directory.
+    /// `DATABASE_URL`: `sqlite:…` or `postgres://…`. Default: `sqlite:tenant.db` in the working
+    /// directory. On PostgreSQL this is the **owner's** URL: migrations run with it, and it is
+    /// never used to serve requests.
     pub database_url: String,
+    /// `DATABASE_APP_URL` (PostgreSQL): the URL requests are served with, as a role that owns
+    /// nothing and is subject to row-level security. Unset: `DATABASE_URL` with the user and
+    /// password replaced by [`Config::app_role`] and [`Config::app_password`]; the migration
+    /// then creates that role if it does not exist.
+    pub app_database_url: Option<String>,
+    /// `DATABASE_APP_ROLE`, default [`DEFAULT_APP_ROLE`].
+    pub app_role: String,
+    /// `DATABASE_APP_PASSWORD`, default [`DEV_APP_PASSWORD`].
+    pub app_password: String,
+    /// `ALLOW_RLS_BYPASS=1`: serve even if the serving role escapes row-level security
+    /// (superuser, `BYPASSRLS`, table owner). Logged loudly; never for production.
+    pub allow_rls_bypass: bool,
+    /// `ROW_LEVEL_SECURITY`, default on. Off, tenant transactions do not set `app.company_id`,
+    /// so the server must serve as a role that bypasses RLS (which needs `ALLOW_RLS_BYPASS`):
+    /// for measuring what RLS costs, or a cluster without it. Query scoping still applies.
+    pub row_level_security: bool,
     /// `DATABASE_MAX_CONNECTIONS`, default 10.
     pub max_connections: u32,
     /// `BIND_ADDR`, default `127.0.0.1:8080`.
@@ -44,6 +68,11 @@ impl Config {
     pub fn new(database_url: impl Into<String>) -> Config {
         Config {
             database_url: database_url.into(),
+            app_database_url: None,
+            app_role: DEFAULT_APP_ROLE.to_string(),
+            app_password: DEV_APP_PASSWORD.to_string(),
+            allow_rls_bypass: false,
+            row_level_security: true,
             max_connections: 10,
             bind_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             jwt_secret: DEV_JWT_SECRET.to_string(),
@@ -60,6 +89,19 @@ impl Config {
     /// Like [`Config::from_env`], with any lookup (testable without touching the environment).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut config = Config::new(get("DATABASE_URL").unwrap_or_else(|| "sqlite:tenant.db".to_string()));
+        config.app_database_url = get("DATABASE_APP_URL").filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("DATABASE_APP_ROLE") {
+            config.app_role = v;
+        }
+        if let Some(v) = get("DATABASE_APP_PASSWORD") {
+            config.app_password = v;
+        }
+        if let Some(v) = get("ALLOW_RLS_BYPASS") {
+            config.allow_rls_bypass = parse_flag("ALLOW_RLS_BYPASS", &v)?;
+        }
+        if let Some(v) = get("ROW_LEVEL_SECURITY") {
+            config.row_level_security = parse_flag("ROW_LEVEL_SECURITY", &v)?;
+        }
         if let Some(v) = get("DATABASE_MAX_CONNECTIONS") {
             config.max_connections = parse("DATABASE_MAX_CONNECTIONS", &v)?;
         }
@@ -86,6 +128,14 @@ impl Config {
     }
 }
 
+fn parse_flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(ConfigError { name, message: format!("{value:?}: expected 1/0, true/false, yes/no or on/off") }),
+    }
+}
+
 fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
@@ -108,12 +158,18 @@ mod tests {
             "BIND_ADDR" => Some("0.0.0.0:9000".into()),
             "ACCESS_TOKEN_TTL_SECS" => Some("60".into()),
             "JWT_SECRET" => Some("x".repeat(40)),
+            "DATABASE_APP_URL" => Some("postgres://app:pw@db/app".into()),
+            "ALLOW_RLS_BYPASS" => Some("yes".into()),
             _ => None,
         })
         .unwrap();
         assert_eq!(c.bind_addr.port(), 9000);
         assert_eq!(c.access_ttl, Duration::from_secs(60));
         assert!(!c.uses_dev_secret());
+        assert_eq!(c.app_database_url.as_deref(), Some("postgres://app:pw@db/app"));
+        assert!(c.allow_rls_bypass);
+        assert_eq!(Config::new("sqlite:x").app_role, DEFAULT_APP_ROLE);
+        assert!(!Config::new("sqlite:x").allow_rls_bypass);
     }
 
     #[test]
@@ -122,5 +178,7 @@ mod tests {
         assert_eq!(err.name, "BIND_ADDR");
         let err = Config::from_lookup(|k| (k == "JWT_SECRET").then(|| "short".into())).unwrap_err();
         assert_eq!(err.name, "JWT_SECRET");
+        let err = Config::from_lookup(|k| (k == "ALLOW_RLS_BYPASS").then(|| "maybe".into())).unwrap_err();
+        assert_eq!(err.name, "ALLOW_RLS_BYPASS");
     }
 }

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod query;
 pub mod resource;
+pub mod rls;
 pub mod schema;
 pub mod tenant;
 pub mod validate;

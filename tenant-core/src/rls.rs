@@ -24,8 +24,7 @@ pub const POLICY: &str = "tenant_isolation";
 pub const SET_TENANT: &str = "SELECT set_config('app.company_id', $1, true)";
 
 /// The policy's predicate: read once per statement (sub-select), empty → NULL → no row.
-pub const TENANT_PREDICATE: &str =
-    "company_id = (SELECT NULLIF(current_setting('app.company_id', true), '')::uuid)";
+pub const TENANT_PREDICATE: &str = "company_id = (SELECT NULLIF(current_setting('app.company_id', true), '')::uuid)";
 
 /// Statements that enable, force and (re)create the isolation policy of one tenant table.
 /// Idempotent; run by the owner inside the migration.
@@ -39,23 +38,27 @@ pub fn policy_statements(desc: &ResourceDesc) -> Vec<String> {
     ]
 }
 
-/// Creates the serving role if it does not exist (`LOGIN`, no superuser, no `BYPASSRLS`, owns
-/// nothing), sets its password, and grants it exactly the data access the app needs in the
-/// current database. Idempotent and safe to run concurrently (roles are cluster-wide).
-pub fn app_role_statements(role: &str, password: &str) -> Vec<String> {
+/// Creates the serving role if it does not exist: `LOGIN`, no superuser, no `BYPASSRLS`, owner
+/// of nothing. An existing role is left as it is (its password too): roles are cluster-wide,
+/// and altering one concurrently from several migrations fails. Safe to run concurrently.
+pub fn create_role_statement(role: &str, password: &str) -> String {
+    format!(
+        "DO $$ BEGIN \
+           IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {name}) THEN \
+             BEGIN CREATE ROLE {ident} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE PASSWORD {password}; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END; \
+           END IF; \
+         END $$",
+        name = quote_literal(role),
+        ident = quote_ident(role),
+        password = quote_literal(password),
+    )
+}
+
+/// Grants the serving role exactly the data access the app needs in the current database.
+pub fn grant_statements(role: &str) -> Vec<String> {
     let ident = quote_ident(role);
-    let literal = quote_literal(password);
     vec![
-        format!(
-            "DO $$ BEGIN \
-               IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {name}) THEN \
-                 BEGIN CREATE ROLE {ident} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE; \
-                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END; \
-               END IF; \
-             END $$",
-            name = quote_literal(role)
-        ),
-        format!("ALTER ROLE {ident} WITH LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {literal}"),
         format!("GRANT USAGE ON SCHEMA public TO {ident}"),
         format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ident}"),
         // The migration bookkeeping is the owner's business only.
@@ -129,9 +132,11 @@ mod tests {
 
     #[test]
     fn role_statements_quote_what_they_embed() {
-        let s = app_role_statements("app\"role", "pa'ss").join("\n");
-        assert!(s.contains("\"app\"\"role\""));
+        let s = create_role_statement("app\"role", "pa'ss");
+        assert!(s.contains("CREATE ROLE \"app\"\"role\""));
+        assert!(s.contains("rolname = 'app\"role'"));
         assert!(s.contains("PASSWORD 'pa''ss'"));
         assert!(s.contains("NOBYPASSRLS"));
+        assert!(grant_statements("a").iter().all(|g| g.contains("\"a\"")));
     }
 }

@@ -96,8 +96,63 @@ pub fn resource_statements(dialect: Dialect, desc: &ResourceDesc) -> Vec<String>
     statements
 }
 
+/// The role requests are served as on PostgreSQL: granted data access by the migration, and
+/// created first when `create_with_password` is given.
+#[derive(Debug, Clone, Copy)]
+pub struct ServingRole<'a> {
+    pub name: &'a str,
+    pub create_with_password: Option<&'a str>,
+}
+
+/// Everything the migration runs after the core migrations: the tables, and on PostgreSQL the
+/// row-level security policies, the serving role and its grants.
+pub fn migration_statements(
+    dialect: Dialect,
+    resources: &[ResourceDesc],
+    serving: Option<ServingRole<'_>>,
+) -> Result<Vec<String>, DbError> {
+    let mut statements = create_statements(dialect, resources)?;
+    if dialect == Dialect::Postgres {
+        statements.extend(resources.iter().flat_map(crate::rls::policy_statements));
+        if let Some(role) = serving {
+            if let Some(password) = role.create_with_password {
+                statements.push(crate::rls::create_role_statement(role.name, password));
+            }
+            statements.extend(crate::rls::grant_statements(role.name));
+        }
+    }
+    Ok(statements)
+}
+
+/// What a Citus cluster runs after the schema exists: the core tables become reference tables
+/// (replicated to every node: `companies` is referenced by every tenant table) and each tenant
+/// table is distributed by `company_id`, all co-located, so every tenant query and every
+/// composite foreign key stays on one shard. The keys `schema` generates already include
+/// `company_id` everywhere, as Citus requires.
+pub fn citus_statements(resources: &[ResourceDesc]) -> Result<Vec<String>, DbError> {
+    let mut statements: Vec<String> =
+        ["companies", "users", "memberships"].iter().map(|t| format!("SELECT create_reference_table('{t}')")).collect();
+    let ordered = create_order(resources)?;
+    let mut colocate: Option<&str> = None;
+    for desc in ordered {
+        statements.push(match colocate {
+            None => format!("SELECT create_distributed_table('{}', 'company_id')", desc.table),
+            Some(first) => {
+                format!("SELECT create_distributed_table('{}', 'company_id', colocate_with => '{first}')", desc.table)
+            }
+        });
+        colocate.get_or_insert(desc.table);
+    }
+    Ok(statements)
+}
+
 /// Statements for every resource, referenced tables before the tables that reference them.
 pub fn create_statements(dialect: Dialect, resources: &[ResourceDesc]) -> Result<Vec<String>, DbError> {
+    Ok(create_order(resources)?.into_iter().flat_map(|d| resource_statements(dialect, d)).collect())
+}
+
+/// `resources` ordered so that referenced tables come first.
+fn create_order(resources: &[ResourceDesc]) -> Result<Vec<&ResourceDesc>, DbError> {
     let mut ordered: Vec<&ResourceDesc> = Vec::new();
     let mut pending: Vec<&ResourceDesc> = resources.iter().collect();
     while !pending.is_empty() {
@@ -128,7 +183,7 @@ pub fn create_statements(dialect: Dialect, resources: &[ResourceDesc]) -> Result
             )));
         }
     }
-    Ok(ordered.into_iter().flat_map(|d| resource_statements(dialect, d)).collect())
+    Ok(ordered)
 }
 
 #[cfg(test)]
@@ -192,6 +247,16 @@ mod tests {
         assert!(parents < children);
         let err = create_statements(Dialect::Sqlite, &[CHILDREN]).unwrap_err().to_string();
         assert!(err.contains("Child.parent_id → parents"), "{err}");
+    }
+
+    #[test]
+    fn citus_distributes_tenant_tables_colocated_by_company() {
+        let stmts = citus_statements(&[CHILDREN, PARENTS]).unwrap();
+        assert_eq!(stmts[0], "SELECT create_reference_table('companies')");
+        assert!(stmts.contains(&"SELECT create_distributed_table('parents', 'company_id')".to_string()));
+        assert!(stmts.contains(
+            &"SELECT create_distributed_table('children', 'company_id', colocate_with => 'parents')".to_string()
+        ));
     }
 
     #[test]

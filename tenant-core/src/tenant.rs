@@ -157,8 +157,13 @@ impl Tenant {
     }
 
     /// Opens a transaction bound to this tenant. Every tenant-resource query runs through it.
+    /// On PostgreSQL it first sets the transaction-local tenant that row-level security checks,
+    /// so even a query that forgot its `company_id` filter sees this company's rows only.
     pub async fn begin(&self, state: &AppState, mode: TxMode) -> Result<Scoped, ApiError> {
-        let tx = state.db().begin(mode).await?;
+        let mut tx = state.db().begin(mode).await?;
+        if state.config().row_level_security {
+            tx.set_tenant(self.company_id).await?;
+        }
         Ok(Scoped { tx, company_id: self.company_id })
     }
 }

@@ -343,27 +343,35 @@ impl TestApp {
         Self::build(Backend::Sqlite, url, DbGuard::Sqlite(dir)).await
     }
 
+    /// The app as production builds it: on PostgreSQL `url` is the owner's (a superuser here),
+    /// used only to migrate, and requests are served as the app role the migration creates,
+    /// under row-level security; the start-up check must pass.
     async fn build(backend: Backend, url: String, guard: DbGuard) -> TestApp {
-        let mut config = tenant_core::Config::new(url.clone());
-        config.max_connections = APP_POOL_SIZE;
-        config.jwt_secret = TEST_JWT_SECRET.to_string();
-        let db =
-            tenant_core::Db::connect(&url, APP_POOL_SIZE).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
-        let app = demo_app::app(db.clone(), config);
+        let app = Self::connect(&url, APP_POOL_SIZE).await;
         app.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
+        app.check_isolation().await.unwrap_or_else(|e| panic!("isolation check on {url}: {e}"));
+        let db = app.state().db().clone();
         TestApp { backend, db, router: app.into_router(), database_url: url, _guard: Arc::new(guard) }
+    }
+
+    async fn connect(url: &str, pool_size: u32) -> tenant_core::App {
+        let mut config = tenant_core::Config::new(url);
+        config.max_connections = pool_size;
+        config.jwt_secret = TEST_JWT_SECRET.to_string();
+        let app = tenant_core::App::connect(config).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+        demo_app::register(app)
     }
 
     /// A second app (own pool, own router) over this test's database, reached through
     /// `database_url` (e.g. the same database through a [`proxy::TcpProxy`]).
     pub async fn connect_again(&self, database_url: &str) -> TestApp {
-        let mut config = tenant_core::Config::new(database_url);
-        config.max_connections = APP_POOL_SIZE;
-        config.jwt_secret = TEST_JWT_SECRET.to_string();
-        let db = tenant_core::Db::connect(database_url, APP_POOL_SIZE)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to {database_url}: {e}"));
-        let app = demo_app::app(db.clone(), config);
+        self.connect_again_with_pool(database_url, APP_POOL_SIZE).await
+    }
+
+    /// Like [`TestApp::connect_again`], with a pool of `pool_size` connections.
+    pub async fn connect_again_with_pool(&self, database_url: &str, pool_size: u32) -> TestApp {
+        let app = Self::connect(database_url, pool_size).await;
+        let db = app.state().db().clone();
         TestApp {
             backend: self.backend,
             db,

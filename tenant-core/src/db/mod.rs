@@ -26,6 +26,11 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// The dialect a `DATABASE_URL` speaks, without connecting.
+    pub fn of_url(url: &str) -> Dialect {
+        if is_postgres_url(url) { Dialect::Postgres } else { Dialect::Sqlite }
+    }
+
     pub fn supports_row_locks(self) -> bool {
         matches!(self, Dialect::Postgres)
     }
@@ -103,6 +108,10 @@ impl DbError {
     }
 }
 
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// A connection pool to one backend. Cheap to clone.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -121,12 +130,39 @@ pub enum TxMode {
 impl Db {
     /// Connects to `url`: `postgres://…` / `postgresql://…`, or `sqlite:…` (created if missing).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        if is_postgres_url(url) {
             postgres::connect(url, max_connections).await.map(Db::Postgres)
         } else if url.starts_with("sqlite:") {
             sqlite::connect(url, max_connections).await.map(Db::Sqlite)
         } else {
             Err(DbError::Other("DATABASE_URL must start with postgres://, postgresql:// or sqlite:".to_string()))
+        }
+    }
+
+    /// The pool requests are served with. On SQLite, `DATABASE_URL`. On PostgreSQL, a role that
+    /// is subject to row-level security: `DATABASE_APP_URL`, or `DATABASE_URL` as the app role
+    /// (see [`Config`](crate::Config)). It connects lazily: the migration may create the role.
+    pub async fn connect_serving(config: &crate::Config) -> Result<Db, DbError> {
+        let max = config.max_connections;
+        if !is_postgres_url(&config.database_url) {
+            return Db::connect(&config.database_url, max).await;
+        }
+        let pool = match &config.app_database_url {
+            Some(url) => postgres::connect_lazy(url, None, max)?,
+            None => postgres::connect_lazy(
+                &config.database_url,
+                Some((config.app_role.as_str(), config.app_password.as_str())),
+                max,
+            )?,
+        };
+        Ok(Db::Postgres(pool))
+    }
+
+    /// The role requests are served as, for grants (PostgreSQL only).
+    pub fn serving_role(config: &crate::Config) -> Result<String, DbError> {
+        match &config.app_database_url {
+            Some(url) => postgres::url_user(url),
+            None => Ok(config.app_role.clone()),
         }
     }
 
@@ -211,6 +247,15 @@ impl Tx {
         match self {
             Tx::Postgres(_) => Dialect::Postgres,
             Tx::Sqlite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// Binds the transaction to a company where the backend enforces it itself (PostgreSQL
+    /// row-level security); a no-op on SQLite, where query scoping is the guard.
+    pub async fn set_tenant(&mut self, company_id: uuid::Uuid) -> Result<(), DbError> {
+        match self {
+            Tx::Postgres(tx) => postgres::set_tenant(tx, company_id).await,
+            Tx::Sqlite(_) => Ok(()),
         }
     }
 

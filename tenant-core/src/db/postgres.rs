@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::{PgArguments, PgConnection, PgPoolOptions, PgRow};
+use std::str::FromStr;
+
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres, Row as _};
 
@@ -10,12 +12,45 @@ use super::{DbError, Row, Sql};
 use crate::resource::FieldType;
 use crate::value::Value;
 
+fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(5))
+}
+
+fn parse_url(url: &str) -> Result<PgConnectOptions, DbError> {
+    PgConnectOptions::from_str(url).map_err(|e| DbError::Other(format!("invalid PostgreSQL URL: {e}")))
+}
+
 pub(super) async fn connect(url: &str, max_connections: u32) -> Result<PgPool, DbError> {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
+    pool_options(max_connections).connect_with(parse_url(url)?).await.map_err(DbError::classify)
+}
+
+/// A pool that connects on first use, to `url` or, with `credentials`, to the same server and
+/// database as another user. Lazy, because the serving role may be created by the migration
+/// that runs after the pool is made.
+pub(super) fn connect_lazy(
+    url: &str,
+    credentials: Option<(&str, &str)>,
+    max_connections: u32,
+) -> Result<PgPool, DbError> {
+    let mut options = parse_url(url)?;
+    if let Some((user, password)) = credentials {
+        options = options.username(user).password(password);
+    }
+    Ok(pool_options(max_connections).connect_lazy_with(options))
+}
+
+/// The user name in a PostgreSQL URL.
+pub(super) fn url_user(url: &str) -> Result<String, DbError> {
+    Ok(parse_url(url)?.get_username().to_string())
+}
+
+/// Binds the transaction to a tenant for row-level security (see `rls.rs`).
+pub(super) async fn set_tenant(conn: &mut PgConnection, company_id: uuid::Uuid) -> Result<(), DbError> {
+    sqlx::query(crate::rls::SET_TENANT)
+        .bind(company_id.to_string())
+        .execute(conn)
         .await
+        .map(drop)
         .map_err(DbError::classify)
 }
 

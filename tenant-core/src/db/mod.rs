@@ -194,12 +194,20 @@ impl Db {
         }
     }
 
-    /// Runs one statement outside a transaction (schema set-up, health checks).
+    /// Runs one statement on a pooled connection, outside any transaction (schema set-up,
+    /// statements such as `CREATE DATABASE` that refuse to run inside one).
     pub async fn execute(&self, sql: impl Into<Sql>, params: &[Value]) -> Result<u64, DbError> {
-        let mut tx = self.begin(TxMode::Write).await?;
-        let n = tx.execute(sql, params).await?;
-        tx.commit().await?;
-        Ok(n)
+        let sql = sql.into();
+        match self {
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+                postgres::execute(&mut conn, sql, params).await
+            }
+            Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+                sqlite::execute(&mut conn, sql, params).await
+            }
+        }
     }
 
     /// Runs one query on a pooled connection, outside any transaction (a single read needs none).

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::body::JsonObject;
-use crate::db::{DbError, Row, Sql, TxMode};
+use crate::db::{DbError, Row, Sql};
 use crate::error::{ApiError, FieldErrors, NON_FIELD_ERRORS};
 use crate::query::ListQuery;
 use crate::resource::{FieldType, Resource, ResourceDesc};
@@ -239,8 +239,7 @@ pub struct Page<T> {
 }
 
 async fn handle_list<R: Resource>(
-    tenant: Tenant,
-    State(state): State<AppState>,
+    mut tenant: Tenant,
     RawQuery(raw): RawQuery,
     uri: Uri,
     headers: HeaderMap,
@@ -248,7 +247,7 @@ async fn handle_list<R: Resource>(
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|_| ApiError::BadRequest("Malformed query string.".into()))?;
     let query = ListQuery::parse(&R::DESC, &pairs)?;
-    let mut scoped = tenant.begin(&state, TxMode::Read).await?;
+    let mut scoped = tenant.begin()?;
     let (count, results) = list::<R>(&mut scoped, &query).await?;
     scoped.commit().await?;
     let last_page = count.div_ceil(query.page_size).max(1);
@@ -283,13 +282,13 @@ fn page_url(uri: &Uri, headers: &HeaderMap, pairs: &[(String, String)], page: u6
 }
 
 async fn handle_create<R: Resource>(
-    tenant: Tenant,
+    mut tenant: Tenant,
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Response, ApiError> {
     tenant.require(R::DESC.permissions.create)?;
     let JsonObject(body) = JsonObject::from_request(req, &state).await?;
-    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let mut scoped = tenant.begin()?;
     let row = insert_row(&mut scoped, &R::DESC, &body).await?;
     scoped.commit().await?;
     let object: R = decode(row.clone())?;
@@ -304,20 +303,16 @@ async fn handle_create<R: Resource>(
     Ok(response)
 }
 
-async fn handle_retrieve<R: Resource>(
-    tenant: Tenant,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<axum::Json<R>, ApiError> {
+async fn handle_retrieve<R: Resource>(mut tenant: Tenant, Path(id): Path<String>) -> Result<axum::Json<R>, ApiError> {
     let id = parse_id(&id)?;
-    let mut scoped = tenant.begin(&state, TxMode::Read).await?;
+    let mut scoped = tenant.begin()?;
     let object = get::<R>(&mut scoped, id).await?.ok_or(ApiError::NotFound)?;
     scoped.commit().await?;
     Ok(axum::Json(object))
 }
 
 async fn handle_update<R: Resource>(
-    tenant: Tenant,
+    mut tenant: Tenant,
     state: AppState,
     id: String,
     req: Request,
@@ -326,7 +321,7 @@ async fn handle_update<R: Resource>(
     tenant.require(R::DESC.permissions.update)?;
     let id = parse_id(&id)?;
     let JsonObject(body) = JsonObject::from_request(req, &state).await?;
-    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let mut scoped = tenant.begin()?;
     let row = update_row(&mut scoped, &R::DESC, id, &body, mode).await?.ok_or(ApiError::NotFound)?;
     scoped.commit().await?;
     Ok(axum::Json(decode(row)?))
@@ -350,14 +345,10 @@ async fn handle_partial_update<R: Resource>(
     handle_update::<R>(tenant, state, id, req, Mode::Partial).await
 }
 
-async fn handle_destroy<R: Resource>(
-    tenant: Tenant,
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+async fn handle_destroy<R: Resource>(mut tenant: Tenant, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     tenant.require(R::DESC.permissions.delete)?;
     let id = parse_id(&id)?;
-    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let mut scoped = tenant.begin()?;
     if !delete_row(&mut scoped, &R::DESC, id).await? {
         return Err(ApiError::NotFound);
     }

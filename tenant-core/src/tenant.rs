@@ -5,14 +5,14 @@
 //! query tenant data at all: an unscoped query does not compile.
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::jwt::TokenType;
-use crate::db::{Tx, TxMode};
+use crate::db::{Dialect, Tx, TxMode};
 use crate::error::ApiError;
 use crate::resource::FieldType;
 use crate::value::Value;
@@ -95,17 +95,39 @@ pub fn requested_company(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> 
 }
 
 /// The active company of the caller (the `X-Company-Id` one, or the default), with the
-/// caller's role in it. Membership is read from the database on every request, so removing a
-/// member takes effect at once, even while their token is still valid.
-#[derive(Debug, Clone, Copy)]
+/// caller's role in it, and the request's transaction, bound to that company.
+///
+/// Membership is read from the database on every request, so removing a member takes effect
+/// at once, even while their token is still valid. The extractor opens the request's one
+/// transaction (a writer's for any method but GET, HEAD and OPTIONS) and resolves the company
+/// inside it; on PostgreSQL the same statement sets the transaction-local tenant that
+/// row-level security checks. So a tenant request costs `BEGIN`, one membership statement, its
+/// queries, and `COMMIT`.
 pub struct Tenant {
     user_id: Uuid,
     company_id: Uuid,
     role: Role,
+    tx: Option<Tx>,
 }
 
-/// One statement: resolve the active company and check membership together.
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("user_id", &self.user_id)
+            .field("company_id", &self.company_id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Resolve the active company and check membership in one statement.
 const RESOLVE_MEMBERSHIP: &str = "SELECT m.company_id, m.role FROM memberships m \
+     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1))";
+
+/// The same, also setting the row-level security tenant (transaction-local) when, and only
+/// when, the membership exists.
+const RESOLVE_MEMBERSHIP_AND_SET_TENANT: &str = "SELECT m.company_id, m.role, \
+     set_config('app.company_id', m.company_id::text, true) FROM memberships m \
      WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1))";
 
 impl Tenant {
@@ -130,16 +152,21 @@ impl Tenant {
         }
     }
 
-    /// Resolves the active company for `user_id`; used by the extractor and by `/api/me`.
-    pub(crate) async fn resolve(state: &AppState, user_id: Uuid, requested: Option<Uuid>) -> Result<Tenant, ApiError> {
-        let row = state
-            .db()
-            .fetch_optional(
-                RESOLVE_MEMBERSHIP,
-                &[Value::Uuid(Some(user_id)), Value::Uuid(requested)],
-                &[FieldType::Uuid, FieldType::Text],
-            )
-            .await?;
+    /// Resolves the active company for `user_id` inside `tx`, setting the database's tenant
+    /// where the backend enforces row-level security.
+    async fn resolve(
+        state: &AppState,
+        tx: &mut Tx,
+        user_id: Uuid,
+        requested: Option<Uuid>,
+    ) -> Result<(Uuid, Role), ApiError> {
+        let params = [Value::Uuid(Some(user_id)), Value::Uuid(requested)];
+        let row = if tx.dialect() == Dialect::Postgres && state.config().row_level_security {
+            let types = [FieldType::Uuid, FieldType::Text, FieldType::Text];
+            tx.fetch_optional(RESOLVE_MEMBERSHIP_AND_SET_TENANT, &params, &types).await?
+        } else {
+            tx.fetch_optional(RESOLVE_MEMBERSHIP, &params, &[FieldType::Uuid, FieldType::Text]).await?
+        };
         let Some(row) = row else {
             return Err(match requested {
                 Some(_) => ApiError::Forbidden("You are not a member of this company."),
@@ -153,19 +180,20 @@ impl Tenant {
             return Err(ApiError::internal("membership row has unexpected shape"));
         };
         let role = Role::parse(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role:?}")))?;
-        Ok(Tenant { user_id, company_id, role })
+        Ok((company_id, role))
     }
 
-    /// Opens a transaction bound to this tenant. Every tenant-resource query runs through it.
-    /// On PostgreSQL it first sets the transaction-local tenant that row-level security checks,
-    /// so even a query that forgot its `company_id` filter sees this company's rows only.
-    pub async fn begin(&self, state: &AppState, mode: TxMode) -> Result<Scoped, ApiError> {
-        let mut tx = state.db().begin(mode).await?;
-        if state.config().row_level_security {
-            tx.set_tenant(self.company_id).await?;
-        }
+    /// The request's transaction, bound to this tenant. Every tenant-resource query runs
+    /// through it; it can be taken once.
+    pub fn begin(&mut self) -> Result<Scoped, ApiError> {
+        let tx = self.tx.take().ok_or_else(|| ApiError::internal("the tenant transaction was already taken"))?;
         Ok(Scoped { tx, company_id: self.company_id })
     }
+}
+
+/// Reads never take SQLite's write lock; every other method is treated as a write.
+fn tx_mode(method: &Method) -> TxMode {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) { TxMode::Read } else { TxMode::Write }
 }
 
 impl FromRequestParts<AppState> for Tenant {
@@ -174,7 +202,9 @@ impl FromRequestParts<AppState> for Tenant {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         let requested = requested_company(&parts.headers)?;
-        Tenant::resolve(state, user.user_id, requested).await
+        let mut tx = state.db().begin(tx_mode(&parts.method)).await?;
+        let (company_id, role) = Tenant::resolve(state, &mut tx, user.user_id, requested).await?;
+        Ok(Tenant { user_id: user.user_id, company_id, role, tx: Some(tx) })
     }
 }
 

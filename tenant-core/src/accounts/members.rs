@@ -7,16 +7,15 @@
 //! admins demoting each other at the same moment therefore cannot leave a company without one.
 
 use axum::Json;
+use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
 use super::{Form, add_membership, cleaned, column, default_if_none, is_unique_violation, role_column};
-use crate::app::AppState;
 use crate::body::JsonObject;
-use crate::db::{Tx, TxMode};
+use crate::db::Tx;
 use crate::error::ApiError;
 use crate::resource::FieldType;
 use crate::tenant::{Role, Tenant};
@@ -116,8 +115,8 @@ async fn email_of(tx: &mut Tx, user_id: Uuid) -> Result<String, ApiError> {
 }
 
 /// `GET /api/members` → `[{"user_id", "email", "role"}]`, in the order they joined.
-pub(super) async fn list(State(state): State<AppState>, tenant: Tenant) -> Result<Json<JsonValue>, ApiError> {
-    let mut scoped = tenant.begin(&state, TxMode::Read).await?;
+pub(super) async fn list(mut tenant: Tenant) -> Result<Json<JsonValue>, ApiError> {
+    let mut scoped = tenant.begin()?;
     let company = scoped.company_param();
     let rows =
         scoped.tx().fetch_all(LIST_MEMBERS, &[company], &[FieldType::Uuid, FieldType::Text, FieldType::Text]).await?;
@@ -138,8 +137,7 @@ pub(super) async fn list(State(state): State<AppState>, tenant: Tenant) -> Resul
 /// have an account (else 404) and not be a member yet (else 409). A user without a default
 /// company gets this one.
 pub(super) async fn create(
-    State(state): State<AppState>,
-    tenant: Tenant,
+    mut tenant: Tenant,
     body: Result<JsonObject, ApiError>,
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
     tenant.require(Role::Admin)?;
@@ -149,7 +147,7 @@ pub(super) async fn create(
     form.finish()?;
     let (email, role) = (cleaned(email)?, cleaned(role)?);
 
-    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let mut scoped = tenant.begin()?;
     let company_id = scoped.company_id();
     let tx = scoped.tx();
     let roster = Roster::lock(tx, company_id).await?;
@@ -174,15 +172,14 @@ pub(super) async fn create(
 
 /// `PATCH /api/members/{user_id}` `{"role"}` → 200 `{"user_id", "email", "role"}`.
 pub(super) async fn update(
-    State(state): State<AppState>,
-    tenant: Tenant,
+    mut tenant: Tenant,
     path: Result<Path<String>, PathRejection>,
     body: Result<JsonObject, ApiError>,
 ) -> Result<Json<JsonValue>, ApiError> {
     tenant.require(Role::Admin)?;
     let user_id = target(path)?;
 
-    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let mut scoped = tenant.begin()?;
     let company_id = scoped.company_id();
     let tx = scoped.tx();
     let roster = Roster::lock(tx, company_id).await?;
@@ -209,14 +206,13 @@ pub(super) async fn update(
 /// `DELETE /api/members/{user_id}` → 204. The removed user loses access at once (membership is
 /// checked on every request) and their default company is cleared if it was this one.
 pub(super) async fn remove(
-    State(state): State<AppState>,
-    tenant: Tenant,
+    mut tenant: Tenant,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     tenant.require(Role::Admin)?;
     let user_id = target(path)?;
 
-    let mut scoped = tenant.begin(&state, TxMode::Write).await?;
+    let mut scoped = tenant.begin()?;
     let company_id = scoped.company_id();
     let tx = scoped.tx();
     let roster = Roster::lock(tx, company_id).await?;

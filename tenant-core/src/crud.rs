@@ -66,7 +66,7 @@ pub async fn list_rows(
 ) -> Result<(u64, Vec<Row>), ApiError> {
     let (sql, params) = query.to_sql(desc, scoped.company_param());
     let mut types = desc.row_types();
-    types.push(FieldType::I64); // COUNT(*) OVER ()
+    types.push(FieldType::I64); // the count sub-query
     let mut rows = scoped.tx().fetch_all(sql, &params, &types).await?;
     if rows.is_empty() && query.page > 1 {
         return Err(ApiError::NotFoundDetail("Invalid page.".into()));

@@ -75,14 +75,15 @@ impl ListQuery {
         if errors.is_empty() { Ok(query) } else { Err(ApiError::Validation(errors)) }
     }
 
-    /// The list statement (the macro's `list` text plus conditions, order and page) and its
-    /// parameters. `$1` is the company id.
+    /// The list statement and its parameters: the macro's `list` text with the page's count as
+    /// a scalar sub-query (`count` with the same conditions), then the conditions, the order and
+    /// the page. `$1` is the company id; the conditions' parameters serve both halves.
     pub fn to_sql(&self, desc: &ResourceDesc, company: Value) -> (Sql, Vec<Value>) {
-        let mut sql = String::from(desc.sql.list);
+        let mut conditions = String::new();
         let mut params = vec![company];
         for (name, value) in &self.filters {
             params.push(value.clone());
-            sql.push_str(&format!(" AND {name} = ${}", params.len()));
+            conditions.push_str(&format!(" AND {name} = ${}", params.len()));
         }
         let searchable: Vec<&Field> = desc.fields.iter().filter(|f| f.search).collect();
         for term in &self.search {
@@ -90,9 +91,11 @@ impl ListQuery {
             let n = params.len();
             let any: Vec<String> =
                 searchable.iter().map(|f| format!("LOWER({}) LIKE ${n} ESCAPE '\\'", f.name)).collect();
-            sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+            conditions.push_str(&format!(" AND ({})", any.join(" OR ")));
         }
-        sql.push_str(" ORDER BY ");
+        // `list` is `SELECT <columns> FROM <table> WHERE company_id = $1` (see `ResourceSql`).
+        let (columns, from) = desc.sql.list.split_once(" FROM ").unwrap_or((desc.sql.list, ""));
+        let mut sql = format!("{columns}, ({}{conditions}) FROM {from}{conditions} ORDER BY ", desc.sql.count);
         for (name, desc) in &self.ordering {
             sql.push_str(name);
             sql.push_str(if *desc { " DESC, " } else { " ASC, " });
@@ -164,6 +167,7 @@ mod tests {
             select_one: "",
             select_one_for_update: "",
             list: "SELECT * FROM things WHERE company_id = $1",
+            count: "SELECT COUNT(*) FROM things WHERE company_id = $1",
             insert: "",
             update: "",
             delete: "",
@@ -192,7 +196,10 @@ mod tests {
         let (sql, params) = q.to_sql(&DESC, Value::I32(Some(7)));
         assert_eq!(
             sql.as_str(),
-            "SELECT * FROM things WHERE company_id = $1 AND active = $2 \
+            "SELECT *, (SELECT COUNT(*) FROM things WHERE company_id = $1 AND active = $2 \
+             AND (LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(note) LIKE $3 ESCAPE '\\') \
+             AND (LOWER(name) LIKE $4 ESCAPE '\\' OR LOWER(note) LIKE $4 ESCAPE '\\')) \
+             FROM things WHERE company_id = $1 AND active = $2 \
              AND (LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(note) LIKE $3 ESCAPE '\\') \
              AND (LOWER(name) LIKE $4 ESCAPE '\\' OR LOWER(note) LIKE $4 ESCAPE '\\') \
              ORDER BY name DESC, created_at ASC, id ASC LIMIT $5 OFFSET $6"

@@ -132,9 +132,13 @@ pub struct ResourceSql {
     pub select_one: &'static str,
     /// `select_one` plus ` FOR UPDATE` (used where the dialect supports row locks).
     pub select_one_for_update: &'static str,
-    /// `SELECT <cols>, COUNT(*) OVER () FROM t WHERE company_id = $1`; the runtime appends
-    /// ` AND …` conditions, `ORDER BY`, `LIMIT` and `OFFSET`.
+    /// `SELECT <cols> FROM t WHERE company_id = $1`; the runtime appends ` AND …` conditions,
+    /// `ORDER BY`, `LIMIT` and `OFFSET`, and puts the page's count (below) before ` FROM `.
     pub list: &'static str,
+    /// `SELECT COUNT(*) FROM t WHERE company_id = $1`; the runtime appends the same conditions
+    /// and runs it as a scalar sub-query of the list statement: one round trip, and the count
+    /// can be answered from the `(company_id, …)` index without reading every row.
+    pub count: &'static str,
     /// `INSERT INTO t (id, company_id, created_at, updated_at, f1, …) VALUES ($1, $2, $3, $4, $5, …)`:
     /// one placeholder per column, in row order, so `$1` is the id, `$2` the active company's id,
     /// `$3` created_at, `$4` updated_at, then the fields in declaration order.

@@ -195,6 +195,7 @@ mod tests {
         select_one: "",
         select_one_for_update: "",
         list: "",
+        count: "",
         insert: "",
         update: "",
         delete: "",

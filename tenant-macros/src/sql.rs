@@ -11,6 +11,7 @@ pub struct Statements {
     pub select_one: String,
     pub select_one_for_update: String,
     pub list: String,
+    pub count: String,
     pub insert: String,
     pub update: String,
     pub delete: String,
@@ -33,7 +34,8 @@ pub fn statements(table: &str, fields: &[&str]) -> Statements {
         .collect();
     Statements {
         select_one_for_update: format!("{select_one} FOR UPDATE"),
-        list: format!("SELECT {column_list}, COUNT(*) OVER () FROM {table} WHERE company_id = $1"),
+        list: format!("SELECT {column_list} FROM {table} WHERE company_id = $1"),
+        count: format!("SELECT COUNT(*) FROM {table} WHERE company_id = $1"),
         insert: format!("INSERT INTO {table} ({column_list}) VALUES ({})", placeholders.join(", ")),
         update: format!("UPDATE {table} SET {} {scoped}", assignments.join(", ")),
         delete: format!("DELETE FROM {table} {scoped}"),
@@ -59,8 +61,9 @@ mod tests {
         );
         assert_eq!(
             sql.list,
-            "SELECT id, company_id, created_at, updated_at, email, name, phone, notes, COUNT(*) OVER () FROM customers WHERE company_id = $1"
+            "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1"
         );
+        assert_eq!(sql.count, "SELECT COUNT(*) FROM customers WHERE company_id = $1");
         assert_eq!(
             sql.insert,
             "INSERT INTO customers (id, company_id, created_at, updated_at, email, name, phone, notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"

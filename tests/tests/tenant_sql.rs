@@ -25,6 +25,7 @@ fn every_generated_statement_is_scoped_to_the_company() {
             assert!(statement.contains("WHERE company_id = $1 AND id = $2"), "{}.{name}: {statement}", desc.name);
         }
         assert!(sql.list.ends_with("WHERE company_id = $1"), "{}.list: {}", desc.name, sql.list);
+        assert!(sql.count.ends_with("WHERE company_id = $1"), "{}.count: {}", desc.name, sql.count);
         assert!(sql.insert.contains("(id, company_id, "), "{}.insert: {}", desc.name, sql.insert);
         // The company of a row can never change.
         let set_clause = &sql.update[..sql.update.find(" WHERE").unwrap()];
@@ -44,8 +45,10 @@ fn every_generated_statement_is_scoped_to_the_company() {
                 .unwrap();
         let (statement, params) = query.to_sql(&desc, Value::Uuid(Some(uuid::Uuid::nil())));
         let text = statement.as_str();
-        assert!(text.starts_with(sql.list), "{text}");
-        assert!(!text[sql.list.len()..].contains(" OR company_id"), "{text}");
+        // Both the page and its count are scoped: the count sub-query and the outer query.
+        assert_eq!(text.matches(&format!("FROM {} WHERE company_id = $1 AND ", desc.table)).count(), 2, "{text}");
+        assert!(text.contains(&format!("({} AND ", sql.count)), "{text}");
+        assert!(!text.contains(" OR company_id"), "{text}");
         assert_eq!(params[0], Value::Uuid(Some(uuid::Uuid::nil())));
     }
 }

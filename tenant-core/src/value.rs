@@ -52,6 +52,23 @@ impl Value {
         )
     }
 
+    /// Its storage type, or `NULL`, for error messages.
+    pub fn describe(&self) -> &'static str {
+        if self.is_null() {
+            return "NULL";
+        }
+        match self {
+            Value::Text(_) => "text",
+            Value::Bool(_) => "boolean",
+            Value::I32(_) => "32-bit integer",
+            Value::I64(_) => "64-bit integer",
+            Value::F64(_) => "number",
+            Value::Uuid(_) => "UUID",
+            Value::Date(_) => "date",
+            Value::Timestamp(_) => "timestamp",
+        }
+    }
+
     /// The JSON form of this value, as the API returns it.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
@@ -70,11 +87,12 @@ impl Value {
 
 /// A row value did not have the type the model expects: the schema and the model disagree.
 #[derive(Debug, thiserror::Error)]
-#[error("column {column}: expected {expected}, found {found:?}")]
+#[error("column {column}: expected {expected}, found {found}")]
 pub struct DecodeError {
     pub column: &'static str,
     pub expected: &'static str,
-    pub found: Value,
+    /// What the column held instead: its type, or NULL (never the value: it may be private).
+    pub found: &'static str,
 }
 
 /// A Rust type that can be a field of a tenant resource.
@@ -94,7 +112,9 @@ pub trait FieldValue: Sized {
 /// Decodes one column for generated `from_row` code, with a message naming the column.
 pub fn from_value<T: FieldValue>(column: &'static str, value: Option<Value>) -> Result<T, DecodeError> {
     let value = value.unwrap_or(Value::null(T::TYPE));
-    T::from_value(value.clone()).ok_or(DecodeError { column, expected: T::TYPE.describe(), found: value })
+    // Described before it is consumed: decoding a row must not copy every value.
+    let found = value.describe();
+    T::from_value(value).ok_or(DecodeError { column, expected: T::TYPE.describe(), found })
 }
 
 macro_rules! field_value {

@@ -41,6 +41,8 @@ pub enum TokenError {
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// Built once: every request verifies a token with it.
+    validation: Validation,
     access_ttl: Duration,
     refresh_ttl: Duration,
 }
@@ -57,9 +59,13 @@ fn now() -> u64 {
 
 impl Keys {
     pub fn new(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> Keys {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
         Keys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            validation,
             access_ttl,
             refresh_ttl,
         }
@@ -77,10 +83,7 @@ impl Keys {
     }
 
     pub fn verify(&self, token: &str, expected: TokenType) -> Result<Claims, TokenError> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        let claims = decode::<Claims>(token, &self.decoding, &validation)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,

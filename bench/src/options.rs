@@ -1,0 +1,159 @@
+//! Command-line options.
+
+use crate::Result;
+
+pub const USAGE: &str = "\
+usage: cargo run --release -p bench -- [--rows N | --scale | --smoke] [options]
+
+  --rows N           customers in total (default 100000), over max(10, N/1000) companies
+  --scale            run the whole suite at 10 000 rows (10 companies) and at 1 000 000 rows
+                     (1 000 companies), and report how p50 latency grows
+  --smoke            every scenario for ~2 s on 2 000 rows; report in target/bench-smoke.md;
+                     exit non-zero on any 5xx, lost or duplicate created row, or failed step
+  --duration SECS    length of each measured load run (default 15; smoke 2)
+  --warmup SECS      unmeasured load before each measured run (default 3; smoke 0)
+  --connections N    concurrent connections: wrk -c and pgbench -c (default 32; smoke 4)
+  --threads N        wrk threads (default 2; smoke 1); pgbench uses -j 2
+  --pool N           database pool size of both servers, DATABASE_MAX_CONNECTIONS (default 16)
+  --rounds N         list and retrieve: measured runs per server, alternating framework and
+                     baseline (A B B A …) so drift hits both alike; averaged (default 2; smoke 1)
+  --label TEXT       a label for this run's section of bench/RESULTS.md (e.g. before, after)
+  --out PATH         write the report there instead of bench/RESULTS.md (smoke: target/bench-smoke.md)
+";
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Rows(usize),
+    Scale,
+    Smoke,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub mode: Mode,
+    pub duration: u64,
+    pub warmup: u64,
+    pub connections: u32,
+    pub threads: u32,
+    pub pool: u32,
+    pub rounds: u32,
+    pub label: Option<String>,
+    pub out: Option<String>,
+    /// The command line as typed, for the report.
+    pub command: String,
+}
+
+impl Options {
+    /// Parses the arguments after the program name. `Ok(None)`: help was asked for.
+    pub fn parse(args: &[String]) -> Result<Option<Options>> {
+        let mut rows = None;
+        let (mut scale, mut smoke) = (false, false);
+        let (mut duration, mut warmup, mut connections, mut threads) = (None, None, None, None);
+        let mut pool = 16;
+        let mut rounds = None;
+        let (mut label, mut out) = (None, None);
+        let mut it = args.iter();
+        while let Some(arg) = it.next() {
+            let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
+            match arg.as_str() {
+                "-h" | "--help" => return Ok(None),
+                "--rows" => rows = Some(number(&value("--rows")?, "--rows")?),
+                "--scale" => scale = true,
+                "--smoke" => smoke = true,
+                "--duration" => duration = Some(number(&value("--duration")?, "--duration")?),
+                "--warmup" => warmup = Some(number(&value("--warmup")?, "--warmup")?),
+                "--connections" => connections = Some(number(&value("--connections")?, "--connections")?),
+                "--threads" => threads = Some(number(&value("--threads")?, "--threads")?),
+                "--pool" => pool = number(&value("--pool")?, "--pool")?,
+                "--rounds" => rounds = Some(number(&value("--rounds")?, "--rounds")?),
+                "--label" => label = Some(value("--label")?),
+                "--out" => out = Some(value("--out")?),
+                other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
+            }
+        }
+        let mode = match (rows, scale, smoke) {
+            (_, true, true) => return Err(format!("--scale and --smoke exclude each other\n{USAGE}").into()),
+            (Some(_), true, _) | (Some(_), _, true) => {
+                return Err(format!("--rows goes without --scale and --smoke\n{USAGE}").into());
+            }
+            (_, true, false) => Mode::Scale,
+            (_, false, true) => Mode::Smoke,
+            (rows, false, false) => Mode::Rows(rows.unwrap_or(100_000) as usize),
+        };
+        if let Mode::Rows(0) = mode {
+            return Err("--rows must be at least 1".into());
+        }
+        let smoke = mode == Mode::Smoke;
+        let threads = threads.unwrap_or(if smoke { 1 } else { 2 }) as u32;
+        let connections = connections.unwrap_or(if smoke { 4 } else { 32 }) as u32;
+        if threads == 0 || connections < threads || pool == 0 {
+            return Err("need --threads >= 1, --connections >= --threads and --pool >= 1".into());
+        }
+        let mut command = String::from("cargo run");
+        if !cfg!(debug_assertions) {
+            command.push_str(" --release");
+        }
+        command.push_str(" -p bench --");
+        for arg in args {
+            command.push(' ');
+            command.push_str(arg);
+        }
+        Ok(Some(Options {
+            mode,
+            duration: duration.unwrap_or(if smoke { 2 } else { 15 }).max(1),
+            warmup: warmup.unwrap_or(if smoke { 0 } else { 3 }),
+            connections,
+            threads,
+            pool: pool as u32,
+            rounds: rounds.unwrap_or(if smoke { 1 } else { 2 }).max(1) as u32,
+            label,
+            out,
+            command,
+        }))
+    }
+
+    pub fn smoke(&self) -> bool {
+        self.mode == Mode::Smoke
+    }
+
+    /// The data sets (customer rows) this run measures, in order.
+    pub fn datasets(&self) -> Vec<usize> {
+        match self.mode {
+            Mode::Rows(rows) => vec![rows],
+            Mode::Scale => vec![10_000, 1_000_000],
+            Mode::Smoke => vec![2_000],
+        }
+    }
+}
+
+/// Companies for `rows` customers: 1000 customers each, at least 10 companies.
+pub fn companies_for(rows: usize) -> usize {
+    (rows / 1000).max(10)
+}
+
+fn number(raw: &str, name: &str) -> Result<u64> {
+    raw.replace('_', "").parse().map_err(|_| format!("{name}: not a number: {raw:?}").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Option<Options>> {
+        Options::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn modes_and_defaults() {
+        let o = parse(&["--rows", "100000"]).unwrap().unwrap();
+        assert_eq!((o.mode.clone(), o.duration, o.connections, o.threads), (Mode::Rows(100_000), 15, 32, 2));
+        assert_eq!(o.datasets(), vec![100_000]);
+        let o = parse(&["--smoke"]).unwrap().unwrap();
+        assert_eq!((o.duration, o.connections, o.threads, o.warmup), (2, 4, 1, 0));
+        assert_eq!(parse(&["--scale"]).unwrap().unwrap().datasets(), vec![10_000, 1_000_000]);
+        assert!(parse(&["--scale", "--smoke"]).is_err());
+        assert!(parse(&["--rows"]).is_err());
+        assert!(parse(&["--help"]).unwrap().is_none());
+        assert_eq!((companies_for(2_000), companies_for(100_000), companies_for(1_000_000)), (10, 100, 1000));
+    }
+}

@@ -1,0 +1,447 @@
+//! One benchmark run: per data set, a fresh database, the statement trace, the seed, EXPLAIN, and
+//! the load on the framework, the baseline and the ceiling.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::Result;
+use crate::explain::Explained;
+use crate::load::{Driver, Load, Scenario, WrkResult};
+use crate::options::Options;
+use crate::pg::Database;
+use crate::pgbench::PgbenchResult;
+use crate::procs::Server;
+use crate::seed::Dataset;
+use crate::statements::Read;
+use crate::trace::{LogTail, Traced, comparable, diff, traced};
+
+/// The JWT secret both servers sign and verify with (tokens are minted with it too).
+pub const JWT_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123456789";
+
+/// Databases created and not yet dropped, so an interrupted run can still drop them.
+static CREATED: Mutex<Vec<Database>> = Mutex::new(Vec::new());
+
+/// Drops every database this process created and has not dropped yet.
+pub async fn drop_leftovers() {
+    let left: Vec<Database> = std::mem::take(&mut *CREATED.lock().unwrap_or_else(|e| e.into_inner()));
+    for db in left {
+        if let Err(e) = db.drop_database().await {
+            eprintln!("bench: warning: could not drop database {}: {e}", db.name);
+        }
+    }
+}
+
+/// Everything about the run that is not one data set.
+pub struct Context {
+    pub opts: Options,
+    pub admin_url: String,
+    /// `target/bench-work/`.
+    pub work_root: PathBuf,
+}
+
+impl Context {
+    fn load(&self, seconds: u64) -> Load {
+        Load { threads: self.opts.threads, connections: self.opts.connections, seconds }
+    }
+}
+
+/// list and retrieve on the three systems.
+#[derive(Debug, Clone)]
+pub struct ReadResult {
+    pub scenario: Read,
+    pub framework: WrkResult,
+    pub baseline: WrkResult,
+    pub ceiling: PgbenchResult,
+}
+
+/// Rows created under load, counted in the database afterwards.
+#[derive(Debug, Clone, Default)]
+pub struct CreateCheck {
+    pub before: i64,
+    pub after: i64,
+    /// 201 responses.
+    pub acknowledged: usize,
+    /// 201s whose email is in the table exactly once.
+    pub found: usize,
+    /// 201s whose row is missing.
+    pub lost: usize,
+    /// Emails present more than once, or acknowledged twice.
+    pub duplicates: usize,
+    /// Rows of this run without a 201: requests still in flight when wrk stopped.
+    pub unacknowledged: usize,
+    /// Requests sent without any response (the bound for `unacknowledged`).
+    pub in_flight: u64,
+    /// Rows that appeared but were not made by this run's requests.
+    pub foreign: i64,
+    pub s5xx: u64,
+}
+
+impl CreateCheck {
+    pub fn ok(&self) -> bool {
+        self.s5xx == 0
+            && self.lost == 0
+            && self.duplicates == 0
+            && self.foreign == 0
+            && self.unacknowledged as u64 <= self.in_flight
+    }
+
+    pub fn sentence(&self) -> String {
+        let verdict = if self.ok() {
+            "no 5xx, no lost or duplicate rows".to_string()
+        } else {
+            format!(
+                "DISCREPANCY: {} 5xx, {} lost, {} duplicate, {} rows without a request, {} unacknowledged rows for {} requests in flight",
+                self.s5xx, self.lost, self.duplicates, self.foreign, self.unacknowledged, self.in_flight
+            )
+        };
+        format!(
+            "{verdict}: {} rows before, {} after; {} acknowledged with 201, {} of them found exactly once; \
+             {} more rows from requests still in flight when wrk stopped (at most {} were)",
+            self.before, self.after, self.acknowledged, self.found, self.unacknowledged, self.in_flight
+        )
+    }
+}
+
+/// Everything measured on one data set.
+#[derive(Debug, Clone)]
+pub struct DatasetResult {
+    pub rows: usize,
+    pub companies: usize,
+    pub seed_time: Duration,
+    pub all_visible: f64,
+    pub reads: Vec<ReadResult>,
+    /// Framework only: filter_order, update, create.
+    pub writes: Vec<(Scenario, WrkResult)>,
+    pub create: CreateCheck,
+    pub rss_framework_kib: u64,
+    pub rss_baseline_kib: u64,
+    pub traces: Vec<Traced>,
+    pub explains: Vec<Explained>,
+    pub scripts: Vec<(Read, String)>,
+    /// Failed checks (5xx, non-2xx, socket errors, create discrepancies).
+    pub problems: Vec<String>,
+}
+
+fn read_scenario(read: Read) -> Scenario {
+    match read {
+        Read::List => Scenario::List,
+        Read::Retrieve => Scenario::Retrieve,
+    }
+}
+
+/// The failures a wrk run shows.
+fn wrk_problems(what: &str, r: &WrkResult) -> Vec<String> {
+    let mut out = Vec::new();
+    if r.non2xx > 0 {
+        out.push(format!("{what}: {} non-2xx responses", r.non2xx));
+    }
+    if r.lua.s5xx > 0 {
+        out.push(format!("{what}: {} 5xx responses", r.lua.s5xx));
+    }
+    if r.socket_error_total() > 0 {
+        let [c, rd, w, t] = r.socket_errors;
+        out.push(format!("{what}: socket errors: connect {c}, read {rd}, write {w}, timeout {t}"));
+    }
+    if r.requests == 0 {
+        out.push(format!("{what}: no request completed"));
+    }
+    out
+}
+
+/// Runs every data set of the options, in order.
+pub async fn run_all(ctx: &Context) -> Result<Vec<DatasetResult>> {
+    let mut results = Vec::new();
+    for rows in ctx.opts.datasets() {
+        results.push(run_dataset(ctx, rows).await?);
+    }
+    Ok(results)
+}
+
+async fn run_dataset(ctx: &Context, rows: usize) -> Result<DatasetResult> {
+    let db = Database::create(&ctx.admin_url).await?;
+    CREATED.lock().unwrap_or_else(|e| e.into_inner()).push(db.clone());
+    eprintln!("bench: {rows} rows: database {}", db.name);
+    let work = ctx.work_root.join(&db.name);
+    std::fs::create_dir_all(&work)?;
+    let result = run_on(ctx, &db, rows, &work).await;
+    if let Err(e) = db.drop_database().await {
+        eprintln!("bench: warning: could not drop database {}: {e}", db.name);
+    } else {
+        CREATED.lock().unwrap_or_else(|e| e.into_inner()).retain(|d| d.name != db.name);
+    }
+    if result.is_ok() {
+        let _ = std::fs::remove_dir_all(&work);
+    } else {
+        eprintln!("bench: the servers' logs are kept in {}", work.display());
+    }
+    result
+}
+
+fn framework_env(db: &Database, pool: u32) -> Vec<(&'static str, String)> {
+    vec![
+        ("DATABASE_URL", db.owner_url.clone()),
+        ("JWT_SECRET", JWT_SECRET.to_string()),
+        ("DATABASE_MAX_CONNECTIONS", pool.to_string()),
+        ("RUST_LOG", "warn".to_string()),
+    ]
+}
+
+fn baseline_env(db: &Database, pool: u32) -> Vec<(&'static str, String)> {
+    vec![
+        ("BASELINE_DATABASE_URL", db.app_url.clone()),
+        ("JWT_SECRET", JWT_SECRET.to_string()),
+        ("DATABASE_MAX_CONNECTIONS", pool.to_string()),
+    ]
+}
+
+async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Result<DatasetResult> {
+    let opts = &ctx.opts;
+    // Statement logging for the serving role's new connections in this database, for the trace
+    // servers only: it is switched off before the measured servers connect.
+    db.log_app_statements(true).await?;
+    eprintln!("bench: starting the framework with one connection for the statement trace (it migrates)");
+    let framework_trace = Server::start("framework-trace", "demo-app", &framework_env(db, 1), work).await?;
+    eprintln!("bench: seeding {rows} customers over {} companies", crate::options::companies_for(rows));
+    let dataset = crate::seed::seed(db, rows, JWT_SECRET).await?;
+    eprintln!("bench: seeded in {:.1} s; tracing statements", dataset.seed_time.as_secs_f64());
+    let traces = trace_phase(db, &dataset, framework_trace, work).await;
+    db.log_app_statements(false).await?;
+    let traces = traces?;
+
+    eprintln!("bench: EXPLAIN of the generated statements");
+    let explains = crate::explain::explain_all(db, &dataset.tenants[0]).await?;
+
+    let data = work.join("tenants.tsv");
+    crate::seed::write_wrk_data(&dataset, &data)?;
+    let tag = format!("b{}", &db.name[db.name.len() - 8..]);
+    let driver = Driver::new(work, data)?;
+    let mut framework = Server::start("framework", "demo-app", &framework_env(db, opts.pool), work).await?;
+    let mut baseline = Server::start("baseline", "baseline", &baseline_env(db, opts.pool), work).await?;
+    let mut problems = Vec::new();
+
+    let mut reads = Vec::new();
+    for read in Read::ALL {
+        let scenario = read_scenario(read);
+        // A B B A …: alternating which server goes first cancels a linear drift of the machine.
+        let (mut fw_runs, mut bl_runs) = (Vec::new(), Vec::new());
+        for round in 0..opts.rounds {
+            let order = if round % 2 == 0 { [true, false] } else { [false, true] };
+            for framework_now in order {
+                if framework_now {
+                    fw_runs.push(measure(ctx, &driver, &mut framework, scenario, &tag).await?);
+                } else {
+                    bl_runs.push(measure(ctx, &driver, &mut baseline, scenario, &tag).await?);
+                }
+            }
+        }
+        let (fw, bl) = (WrkResult::combine(&fw_runs), WrkResult::combine(&bl_runs));
+        problems.extend(wrk_problems(&format!("{} framework", read.name()), &fw));
+        problems.extend(wrk_problems(&format!("{} baseline", read.name()), &bl));
+        eprintln!("bench: {} ceiling (pgbench)", read.name());
+        if opts.warmup > 0 {
+            crate::pgbench::run(db, read, dataset.ids, ctx.load(opts.warmup), work, false).await?;
+        }
+        let ceiling = crate::pgbench::run(db, read, dataset.ids, ctx.load(opts.duration), work, true).await?;
+        if ceiling.failed > 0 {
+            problems.push(format!("{} ceiling: {} failed pgbench transactions", read.name(), ceiling.failed));
+        }
+        eprintln!(
+            "bench:   {}: framework {:.0}/s, baseline {:.0}/s, ceiling {:.0}/s",
+            read.name(),
+            fw.rps,
+            bl.rps,
+            ceiling.tps
+        );
+        reads.push(ReadResult { scenario: read, framework: fw, baseline: bl, ceiling });
+    }
+
+    let mut writes = Vec::new();
+    let mut create = CreateCheck::default();
+    for scenario in [Scenario::FilterOrder, Scenario::Update, Scenario::Create] {
+        let r = if scenario == Scenario::Create {
+            let (r, check) = measure_create(ctx, db, &driver, &mut framework, &tag).await?;
+            if !check.ok() {
+                problems.push(format!("create: {}", check.sentence()));
+            }
+            create = check;
+            r
+        } else {
+            measure(ctx, &driver, &mut framework, scenario, &tag).await?
+        };
+        problems.extend(wrk_problems(&format!("{} framework", scenario.name()), &r));
+        if r.lua.s4xx > 0 {
+            problems.push(format!("{} framework: {} 4xx responses", scenario.name(), r.lua.s4xx));
+        }
+        eprintln!("bench:   {}: framework {:.0}/s", scenario.name(), r.rps);
+        writes.push((scenario, r));
+    }
+    let rss_framework_kib = framework.peak_rss_kib()?;
+    let rss_baseline_kib = baseline.peak_rss_kib()?;
+    drop(framework);
+    drop(baseline);
+
+    Ok(DatasetResult {
+        rows,
+        companies: dataset.tenants.len(),
+        seed_time: dataset.seed_time,
+        all_visible: dataset.all_visible,
+        reads,
+        writes,
+        create,
+        rss_framework_kib,
+        rss_baseline_kib,
+        traces,
+        explains,
+        scripts: Read::ALL.iter().map(|r| (*r, crate::statements::pgbench_script(*r, dataset.ids))).collect(),
+        problems,
+    })
+}
+
+/// A warm-up (unmeasured) and a measured wrk run; the server must survive both.
+async fn measure(
+    ctx: &Context,
+    driver: &Driver,
+    server: &mut Server,
+    scenario: Scenario,
+    tag: &str,
+) -> Result<WrkResult> {
+    eprintln!("bench: {} on {}", scenario.name(), server.name);
+    if ctx.opts.warmup > 0 {
+        driver.run(server.addr, scenario, ctx.load(ctx.opts.warmup), &format!("{tag}w")).await?;
+    }
+    let cpu = server.cpu_micros()?;
+    let mut result = driver.run(server.addr, scenario, ctx.load(ctx.opts.duration), &format!("{tag}m")).await?;
+    server.check_alive()?;
+    result.server_cpu_us = (server.cpu_micros()? - cpu) as f64 / result.requests.max(1) as f64;
+    Ok(result)
+}
+
+/// The create scenario, with the rows counted before and after and each 201 looked up.
+async fn measure_create(
+    ctx: &Context,
+    db: &Database,
+    driver: &Driver,
+    server: &mut Server,
+    tag: &str,
+) -> Result<(WrkResult, CreateCheck)> {
+    eprintln!("bench: create on {}", server.name);
+    let scenario = Scenario::Create;
+    if ctx.opts.warmup > 0 {
+        driver.run(server.addr, scenario, ctx.load(ctx.opts.warmup), &format!("{tag}w")).await?;
+    }
+    // Requests in flight when wrk stops still finish on the server: let them.
+    let settle = Duration::from_millis(500);
+    tokio::time::sleep(settle).await;
+    let mut conn = db.owner().await?;
+    let before = crate::pg::count_customers(&mut conn).await?;
+    let prefix = format!("{tag}m-");
+    let cpu = server.cpu_micros()?;
+    let mut r = driver.run(server.addr, scenario, ctx.load(ctx.opts.duration), &format!("{tag}m")).await?;
+    server.check_alive()?;
+    r.server_cpu_us = (server.cpu_micros()? - cpu) as f64 / r.requests.max(1) as f64;
+    tokio::time::sleep(settle).await;
+    let after = crate::pg::count_customers(&mut conn).await?;
+    let stored: Vec<(String, i64)> =
+        sqlx::query_as("SELECT email, count(*) FROM customers WHERE starts_with(email, $1) GROUP BY email")
+            .bind(&prefix)
+            .fetch_all(&mut conn)
+            .await?;
+    let stored: std::collections::HashMap<String, i64> = stored.into_iter().collect();
+    let mut acknowledged = std::collections::HashMap::new();
+    for email in &r.lua.created {
+        *acknowledged.entry(email.as_str()).or_insert(0u32) += 1;
+    }
+    let mut check = CreateCheck {
+        before,
+        after,
+        acknowledged: r.lua.created.len(),
+        in_flight: r.lua.sent.saturating_sub(r.lua.s2xx + r.lua.s4xx + r.lua.s5xx + r.lua.other),
+        s5xx: r.lua.s5xx,
+        ..CreateCheck::default()
+    };
+    for (email, times) in &acknowledged {
+        match stored.get(*email) {
+            Some(1) if *times == 1 => check.found += 1,
+            Some(1) => {
+                check.found += 1;
+                check.duplicates += 1;
+            }
+            Some(_) => check.duplicates += 1,
+            None => check.lost += *times as usize,
+        }
+    }
+    check.duplicates += stored.iter().filter(|(e, n)| **n > 1 && !acknowledged.contains_key(e.as_str())).count();
+    check.unacknowledged = stored.keys().filter(|e| !acknowledged.contains_key(e.as_str())).count();
+    let made: i64 = stored.values().sum();
+    check.foreign = (after - before) - made;
+    Ok((r, check))
+}
+
+/// Single requests to one-connection instances of both servers, with the statements each sent.
+/// Fails when list or retrieve does not send exactly [`crate::statements::expected_trace`], or
+/// when the baseline's JSON differs from the framework's.
+async fn trace_phase(db: &Database, dataset: &Dataset, framework: Server, work: &Path) -> Result<Vec<Traced>> {
+    let tenant = &dataset.tenants[0];
+    let (customer, email) = tenant.samples[0].clone();
+    let token = tenant.token.as_str();
+    let mut log = LogTail::open()?;
+    let list_path = "/api/customers?page_size=20";
+    let retrieve_path = format!("/api/customers/{customer}");
+    let mut traces = Vec::new();
+    let mut errors = Vec::new();
+
+    let (fw_list, t) = traced(&framework, db, &mut log, "GET", list_path, token, None).await?;
+    traces.push(t);
+    let (fw_one, t) = traced(&framework, db, &mut log, "GET", &retrieve_path, token, None).await?;
+    traces.push(t);
+    let baseline = Server::start("baseline-trace", "baseline", &baseline_env(db, 1), work).await?;
+    let (bl_list, t) = traced(&baseline, db, &mut log, "GET", list_path, token, None).await?;
+    traces.push(t);
+    let (bl_one, t) = traced(&baseline, db, &mut log, "GET", &retrieve_path, token, None).await?;
+    traces.push(t);
+    for (what, fw, bl) in [("list", &fw_list, &bl_list), ("retrieve", &fw_one, &bl_one)] {
+        if fw.status != 200 || bl.status != 200 {
+            errors.push(format!("{what}: framework {} {}, baseline {} {}", fw.status, fw.body, bl.status, bl.body));
+        } else if comparable(fw, &framework)? != comparable(bl, &baseline)? {
+            errors.push(format!(
+                "{what}: the baseline's JSON differs from the framework's\nframework: {}\nbaseline:  {}",
+                fw.body, bl.body
+            ));
+        }
+    }
+    drop(baseline);
+
+    let body = r#"{"name": "Traced", "email": "traced@trace.bench.test"}"#;
+    let (r, t) = traced(&framework, db, &mut log, "POST", "/api/customers", token, Some(body)).await?;
+    traces.push(t);
+    if r.status != 201 {
+        errors.push(format!("create: {} {}", r.status, r.body));
+    }
+    let body = r#"{"name": "Traced rename"}"#;
+    let (r, t) = traced(&framework, db, &mut log, "PATCH", &retrieve_path, token, Some(body)).await?;
+    traces.push(t);
+    if r.status != 200 {
+        errors.push(format!("update: {} {}", r.status, r.body));
+    }
+    for path in [format!("/api/customers?email={email}"), "/api/customers?ordering=-name".to_string()] {
+        let (r, t) = traced(&framework, db, &mut log, "GET", &path, token, None).await?;
+        traces.push(t);
+        if r.status != 200 {
+            errors.push(format!("{path}: {} {}", r.status, r.body));
+        }
+    }
+    drop(framework);
+
+    for (i, read) in [(0, Read::List), (1, Read::Retrieve), (2, Read::List), (3, Read::Retrieve)] {
+        if let Some(d) = diff(&crate::statements::expected_trace(read), &traces[i].statements) {
+            errors.push(format!(
+                "{} on {} does not send what bench/src/statements.rs lists (update it to match \
+                 tenant-core/src/tenant.rs and crud.rs):\n{d}",
+                read.name(),
+                traces[i].system
+            ));
+        }
+    }
+    if errors.is_empty() { Ok(traces) } else { Err(errors.join("\n").into()) }
+}

@@ -1,26 +1,25 @@
 //! PostgreSQL row-level security: the database's own guard behind the query-level scoping.
 //!
 //! Each tenant table gets a policy that admits only rows whose `company_id` equals the
-//! transaction-local setting `app.company_id`, which [`crate::Tenant::begin`] sets with
-//! `set_config(…, true)` at the start of every tenant-scoped transaction. With no setting (or an
+//! transaction-local setting `app.company_id`. The [`crate::Tenant`] extractor sets it with
+//! `set_config(…, true)` in the same statement that checks the caller's membership, at the
+//! start of every tenant request's transaction (see `tenant.rs`). With no setting (or an
 //! empty one, which is what `current_setting(…, true)` returns once the name has been used in the
 //! session) the policy admits nothing. `FORCE` makes it apply to the table owner too.
 //!
 //! The server serves through a role that owns nothing and cannot bypass RLS ([`check_serving_role`]);
 //! migrations run as the owner. SQLite has no RLS: there, query scoping is the guard.
 
-use crate::db::{Db, DbError, Dialect, Sql};
+use crate::db::{Db, DbError, Dialect};
 use crate::resource::{FieldType, ResourceDesc};
 use crate::value::Value;
-
-/// The setting that carries the active company through a transaction.
-pub const TENANT_SETTING: &str = "app.company_id";
 
 /// Name of the policy on each tenant table.
 pub const POLICY: &str = "tenant_isolation";
 
 /// Sets the tenant of the current transaction (transaction-local: gone at commit or rollback,
-/// so a pooled connection never carries it into another request).
+/// so a pooled connection never carries it into another request). For raw transactions
+/// ([`crate::db::Tx::set_tenant`]); requests set it while resolving the membership.
 pub const SET_TENANT: &str = "SELECT set_config('app.company_id', $1, true)";
 
 /// The policy's predicate: read once per statement (sub-select), empty → NULL → no row.
@@ -108,14 +107,6 @@ pub async fn check_serving_role(db: &Db, resources: &[ResourceDesc]) -> Result<R
         }
     }
     Ok(RoleProblems(problems))
-}
-
-/// Runs `statements` one by one on `db` (the owner's pool).
-pub async fn run(db: &Db, statements: Vec<String>) -> Result<(), DbError> {
-    for statement in statements {
-        db.execute(Sql::assembled(statement), &[]).await?;
-    }
-    Ok(())
 }
 
 fn quote_ident(s: &str) -> String {

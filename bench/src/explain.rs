@@ -10,9 +10,7 @@
 use std::collections::HashMap;
 
 use demo_app::Customer;
-use sqlx::postgres::PgArguments;
-use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, Connection, Postgres, Row};
+use sqlx::{AssertSqlSafe, Connection, Row};
 use tenant_core::Resource;
 use tenant_core::query::ListQuery;
 use tenant_core::value::Value;
@@ -83,22 +81,6 @@ fn statements(tenant: &Tenant) -> Vec<(String, String, Vec<Value>)> {
         ),
         ("delete".to_string(), desc.sql.delete.to_string(), vec![company, id]),
     ]
-}
-
-fn bind<'q>(mut query: Query<'q, Postgres, PgArguments>, params: &'q [Value]) -> Query<'q, Postgres, PgArguments> {
-    for value in params {
-        query = match value {
-            Value::Text(v) => query.bind(v.as_deref()),
-            Value::Bool(v) => query.bind(*v),
-            Value::I32(v) => query.bind(*v),
-            Value::I64(v) => query.bind(*v),
-            Value::F64(v) => query.bind(*v),
-            Value::Uuid(v) => query.bind(*v),
-            Value::Date(v) => query.bind(*v),
-            Value::Timestamp(v) => query.bind(*v),
-        };
-    }
-    query
 }
 
 /// A value as an SQL literal, for `EXPLAIN EXECUTE` of the generic plan.
@@ -205,7 +187,7 @@ pub async fn explain_all(db: &Database, tenant: &Tenant) -> Result<Vec<Explained
     let mut out = Vec::new();
     for (name, sql, params) in statements(tenant) {
         let explain = format!("EXPLAIN (ANALYZE, BUFFERS) {sql}");
-        let rows: Vec<String> = bind(sqlx::query(AssertSqlSafe(explain)), &params)
+        let rows: Vec<String> = tenant_core::db::postgres::bind(sqlx::query(AssertSqlSafe(explain)), &params)
             .fetch_all(&mut *tx)
             .await
             .map_err(|e| format!("EXPLAIN {name}: {e}"))?

@@ -14,6 +14,9 @@ use crate::db::{Db, DbError, Dialect};
 use crate::resource::{FieldType, ResourceDesc};
 use crate::value::Value;
 
+/// The setting that carries the active company through a transaction.
+pub const TENANT_SETTING: &str = "app.company_id";
+
 /// Name of the policy on each tenant table.
 pub const POLICY: &str = "tenant_isolation";
 

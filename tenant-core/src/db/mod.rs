@@ -5,7 +5,7 @@
 //! [`Tx`] and [`Dialect`], its DDL types in `schema.rs`, and its core migrations folder.
 //! sqlx's `Any` driver is not used: it has no UUID, date or timestamp types.
 
-mod postgres;
+pub mod postgres;
 mod sqlite;
 
 use std::borrow::Cow;

@@ -61,7 +61,9 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<(), DbError> {
         .map_err(|e| DbError::Other(format!("core migrations failed: {e}")))
 }
 
-fn bind<'q>(mut query: Query<'q, Postgres, PgArguments>, params: &'q [Value]) -> Query<'q, Postgres, PgArguments> {
+/// Binds [`Value`]s to a sqlx query in order, each NULL with its type. Public for tools that
+/// drive sqlx themselves with the framework's statements (the benchmark's `EXPLAIN`).
+pub fn bind<'q>(mut query: Query<'q, Postgres, PgArguments>, params: &'q [Value]) -> Query<'q, Postgres, PgArguments> {
     for value in params {
         query = match value {
             Value::Text(v) => query.bind(v.as_deref()),

@@ -197,22 +197,9 @@ fn decode<R: Resource>(row: Row) -> Result<R, ApiError> {
     R::from_row(row).map_err(|e| ApiError::internal(DbError::from(e)))
 }
 
-fn to_object(input: &impl Serialize) -> Result<Map<String, Json>, ApiError> {
-    match serde_json::to_value(input).map_err(ApiError::internal)? {
-        Json::Object(map) => Ok(map),
-        _ => Err(ApiError::internal("input did not serialize to a JSON object")),
-    }
-}
-
 /// The object `id` of the scoped company.
 pub async fn get<R: Resource>(scoped: &mut Scoped, id: Uuid) -> Result<Option<R>, ApiError> {
     fetch_row(scoped, &R::DESC, id, false).await?.map(decode).transpose()
-}
-
-/// Creates an object in the scoped company from an input (e.g. `CustomerInput`), with the
-/// same validation as `POST`.
-pub async fn create<R: Resource>(scoped: &mut Scoped, input: &impl Serialize) -> Result<R, ApiError> {
-    decode(insert_row(scoped, &R::DESC, &to_object(input)?).await?)
 }
 
 /// A page of the scoped company's objects and the total count.

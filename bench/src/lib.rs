@@ -2,6 +2,7 @@
 //! wrk, beside a hand-written axum + sqlx baseline and the pgbench ceiling. `src/main.rs` is the
 //! command; `src/bin/baseline.rs` the baseline server; this library holds the pieces.
 
+pub mod callgrind;
 pub mod explain;
 pub mod http;
 pub mod load;

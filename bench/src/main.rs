@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use bench::Result;
-use bench::options::{Options, USAGE};
+use bench::options::{Mode, Options, USAGE};
 use bench::run::{Context, drop_leftovers, run_all};
 use sqlx::Connection;
 
@@ -20,14 +20,25 @@ async fn bench(opts: Options) -> Result<bool> {
 
     let target = bench::procs::profile_dir()?.parent().map(PathBuf::from).ok_or("no target directory")?;
     let ctx = Context { opts: opts.clone(), admin_url, work_root: target.join("bench-work") };
+    let path = |default: PathBuf| opts.out.as_ref().map_or(default, PathBuf::from);
+    if let Mode::Callgrind(rows) = opts.mode {
+        bench::callgrind::ensure_valgrind()?;
+        let counts = bench::run::run_callgrind(&ctx, rows, &target.join("bench-callgrind")).await?;
+        let section = bench::report::callgrind_section(&opts, &machine, &bench::callgrind::version(), &counts);
+        let path = path(bench::pg::workspace_root().join("bench/RESULTS.md"));
+        bench::report::write_section(&path, &bench::report::section_key(&opts), &section)?;
+        println!("{section}");
+        eprintln!("bench: report written to {}", path.display());
+        return Ok(true);
+    }
     let results = run_all(&ctx).await?;
 
     let section = bench::report::section(&opts, &machine, &results);
-    let path = match &opts.out {
-        Some(out) => PathBuf::from(out),
-        None if opts.smoke() => target.join("bench-smoke.md"),
-        None => bench::pg::workspace_root().join("bench/RESULTS.md"),
-    };
+    let path = path(if opts.smoke() {
+        target.join("bench-smoke.md")
+    } else {
+        bench::pg::workspace_root().join("bench/RESULTS.md")
+    });
     bench::report::write_section(&path, &bench::report::section_key(&opts), &section)?;
     println!("{section}");
     eprintln!("bench: report written to {}", path.display());

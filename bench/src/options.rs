@@ -3,13 +3,16 @@
 use crate::Result;
 
 pub const USAGE: &str = "\
-usage: cargo run --release -p bench -- [--rows N | --scale | --smoke] [options]
+usage: cargo run --release -p bench -- [--rows N | --scale | --smoke | --callgrind] [options]
 
   --rows N           customers in total (default 100000), over max(10, N/1000) companies
   --scale            run the whole suite at 10 000 rows (10 companies) and at 1 000 000 rows
                      (1 000 companies), and report how p50 latency grows
   --smoke            every scenario for ~2 s on 2 000 rows; report in target/bench-smoke.md;
                      exit non-zero on any 5xx, lost or duplicate created row, or failed step
+  --callgrind        CPU instructions per list and retrieve request of the framework and the
+                     baseline, counted by valgrind's callgrind (repeatable where requests/s are
+                     not); 10 000 rows unless --rows is given; --duration defaults to 10
   --duration SECS    length of each measured load run (default 15; smoke 2)
   --warmup SECS      unmeasured load before each measured run (default 3; smoke 0)
   --connections N    concurrent connections: wrk -c and pgbench -c (default 32; smoke 4)
@@ -21,11 +24,13 @@ usage: cargo run --release -p bench -- [--rows N | --scale | --smoke] [options]
   --out PATH         write the report there instead of bench/RESULTS.md (smoke: target/bench-smoke.md)
 ";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Mode {
     Rows(usize),
     Scale,
     Smoke,
+    /// Instructions per request under callgrind, on this many rows.
+    Callgrind(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -47,7 +52,7 @@ impl Options {
     /// Parses the arguments after the program name. `Ok(None)`: help was asked for.
     pub fn parse(args: &[String]) -> Result<Option<Options>> {
         let mut rows = None;
-        let (mut scale, mut smoke) = (false, false);
+        let (mut scale, mut smoke, mut callgrind) = (false, false, false);
         let (mut duration, mut warmup, mut connections, mut threads) = (None, None, None, None);
         let mut pool = 16;
         let mut rounds = None;
@@ -60,6 +65,7 @@ impl Options {
                 "--rows" => rows = Some(number(&value("--rows")?, "--rows")?),
                 "--scale" => scale = true,
                 "--smoke" => smoke = true,
+                "--callgrind" => callgrind = true,
                 "--duration" => duration = Some(number(&value("--duration")?, "--duration")?),
                 "--warmup" => warmup = Some(number(&value("--warmup")?, "--warmup")?),
                 "--connections" => connections = Some(number(&value("--connections")?, "--connections")?),
@@ -71,7 +77,11 @@ impl Options {
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
             }
         }
+        if callgrind && (scale || smoke) {
+            return Err(format!("--callgrind goes without --scale and --smoke\n{USAGE}").into());
+        }
         let mode = match (rows, scale, smoke) {
+            (rows, false, false) if callgrind => Mode::Callgrind(rows.unwrap_or(10_000) as usize),
             (_, true, true) => return Err(format!("--scale and --smoke exclude each other\n{USAGE}").into()),
             (Some(_), true, _) | (Some(_), _, true) => {
                 return Err(format!("--rows goes without --scale and --smoke\n{USAGE}").into());
@@ -80,7 +90,7 @@ impl Options {
             (_, false, true) => Mode::Smoke,
             (rows, false, false) => Mode::Rows(rows.unwrap_or(100_000) as usize),
         };
-        if let Mode::Rows(0) = mode {
+        if let Mode::Rows(0) | Mode::Callgrind(0) = mode {
             return Err("--rows must be at least 1".into());
         }
         let smoke = mode == Mode::Smoke;
@@ -100,7 +110,13 @@ impl Options {
         }
         Ok(Some(Options {
             mode,
-            duration: duration.unwrap_or(if smoke { 2 } else { 15 }).max(1),
+            duration: duration
+                .unwrap_or(match mode {
+                    Mode::Smoke => 2,
+                    Mode::Callgrind(_) => 10,
+                    _ => 15,
+                })
+                .max(1),
             warmup: warmup.unwrap_or(if smoke { 0 } else { 3 }),
             connections,
             threads,
@@ -122,6 +138,7 @@ impl Options {
             Mode::Rows(rows) => vec![rows],
             Mode::Scale => vec![10_000, 1_000_000],
             Mode::Smoke => vec![2_000],
+            Mode::Callgrind(rows) => vec![rows],
         }
     }
 }
@@ -146,11 +163,15 @@ mod tests {
     #[test]
     fn modes_and_defaults() {
         let o = parse(&["--rows", "100000"]).unwrap().unwrap();
-        assert_eq!((o.mode.clone(), o.duration, o.connections, o.threads), (Mode::Rows(100_000), 15, 32, 2));
+        assert_eq!((o.mode, o.duration, o.connections, o.threads), (Mode::Rows(100_000), 15, 32, 2));
         assert_eq!(o.datasets(), vec![100_000]);
         let o = parse(&["--smoke"]).unwrap().unwrap();
         assert_eq!((o.duration, o.connections, o.threads, o.warmup), (2, 4, 1, 0));
         assert_eq!(parse(&["--scale"]).unwrap().unwrap().datasets(), vec![10_000, 1_000_000]);
+        let o = parse(&["--callgrind"]).unwrap().unwrap();
+        assert_eq!((o.mode, o.duration), (Mode::Callgrind(10_000), 10));
+        assert_eq!(parse(&["--callgrind", "--rows", "2000"]).unwrap().unwrap().mode, Mode::Callgrind(2_000));
+        assert!(parse(&["--callgrind", "--smoke"]).is_err());
         assert!(parse(&["--scale", "--smoke"]).is_err());
         assert!(parse(&["--rows"]).is_err());
         assert!(parse(&["--help"]).unwrap().is_none());

@@ -53,11 +53,30 @@ impl Server {
     /// Spawns `target/<profile>/<bin>` with `env` plus `BIND_ADDR`, logging to `work/<name>.log`,
     /// and waits until `GET /healthz` answers 200.
     pub async fn start(name: &str, bin: &str, env: &[(&str, String)], work: &Path) -> Result<Server> {
+        Server::start_under(&[], name, bin, env, work).await
+    }
+
+    /// [`Server::start`], with the binary run by `launcher` (e.g. `valgrind --tool=callgrind`).
+    pub async fn start_under(
+        launcher: &[String],
+        name: &str,
+        bin: &str,
+        env: &[(&str, String)],
+        work: &Path,
+    ) -> Result<Server> {
         let path = profile_dir()?.join(bin);
         let addr = free_addr()?;
         let log = work.join(format!("{name}.log"));
         let out = File::create(&log)?;
-        let child = Command::new(&path)
+        let mut command = match launcher.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(&path);
+                c
+            }
+            None => Command::new(&path),
+        };
+        let child = command
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("BIND_ADDR", addr.to_string())
             .env_remove("DATABASE_APP_URL")

@@ -13,16 +13,17 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::app::{AppState, SlashRoutes};
 use crate::body::JsonObject;
 use crate::db::{DbError, Row, Sql};
 use crate::error::{ApiError, FieldErrors, NON_FIELD_ERRORS};
 use crate::query::ListQuery;
 use crate::resource::{FieldType, Resource, ResourceDesc};
+use crate::row::{Model, RowDecoder, RowReader, Values};
 use crate::schema::unique_field;
 use crate::tenant::{Scoped, Tenant};
 use crate::validate::{Mode, now, validate_body};
-use crate::value::Value;
+use crate::value::{DecodeError, Value};
 
 /// Index of the first user field in a row (after id, company_id, created_at, updated_at).
 const FIRST_FIELD: usize = 4;
@@ -30,13 +31,15 @@ const FIRST_FIELD: usize = 4;
 /// The routes of `R`: `GET|POST {path}` and `GET|PUT|PATCH|DELETE {path}/{id}`.
 pub fn routes<R: Resource>() -> Router<AppState> {
     let item = format!("{}/{{id}}", R::DESC.path);
-    Router::new().route(R::DESC.path, routing::get(handle_list::<R>).post(handle_create::<R>)).route(
-        &item,
-        routing::get(handle_retrieve::<R>)
-            .put(handle_replace::<R>)
-            .patch(handle_partial_update::<R>)
-            .delete(handle_destroy::<R>),
-    )
+    Router::new()
+        .route_with_slash(R::DESC.path, routing::get(handle_list::<R>).post(handle_create::<R>))
+        .route_with_slash(
+            &item,
+            routing::get(handle_retrieve::<R>)
+                .put(handle_replace::<R>)
+                .patch(handle_partial_update::<R>)
+                .delete(handle_destroy::<R>),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -56,28 +59,6 @@ pub async fn fetch_row(
     };
     let params = [scoped.company_param(), Value::Uuid(Some(id))];
     Ok(scoped.tx().fetch_optional(sql, &params, &desc.row_types()).await?)
-}
-
-/// One page of this company's rows and the count of all matching rows.
-pub async fn list_rows(
-    scoped: &mut Scoped,
-    desc: &ResourceDesc,
-    query: &ListQuery,
-) -> Result<(u64, Vec<Row>), ApiError> {
-    let (sql, params) = query.to_sql(desc, scoped.company_param());
-    let mut types = desc.row_types();
-    types.push(FieldType::I64); // the count sub-query
-    let mut rows = scoped.tx().fetch_all(sql, &params, &types).await?;
-    if rows.is_empty() && query.page > 1 {
-        return Err(ApiError::NotFoundDetail("Invalid page.".into()));
-    }
-    let mut count = 0;
-    for row in &mut rows {
-        if let Some(Value::I64(Some(n))) = row.pop() {
-            count = n.max(0) as u64;
-        }
-    }
-    Ok((count, rows))
 }
 
 /// Validates `body` and inserts a row owned by this company. Returns the stored row.
@@ -191,21 +172,44 @@ fn write_error(desc: &ResourceDesc, err: DbError) -> ApiError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Typed operations, for code that works with the model structs.
+// Typed operations, for code that works with the model structs. Reads decode each row straight
+// into `R` (see `row.rs`); a row the write paths built as values is read back the same way.
 
 fn decode<R: Resource>(row: Row) -> Result<R, ApiError> {
-    R::from_row(row).map_err(|e| ApiError::internal(DbError::from(e)))
+    R::from_row(&mut Values::new(row)).map_err(|e| ApiError::internal(DbError::from(e)))
 }
 
 /// The object `id` of the scoped company.
 pub async fn get<R: Resource>(scoped: &mut Scoped, id: Uuid) -> Result<Option<R>, ApiError> {
-    fetch_row(scoped, &R::DESC, id, false).await?.map(decode).transpose()
+    let params = [scoped.company_param(), Value::Uuid(Some(id))];
+    Ok(scoped.tx().fetch_optional_with(R::DESC.sql.select_one, &params, &mut Model::<R>::new()).await?)
 }
 
-/// A page of the scoped company's objects and the total count.
+/// Decodes a list row: the model, then the count of all matching rows, which every row carries
+/// (a scalar sub-query after the columns).
+struct Counted<R> {
+    model: Model<R>,
+    count: u64,
+}
+
+impl<R: Resource> RowDecoder for Counted<R> {
+    type Output = R;
+    fn decode<Rd: RowReader + ?Sized>(&mut self, row: &mut Rd) -> Result<R, DecodeError> {
+        let object = self.model.decode(row)?;
+        self.count = row.i64("count")?.unwrap_or(0).max(0) as u64;
+        Ok(object)
+    }
+}
+
+/// One page of the scoped company's objects and the count of all matching ones.
 pub async fn list<R: Resource>(scoped: &mut Scoped, query: &ListQuery) -> Result<(u64, Vec<R>), ApiError> {
-    let (count, rows) = list_rows(scoped, &R::DESC, query).await?;
-    Ok((count, rows.into_iter().map(decode).collect::<Result<_, _>>()?))
+    let (sql, params) = query.to_sql(&R::DESC, scoped.company_param());
+    let mut decoder = Counted { model: Model::<R>::new(), count: 0 };
+    let results = scoped.tx().fetch_all_with(sql, &params, &mut decoder).await?;
+    if results.is_empty() && query.page > 1 {
+        return Err(ApiError::NotFoundDetail("Invalid page.".into()));
+    }
+    Ok((decoder.count, results))
 }
 
 // ---------------------------------------------------------------------------------------------

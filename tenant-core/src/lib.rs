@@ -16,6 +16,7 @@ pub mod error;
 pub mod query;
 pub mod resource;
 pub mod rls;
+pub mod row;
 pub mod schema;
 pub mod tenant;
 pub mod validate;
@@ -35,9 +36,10 @@ pub use value::{FieldValue, Value};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::resource::{Field, FieldType, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+    pub use crate::row::RowReader;
     pub use crate::tenant::Role;
     pub use crate::value::{
-        DecodeError, FieldValue, Lengthable, Numeric, Orderable, Searchable, Uniqueable, UuidField, Value, from_value,
+        DecodeError, FieldValue, Lengthable, Numeric, Orderable, Searchable, Uniqueable, UuidField, Value,
     };
     pub use axum;
     pub use chrono;

@@ -4,6 +4,7 @@
 //! is implemented once in this crate by reading a [`ResourceDesc`]. That keeps the generated code
 //! small and lets the runtime be tested without macros.
 
+use crate::row::RowReader;
 use crate::tenant::Role;
 use crate::value::{DecodeError, Value};
 
@@ -189,6 +190,7 @@ impl ResourceDesc {
 pub trait Resource: serde::Serialize + Sized + Send + Sync + 'static {
     const DESC: ResourceDesc;
 
-    /// Builds the model from a row whose values follow [`ResourceDesc::row_types`].
-    fn from_row(row: Vec<Value>) -> Result<Self, DecodeError>;
+    /// Builds the model by reading its columns in [`ResourceDesc::row_types`] order: the system
+    /// columns, then the fields. Reads nothing more, so a caller may read extra columns after.
+    fn from_row<R: RowReader + ?Sized>(row: &mut R) -> Result<Self, DecodeError>;
 }

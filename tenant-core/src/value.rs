@@ -1,13 +1,15 @@
 //! The values that travel between JSON, the model structs and the database.
 //!
-//! Backends bind and decode [`Value`]s by [`FieldType`]; the model structs convert to and from
-//! them through [`FieldValue`]. This is the seam that keeps the macro ignorant of backends and
-//! lets a backend be added without touching generated code.
+//! Backends bind [`Value`]s by [`FieldType`] and hand result rows out as a
+//! [`RowReader`]; the model structs convert to and from [`Value`]s and read their columns
+//! through [`FieldValue`]. This is the seam that keeps the macro ignorant of backends and lets a
+//! backend be added without touching generated code.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::resource::FieldType;
+use crate::row::RowReader;
 
 /// One nullable, typed value. Each variant carries `Option` so that a NULL keeps its type
 /// (PostgreSQL needs a typed NULL parameter).
@@ -107,9 +109,26 @@ pub trait FieldValue: Sized {
     fn into_value(self) -> Value;
     /// `None` when the value has another type or is NULL for a non-nullable type.
     fn from_value(value: Value) -> Option<Self>;
+
+    /// Reads this type's column, the next one of `row`; `None` for NULL. The default goes
+    /// through [`Value`]; the built-in types read their column directly.
+    fn read_nullable<R: RowReader + ?Sized>(row: &mut R, column: &'static str) -> Result<Option<Self>, DecodeError> {
+        let value = row.value(Self::TYPE, column)?;
+        if value.is_null() {
+            return Ok(None);
+        }
+        let found = value.describe();
+        Self::from_value(value).map(Some).ok_or(DecodeError { column, expected: Self::TYPE.describe(), found })
+    }
+
+    /// Reads this type's column, the next one of `row`, for a model's `from_row`. NULL is an
+    /// error unless `Self` is an `Option`.
+    fn read<R: RowReader + ?Sized>(row: &mut R, column: &'static str) -> Result<Self, DecodeError> {
+        Self::read_nullable(row, column)?.ok_or(DecodeError { column, expected: Self::TYPE.describe(), found: "NULL" })
+    }
 }
 
-/// Decodes one column for generated `from_row` code, with a message naming the column.
+/// Decodes one column of a row held as [`Value`]s, with a message naming the column.
 pub fn from_value<T: FieldValue>(column: &'static str, value: Option<Value>) -> Result<T, DecodeError> {
     let value = value.unwrap_or(Value::null(T::TYPE));
     // Described before it is consumed: decoding a row must not copy every value.
@@ -118,7 +137,7 @@ pub fn from_value<T: FieldValue>(column: &'static str, value: Option<Value>) -> 
 }
 
 macro_rules! field_value {
-    ($t:ty, $variant:ident, $ft:expr) => {
+    ($t:ty, $variant:ident, $ft:expr, $read:ident) => {
         impl FieldValue for $t {
             const TYPE: FieldType = $ft;
             fn into_value(self) -> Value {
@@ -130,18 +149,24 @@ macro_rules! field_value {
                     _ => None,
                 }
             }
+            fn read_nullable<R: RowReader + ?Sized>(
+                row: &mut R,
+                column: &'static str,
+            ) -> Result<Option<Self>, DecodeError> {
+                row.$read(column)
+            }
         }
     };
 }
 
-field_value!(String, Text, FieldType::Text);
-field_value!(bool, Bool, FieldType::Bool);
-field_value!(i32, I32, FieldType::I32);
-field_value!(i64, I64, FieldType::I64);
-field_value!(f64, F64, FieldType::F64);
-field_value!(Uuid, Uuid, FieldType::Uuid);
-field_value!(NaiveDate, Date, FieldType::Date);
-field_value!(DateTime<Utc>, Timestamp, FieldType::Timestamp);
+field_value!(String, Text, FieldType::Text, text);
+field_value!(bool, Bool, FieldType::Bool, bool);
+field_value!(i32, I32, FieldType::I32, i32);
+field_value!(i64, I64, FieldType::I64, i64);
+field_value!(f64, F64, FieldType::F64, f64);
+field_value!(Uuid, Uuid, FieldType::Uuid, uuid);
+field_value!(NaiveDate, Date, FieldType::Date, date);
+field_value!(DateTime<Utc>, Timestamp, FieldType::Timestamp, timestamp);
 
 impl<T: FieldValue> FieldValue for Option<T> {
     const TYPE: FieldType = T::TYPE;
@@ -154,6 +179,12 @@ impl<T: FieldValue> FieldValue for Option<T> {
     }
     fn from_value(value: Value) -> Option<Self> {
         if value.is_null() { Some(None) } else { T::from_value(value).map(Some) }
+    }
+    fn read_nullable<R: RowReader + ?Sized>(row: &mut R, column: &'static str) -> Result<Option<Self>, DecodeError> {
+        T::read_nullable(row, column).map(Some)
+    }
+    fn read<R: RowReader + ?Sized>(row: &mut R, column: &'static str) -> Result<Self, DecodeError> {
+        T::read_nullable(row, column)
     }
 }
 

@@ -7,7 +7,8 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 use tenant_core::auth::jwt::TokenType;
 use tenant_core::resource::{Field, FieldType, Permissions, Resource, ResourceDesc, ResourceSql};
-use tenant_core::value::{DecodeError, Value, from_value};
+use tenant_core::row::RowReader;
+use tenant_core::value::{DecodeError, FieldValue, Value};
 use tenant_core::{App, Config, Db};
 use tower::ServiceExt;
 use uuid::Uuid;
@@ -51,15 +52,14 @@ impl Resource for Note {
         },
     };
 
-    fn from_row(row: Vec<Value>) -> Result<Self, DecodeError> {
-        let mut it = row.into_iter();
+    fn from_row<R: RowReader + ?Sized>(row: &mut R) -> Result<Self, DecodeError> {
         Ok(Note {
-            id: from_value("id", it.next())?,
-            company_id: from_value("company_id", it.next())?,
-            created_at: from_value("created_at", it.next())?,
-            updated_at: from_value("updated_at", it.next())?,
-            title: from_value("title", it.next())?,
-            stars: from_value("stars", it.next())?,
+            id: FieldValue::read(row, "id")?,
+            company_id: FieldValue::read(row, "company_id")?,
+            created_at: FieldValue::read(row, "created_at")?,
+            updated_at: FieldValue::read(row, "updated_at")?,
+            title: FieldValue::read(row, "title")?,
+            stars: FieldValue::read(row, "stars")?,
         })
     }
 }

@@ -83,6 +83,18 @@ fn expand(model: &ChoiceEnum) -> TokenStream {
                     _ => ::core::option::Option::None,
                 }
             }
+
+            fn read_nullable<__R: #p::RowReader + ?::core::marker::Sized>(
+                row: &mut __R,
+                column: &'static str,
+            ) -> ::core::result::Result<::core::option::Option<Self>, #p::DecodeError> {
+                match row.text(column)? {
+                    ::core::option::Option::None => ::core::result::Result::Ok(::core::option::Option::None),
+                    ::core::option::Option::Some(text) => ::core::str::FromStr::from_str(&text)
+                        .map(::core::option::Option::Some)
+                        .map_err(|_| #p::DecodeError { column, expected: "one of the choices", found: "another text" }),
+                }
+            }
         }
 
         // `Option<Self>` gets them from tenant-core's blanket impls.

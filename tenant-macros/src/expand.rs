@@ -168,8 +168,8 @@ fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStream {
     } = sql::statements(table, &columns);
     let decode = fields.iter().map(|field| {
         let Field { ident, ty, name, .. } = field;
-        let from_value = quote_spanned!(ty.span()=> #p::from_value::<#ty>);
-        quote!(#ident: #from_value(#name, ::core::iter::Iterator::next(&mut row))?)
+        let read = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::read);
+        quote!(#ident: #read(row, #name)?)
     });
     quote! {
         impl #p::Resource for #ident {
@@ -192,13 +192,12 @@ fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStream {
                 },
             };
 
-            fn from_row(row: ::std::vec::Vec<#p::Value>) -> ::core::result::Result<Self, #p::DecodeError> {
-                let mut row = ::core::iter::IntoIterator::into_iter(row);
+            fn from_row<__R: #p::RowReader + ?::core::marker::Sized>(row: &mut __R) -> ::core::result::Result<Self, #p::DecodeError> {
                 ::core::result::Result::Ok(Self {
-                    id: #p::from_value("id", ::core::iter::Iterator::next(&mut row))?,
-                    company_id: #p::from_value("company_id", ::core::iter::Iterator::next(&mut row))?,
-                    created_at: #p::from_value("created_at", ::core::iter::Iterator::next(&mut row))?,
-                    updated_at: #p::from_value("updated_at", ::core::iter::Iterator::next(&mut row))?,
+                    id: #p::FieldValue::read(row, "id")?,
+                    company_id: #p::FieldValue::read(row, "company_id")?,
+                    created_at: #p::FieldValue::read(row, "created_at")?,
+                    updated_at: #p::FieldValue::read(row, "updated_at")?,
                     #(#decode,)*
                 })
             }

@@ -688,5 +688,16 @@ both_backends! {
         app.get("/api/companies/", &alice.auth()).await.assert_status(200);
         let t = app.post("/api/auth/token/", &Auth::None, json!({"email": alice.email, "password": PASSWORD})).await;
         t.assert_status(200);
+        let r = app.post("/api/auth/token/refresh/", &Auth::None, json!({"refresh": alice.refresh})).await;
+        r.assert_status(200);
+        app.get("/api/members/", &alice.auth()).await.assert_status(200);
+        let path = format!("{}/", member_path(&alice));
+        app.patch(&path, &alice.auth(), json!({"role": "admin"})).await.assert_status(200);
+        app.request("GET", &path, &alice.auth(), None).await.assert_status(405);
+        app.get("/healthz/", &Auth::None).await.assert_status(200);
+        let body = json!({"email": "slash@example.com", "password": PASSWORD, "company_name": "Slash"});
+        app.post("/api/auth/signup/", &Auth::None, body).await.assert_status(201);
+        // One trailing slash, as Django's APPEND_SLASH URLs: two are not the same path.
+        app.get("/api/me//", &alice.auth()).await.assert_status(404);
     }
 }

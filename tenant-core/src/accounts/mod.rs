@@ -15,7 +15,7 @@ use axum::routing::{get, patch};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::app::{AppState, SlashRoutes};
 use crate::body::JsonObject;
 use crate::db::DbError;
 use crate::error::{ApiError, FieldErrors};
@@ -29,10 +29,10 @@ pub(crate) use companies::{CompanyRow, add_membership, create_company, default_i
 /// Routes of `/api/me`, `/api/companies`, `/api/members` and `/api/members/{user_id}`.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/me", get(me::get_me).patch(me::patch_me))
-        .route("/api/companies", get(companies::list).post(companies::create))
-        .route("/api/members", get(members::list).post(members::create))
-        .route("/api/members/{user_id}", patch(members::update).delete(members::remove))
+        .route_with_slash("/api/me", get(me::get_me).patch(me::patch_me))
+        .route_with_slash("/api/companies", get(companies::list).post(companies::create))
+        .route_with_slash("/api/members", get(members::list).post(members::create))
+        .route_with_slash("/api/members/{user_id}", patch(members::update).delete(members::remove))
 }
 
 /// Longest email address accepted (as Django's `EmailField`).

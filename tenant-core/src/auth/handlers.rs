@@ -8,7 +8,7 @@ use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
 use crate::accounts::{Form, MAX_COMPANY_NAME_LEN, cleaned, column, create_company, is_unique_violation, now};
-use crate::app::AppState;
+use crate::app::{AppState, SlashRoutes};
 use crate::auth::jwt::{TokenError, TokenType};
 use crate::auth::password::{self, MIN_PASSWORD_LEN};
 use crate::body::JsonObject;
@@ -34,9 +34,9 @@ const USER_EXISTS: &str = "SELECT id FROM users WHERE id = $1";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/auth/signup", post(signup))
-        .route("/api/auth/token", post(token))
-        .route("/api/auth/token/refresh", post(refresh))
+        .route_with_slash("/api/auth/signup", post(signup))
+        .route_with_slash("/api/auth/token", post(token))
+        .route_with_slash("/api/auth/token/refresh", post(refresh))
 }
 
 /// `POST /api/auth/signup` `{"email", "password", "company_name"}` → 201

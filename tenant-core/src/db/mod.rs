@@ -1,5 +1,6 @@
 //! The backend seam. Everything above this module speaks [`Value`]s, `$n`-placeholder SQL and
-//! [`FieldType`]s; each backend module binds and decodes them for its own driver.
+//! [`RowReader`]s; each backend module binds the values for its own driver and reads its rows
+//! through a `RowReader`.
 //!
 //! Adding a backend means: a module beside `postgres.rs` and `sqlite.rs`, a variant in [`Db`],
 //! [`Tx`] and [`Dialect`], its DDL types in `schema.rs`, and its core migrations folder.
@@ -13,6 +14,7 @@ use std::borrow::Cow;
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::resource::FieldType;
+use crate::row::{ByTypes, RowDecoder};
 use crate::value::Value;
 
 /// A decoded row, in the order of the statement's columns.
@@ -210,7 +212,8 @@ impl Db {
         }
     }
 
-    /// Runs one query on a pooled connection, outside any transaction (a single read needs none).
+    /// Runs one query on a pooled connection, outside any transaction (a single read needs none),
+    /// and decodes its first row by `types` (one per selected column).
     pub async fn fetch_optional(
         &self,
         sql: impl Into<Sql>,
@@ -218,17 +221,17 @@ impl Db {
         types: &[FieldType],
     ) -> Result<Option<Row>, DbError> {
         let sql = sql.into();
-        let rows = match self {
+        let decoder = &mut ByTypes(types);
+        match self {
             Db::Postgres(pool) => {
                 let mut conn = pool.acquire().await.map_err(DbError::classify)?;
-                postgres::fetch_all(&mut conn, sql, params, types).await?
+                postgres::fetch_optional_with(&mut conn, sql, params, decoder).await
             }
             Db::Sqlite(pool) => {
                 let mut conn = pool.acquire().await.map_err(DbError::classify)?;
-                sqlite::fetch_all(&mut conn, sql, params, types).await?
+                sqlite::fetch_optional_with(&mut conn, sql, params, decoder).await
             }
-        };
-        Ok(rows.into_iter().next())
+        }
     }
 
     /// `SELECT 1`, for `/healthz`.
@@ -274,20 +277,45 @@ impl Tx {
         params: &[Value],
         types: &[FieldType],
     ) -> Result<Vec<Row>, DbError> {
-        let sql = sql.into();
-        match self {
-            Tx::Postgres(tx) => postgres::fetch_all(tx, sql, params, types).await,
-            Tx::Sqlite(tx) => sqlite::fetch_all(tx, sql, params, types).await,
-        }
+        self.fetch_all_with(sql, params, &mut ByTypes(types)).await
     }
 
+    /// Runs a query and decodes its first row, if any, by `types`.
     pub async fn fetch_optional(
         &mut self,
         sql: impl Into<Sql>,
         params: &[Value],
         types: &[FieldType],
     ) -> Result<Option<Row>, DbError> {
-        Ok(self.fetch_all(sql, params, types).await?.into_iter().next())
+        self.fetch_optional_with(sql, params, &mut ByTypes(types)).await
+    }
+
+    /// Runs a query and builds one output of `decoder` per row, straight from the driver's row.
+    pub async fn fetch_all_with<D: RowDecoder + Send>(
+        &mut self,
+        sql: impl Into<Sql>,
+        params: &[Value],
+        decoder: &mut D,
+    ) -> Result<Vec<D::Output>, DbError> {
+        let sql = sql.into();
+        match self {
+            Tx::Postgres(tx) => postgres::fetch_all_with(tx, sql, params, decoder).await,
+            Tx::Sqlite(tx) => sqlite::fetch_all_with(tx, sql, params, decoder).await,
+        }
+    }
+
+    /// Runs a query and builds an output of `decoder` from its first row, if any.
+    pub async fn fetch_optional_with<D: RowDecoder + Send>(
+        &mut self,
+        sql: impl Into<Sql>,
+        params: &[Value],
+        decoder: &mut D,
+    ) -> Result<Option<D::Output>, DbError> {
+        let sql = sql.into();
+        match self {
+            Tx::Postgres(tx) => postgres::fetch_optional_with(tx, sql, params, decoder).await,
+            Tx::Sqlite(tx) => sqlite::fetch_optional_with(tx, sql, params, decoder).await,
+        }
     }
 
     /// Runs a statement; returns the number of rows affected.

@@ -1,16 +1,18 @@
-//! PostgreSQL: binds [`Value`]s with their native types and decodes rows by [`FieldType`].
-
-use std::time::Duration;
+//! PostgreSQL: binds [`Value`]s with their native types and reads rows with the type each
+//! column's reader asks for.
 
 use std::str::FromStr;
+use std::time::Duration;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres, Row as _};
+use uuid::Uuid;
 
-use super::{DbError, Row, Sql};
-use crate::resource::FieldType;
-use crate::value::Value;
+use super::{DbError, Sql};
+use crate::row::{RowDecoder, RowReader};
+use crate::value::{DecodeError, Value};
 
 fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(5))
@@ -79,33 +81,88 @@ pub fn bind<'q>(mut query: Query<'q, Postgres, PgArguments>, params: &'q [Value]
     query
 }
 
-fn decode(row: &PgRow, types: &[FieldType]) -> Result<Row, sqlx::Error> {
-    types
-        .iter()
-        .enumerate()
-        .map(|(i, ty)| {
-            Ok(match ty {
-                FieldType::Text | FieldType::Choice(_) => Value::Text(row.try_get(i)?),
-                FieldType::Bool => Value::Bool(row.try_get(i)?),
-                FieldType::I32 => Value::I32(row.try_get(i)?),
-                FieldType::I64 => Value::I64(row.try_get(i)?),
-                FieldType::F64 => Value::F64(row.try_get(i)?),
-                FieldType::Uuid => Value::Uuid(row.try_get(i)?),
-                FieldType::Date => Value::Date(row.try_get(i)?),
-                FieldType::Timestamp => Value::Timestamp(row.try_get(i)?),
-            })
-        })
-        .collect()
+/// Reads a `PgRow` left to right, each column with the type its reader asks for.
+struct Reader<'r> {
+    row: &'r PgRow,
+    next: usize,
 }
 
-pub(super) async fn fetch_all(
+impl Reader<'_> {
+    #[inline]
+    fn get<T>(&mut self, column: &'static str, expected: &'static str) -> Result<Option<T>, DecodeError>
+    where
+        T: for<'v> sqlx::Decode<'v, Postgres> + sqlx::Type<Postgres>,
+    {
+        let index = self.next;
+        self.next += 1;
+        self.row.try_get(index).map_err(|e| DecodeError {
+            column,
+            expected,
+            found: match e {
+                sqlx::Error::ColumnIndexOutOfBounds { .. } | sqlx::Error::ColumnNotFound(_) => "no column",
+                _ => "a column of another type",
+            },
+        })
+    }
+}
+
+impl RowReader for Reader<'_> {
+    #[inline]
+    fn text(&mut self, column: &'static str) -> Result<Option<String>, DecodeError> {
+        self.get(column, "text")
+    }
+    #[inline]
+    fn bool(&mut self, column: &'static str) -> Result<Option<bool>, DecodeError> {
+        self.get(column, "boolean")
+    }
+    #[inline]
+    fn i32(&mut self, column: &'static str) -> Result<Option<i32>, DecodeError> {
+        self.get(column, "32-bit integer")
+    }
+    #[inline]
+    fn i64(&mut self, column: &'static str) -> Result<Option<i64>, DecodeError> {
+        self.get(column, "64-bit integer")
+    }
+    #[inline]
+    fn f64(&mut self, column: &'static str) -> Result<Option<f64>, DecodeError> {
+        self.get(column, "number")
+    }
+    #[inline]
+    fn uuid(&mut self, column: &'static str) -> Result<Option<Uuid>, DecodeError> {
+        self.get(column, "UUID")
+    }
+    #[inline]
+    fn date(&mut self, column: &'static str) -> Result<Option<NaiveDate>, DecodeError> {
+        self.get(column, "date")
+    }
+    #[inline]
+    fn timestamp(&mut self, column: &'static str) -> Result<Option<DateTime<Utc>>, DecodeError> {
+        self.get(column, "timestamp")
+    }
+}
+
+pub(super) async fn fetch_all_with<D: RowDecoder>(
     conn: &mut PgConnection,
     sql: Sql,
     params: &[Value],
-    types: &[FieldType],
-) -> Result<Vec<Row>, DbError> {
+    decoder: &mut D,
+) -> Result<Vec<D::Output>, DbError> {
     let rows = bind(sqlx::query(sql.into_sqlx()), params).fetch_all(conn).await.map_err(DbError::classify)?;
-    rows.iter().map(|r| decode(r, types).map_err(DbError::classify)).collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(decoder.decode(&mut Reader { row, next: 0 })?);
+    }
+    Ok(out)
+}
+
+pub(super) async fn fetch_optional_with<D: RowDecoder>(
+    conn: &mut PgConnection,
+    sql: Sql,
+    params: &[Value],
+    decoder: &mut D,
+) -> Result<Option<D::Output>, DbError> {
+    let row = bind(sqlx::query(sql.into_sqlx()), params).fetch_optional(conn).await.map_err(DbError::classify)?;
+    Ok(row.map(|row| decoder.decode(&mut Reader { row: &row, next: 0 })).transpose()?)
 }
 
 pub(super) async fn execute(conn: &mut PgConnection, sql: Sql, params: &[Value]) -> Result<u64, DbError> {

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::query::Query;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
@@ -13,9 +13,9 @@ use sqlx::sqlite::{
 use sqlx::{Row as _, Sqlite, SqlitePool};
 use uuid::Uuid;
 
-use super::{DbError, Row, Sql};
-use crate::resource::FieldType;
-use crate::value::Value;
+use super::{DbError, Sql};
+use crate::row::{RowDecoder, RowReader};
+use crate::value::{DecodeError, Value};
 
 pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, DbError> {
     let options = SqliteConnectOptions::from_str(url)
@@ -70,46 +70,102 @@ fn bind<'q>(mut query: Query<'q, Sqlite, SqliteArguments>, params: &'q [Value]) 
     query
 }
 
-fn decode(row: &SqliteRow, types: &[FieldType]) -> Result<Row, sqlx::Error> {
-    let bad = |i: usize, e: String| sqlx::Error::ColumnDecode { index: i.to_string(), source: e.into() };
-    types
-        .iter()
-        .enumerate()
-        .map(|(i, ty)| {
-            Ok(match ty {
-                FieldType::Text | FieldType::Choice(_) => Value::Text(row.try_get(i)?),
-                FieldType::Bool => Value::Bool(row.try_get(i)?),
-                FieldType::I32 => Value::I32(row.try_get(i)?),
-                FieldType::I64 => Value::I64(row.try_get(i)?),
-                FieldType::F64 => Value::F64(row.try_get(i)?),
-                FieldType::Uuid => Value::Uuid(
-                    row.try_get::<Option<String>, _>(i)?
-                        .map(|s| Uuid::parse_str(&s).map_err(|e| bad(i, e.to_string())))
-                        .transpose()?,
-                ),
-                FieldType::Date => Value::Date(row.try_get(i)?),
-                FieldType::Timestamp => Value::Timestamp(
-                    row.try_get::<Option<String>, _>(i)?
-                        .map(|s| {
-                            DateTime::parse_from_rfc3339(&s)
-                                .map(|t| t.with_timezone(&Utc))
-                                .map_err(|e| bad(i, e.to_string()))
-                        })
-                        .transpose()?,
-                ),
-            })
-        })
-        .collect()
+/// Reads a `SqliteRow` left to right, each column with the type its reader asks for; UUIDs and
+/// timestamps are parsed from their text.
+struct Reader<'r> {
+    row: &'r SqliteRow,
+    next: usize,
 }
 
-pub(super) async fn fetch_all(
+impl Reader<'_> {
+    #[inline]
+    fn get<T>(&mut self, column: &'static str, expected: &'static str) -> Result<Option<T>, DecodeError>
+    where
+        T: for<'v> sqlx::Decode<'v, Sqlite> + sqlx::Type<Sqlite>,
+    {
+        let index = self.next;
+        self.next += 1;
+        self.row.try_get(index).map_err(|e| DecodeError {
+            column,
+            expected,
+            found: match e {
+                sqlx::Error::ColumnIndexOutOfBounds { .. } | sqlx::Error::ColumnNotFound(_) => "no column",
+                _ => "a column of another type",
+            },
+        })
+    }
+
+    #[inline]
+    fn parsed<T>(
+        &mut self,
+        column: &'static str,
+        expected: &'static str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, DecodeError> {
+        match self.get::<String>(column, expected)? {
+            None => Ok(None),
+            Some(text) => parse(&text).map(Some).ok_or(DecodeError { column, expected, found: "unparsable text" }),
+        }
+    }
+}
+
+impl RowReader for Reader<'_> {
+    #[inline]
+    fn text(&mut self, column: &'static str) -> Result<Option<String>, DecodeError> {
+        self.get(column, "text")
+    }
+    #[inline]
+    fn bool(&mut self, column: &'static str) -> Result<Option<bool>, DecodeError> {
+        self.get(column, "boolean")
+    }
+    #[inline]
+    fn i32(&mut self, column: &'static str) -> Result<Option<i32>, DecodeError> {
+        self.get(column, "32-bit integer")
+    }
+    #[inline]
+    fn i64(&mut self, column: &'static str) -> Result<Option<i64>, DecodeError> {
+        self.get(column, "64-bit integer")
+    }
+    #[inline]
+    fn f64(&mut self, column: &'static str) -> Result<Option<f64>, DecodeError> {
+        self.get(column, "number")
+    }
+    #[inline]
+    fn uuid(&mut self, column: &'static str) -> Result<Option<Uuid>, DecodeError> {
+        self.parsed(column, "UUID", |s| Uuid::parse_str(s).ok())
+    }
+    #[inline]
+    fn date(&mut self, column: &'static str) -> Result<Option<NaiveDate>, DecodeError> {
+        self.get(column, "date")
+    }
+    #[inline]
+    fn timestamp(&mut self, column: &'static str) -> Result<Option<DateTime<Utc>>, DecodeError> {
+        self.parsed(column, "timestamp", |s| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc)))
+    }
+}
+
+pub(super) async fn fetch_all_with<D: RowDecoder>(
     conn: &mut SqliteConnection,
     sql: Sql,
     params: &[Value],
-    types: &[FieldType],
-) -> Result<Vec<Row>, DbError> {
+    decoder: &mut D,
+) -> Result<Vec<D::Output>, DbError> {
     let rows = bind(sqlx::query(sql.into_sqlx()), params).fetch_all(conn).await.map_err(DbError::classify)?;
-    rows.iter().map(|r| decode(r, types).map_err(DbError::classify)).collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(decoder.decode(&mut Reader { row, next: 0 })?);
+    }
+    Ok(out)
+}
+
+pub(super) async fn fetch_optional_with<D: RowDecoder>(
+    conn: &mut SqliteConnection,
+    sql: Sql,
+    params: &[Value],
+    decoder: &mut D,
+) -> Result<Option<D::Output>, DbError> {
+    let row = bind(sqlx::query(sql.into_sqlx()), params).fetch_optional(conn).await.map_err(DbError::classify)?;
+    Ok(row.map(|row| decoder.decode(&mut Reader { row: &row, next: 0 })).transpose()?)
 }
 
 pub(super) async fn execute(conn: &mut SqliteConnection, sql: Sql, params: &[Value]) -> Result<u64, DbError> {

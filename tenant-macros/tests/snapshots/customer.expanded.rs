@@ -87,39 +87,20 @@ impl ::tenant_core::__private::Resource for Customer {
             exists: "SELECT 1 FROM customers WHERE company_id = $1 AND id = $2",
         },
     };
-    fn from_row(
-        row: ::std::vec::Vec<::tenant_core::__private::Value>,
+    fn from_row<__R: ::tenant_core::__private::RowReader + ?::core::marker::Sized>(
+        row: &mut __R,
     ) -> ::core::result::Result<Self, ::tenant_core::__private::DecodeError> {
-        let mut row = ::core::iter::IntoIterator::into_iter(row);
         ::core::result::Result::Ok(Self {
-            id: ::tenant_core::__private::from_value(
-                "id",
-                ::core::iter::Iterator::next(&mut row),
-            )?,
-            company_id: ::tenant_core::__private::from_value(
-                "company_id",
-                ::core::iter::Iterator::next(&mut row),
-            )?,
-            created_at: ::tenant_core::__private::from_value(
-                "created_at",
-                ::core::iter::Iterator::next(&mut row),
-            )?,
-            updated_at: ::tenant_core::__private::from_value(
-                "updated_at",
-                ::core::iter::Iterator::next(&mut row),
-            )?,
-            email: ::tenant_core::__private::from_value::<
+            id: ::tenant_core::__private::FieldValue::read(row, "id")?,
+            company_id: ::tenant_core::__private::FieldValue::read(row, "company_id")?,
+            created_at: ::tenant_core::__private::FieldValue::read(row, "created_at")?,
+            updated_at: ::tenant_core::__private::FieldValue::read(row, "updated_at")?,
+            email: <String as ::tenant_core::__private::FieldValue>::read(row, "email")?,
+            name: <String as ::tenant_core::__private::FieldValue>::read(row, "name")?,
+            phone: <Option<
                 String,
-            >("email", ::core::iter::Iterator::next(&mut row))?,
-            name: ::tenant_core::__private::from_value::<
-                String,
-            >("name", ::core::iter::Iterator::next(&mut row))?,
-            phone: ::tenant_core::__private::from_value::<
-                Option<String>,
-            >("phone", ::core::iter::Iterator::next(&mut row))?,
-            notes: ::tenant_core::__private::from_value::<
-                String,
-            >("notes", ::core::iter::Iterator::next(&mut row))?,
+            > as ::tenant_core::__private::FieldValue>::read(row, "phone")?,
+            notes: <String as ::tenant_core::__private::FieldValue>::read(row, "notes")?,
         })
     }
 }

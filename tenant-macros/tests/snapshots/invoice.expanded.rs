@@ -102,42 +102,33 @@ impl ::tenant_core::__private::Resource for Invoice {
             exists: "SELECT 1 FROM invoices WHERE company_id = $1 AND id = $2",
         },
     };
-    fn from_row(
-        row: ::std::vec::Vec<::tenant_core::__private::Value>,
+    fn from_row<__R: ::tenant_core::__private::RowReader + ?::core::marker::Sized>(
+        row: &mut __R,
     ) -> ::core::result::Result<Self, ::tenant_core::__private::DecodeError> {
-        let mut row = ::core::iter::IntoIterator::into_iter(row);
         ::core::result::Result::Ok(Self {
-            id: ::tenant_core::__private::from_value(
-                "id",
-                ::core::iter::Iterator::next(&mut row),
+            id: ::tenant_core::__private::FieldValue::read(row, "id")?,
+            company_id: ::tenant_core::__private::FieldValue::read(row, "company_id")?,
+            created_at: ::tenant_core::__private::FieldValue::read(row, "created_at")?,
+            updated_at: ::tenant_core::__private::FieldValue::read(row, "updated_at")?,
+            customer_id: <uuid::Uuid as ::tenant_core::__private::FieldValue>::read(
+                row,
+                "customer_id",
             )?,
-            company_id: ::tenant_core::__private::from_value(
-                "company_id",
-                ::core::iter::Iterator::next(&mut row),
+            number: <String as ::tenant_core::__private::FieldValue>::read(
+                row,
+                "number",
             )?,
-            created_at: ::tenant_core::__private::from_value(
-                "created_at",
-                ::core::iter::Iterator::next(&mut row),
+            amount_cents: <i64 as ::tenant_core::__private::FieldValue>::read(
+                row,
+                "amount_cents",
             )?,
-            updated_at: ::tenant_core::__private::from_value(
-                "updated_at",
-                ::core::iter::Iterator::next(&mut row),
+            status: <InvoiceStatus as ::tenant_core::__private::FieldValue>::read(
+                row,
+                "status",
             )?,
-            customer_id: ::tenant_core::__private::from_value::<
-                uuid::Uuid,
-            >("customer_id", ::core::iter::Iterator::next(&mut row))?,
-            number: ::tenant_core::__private::from_value::<
-                String,
-            >("number", ::core::iter::Iterator::next(&mut row))?,
-            amount_cents: ::tenant_core::__private::from_value::<
-                i64,
-            >("amount_cents", ::core::iter::Iterator::next(&mut row))?,
-            status: ::tenant_core::__private::from_value::<
-                InvoiceStatus,
-            >("status", ::core::iter::Iterator::next(&mut row))?,
-            issued_on: ::tenant_core::__private::from_value::<
-                Option<chrono::NaiveDate>,
-            >("issued_on", ::core::iter::Iterator::next(&mut row))?,
+            issued_on: <Option<
+                chrono::NaiveDate,
+            > as ::tenant_core::__private::FieldValue>::read(row, "issued_on")?,
         })
     }
 }

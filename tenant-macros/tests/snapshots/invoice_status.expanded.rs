@@ -50,6 +50,28 @@ impl ::tenant_core::__private::FieldValue for InvoiceStatus {
             _ => ::core::option::Option::None,
         }
     }
+    fn read_nullable<__R: ::tenant_core::__private::RowReader + ?::core::marker::Sized>(
+        row: &mut __R,
+        column: &'static str,
+    ) -> ::core::result::Result<
+        ::core::option::Option<Self>,
+        ::tenant_core::__private::DecodeError,
+    > {
+        match row.text(column)? {
+            ::core::option::Option::None => {
+                ::core::result::Result::Ok(::core::option::Option::None)
+            }
+            ::core::option::Option::Some(text) => {
+                ::core::str::FromStr::from_str(&text)
+                    .map(::core::option::Option::Some)
+                    .map_err(|_| ::tenant_core::__private::DecodeError {
+                        column,
+                        expected: "one of the choices",
+                        found: "another text",
+                    })
+            }
+        }
+    }
 }
 impl ::tenant_core::__private::Uniqueable for InvoiceStatus {}
 impl ::tenant_core::__private::Orderable for InvoiceStatus {}

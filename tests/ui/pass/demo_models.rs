@@ -48,6 +48,7 @@ pub struct Invoice {
 }
 
 fn main() {
+    use tenant_core::row::Values;
     use tenant_core::{FieldType, Role, Value};
 
     let customers = <Customer as Resource>::DESC;
@@ -101,13 +102,20 @@ fn main() {
         Value::Text(Some("sent".into())),
         Value::Date(None),
     ];
-    let invoice = Invoice::from_row(row).unwrap();
+    let invoice = Invoice::from_row(&mut Values::new(row)).unwrap();
     assert_eq!(invoice.status, InvoiceStatus::Sent);
     let json = serde_json::to_value(&invoice).unwrap();
     assert_eq!(json["status"], "sent");
     assert_eq!(json["issued_on"], serde_json::Value::Null);
     assert_eq!(json["company_id"], id.to_string());
-    assert!(Invoice::from_row(vec![Value::Text(None)]).is_err());
+    assert!(Invoice::from_row(&mut Values::new(vec![Value::Text(None)])).is_err());
+    // A NULL in a non-nullable field and an unknown choice are decode errors naming the column.
+    let mut bad = vec![Value::Uuid(Some(id)), Value::Uuid(Some(id)), Value::Timestamp(Some(now)), Value::Timestamp(Some(now))];
+    bad.extend([Value::Uuid(Some(id)), Value::Text(None)]);
+    assert_eq!(Invoice::from_row(&mut Values::new(bad)).map(drop).unwrap_err().column, "number");
+    let mut bad = vec![Value::Uuid(Some(id)), Value::Uuid(Some(id)), Value::Timestamp(Some(now)), Value::Timestamp(Some(now))];
+    bad.extend([Value::Uuid(Some(id)), Value::Text(Some("F-2".into())), Value::I64(Some(1)), Value::Text(Some("lost".into()))]);
+    assert_eq!(Invoice::from_row(&mut Values::new(bad)).map(drop).unwrap_err().column, "status");
 
     // The request bodies.
     let input = CustomerInput { email: "a@b.c".into(), name: "A".into(), phone: None, notes: None };

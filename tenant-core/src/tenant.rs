@@ -14,8 +14,8 @@ use crate::app::AppState;
 use crate::auth::jwt::TokenType;
 use crate::db::{Dialect, Tx, TxMode};
 use crate::error::ApiError;
-use crate::resource::FieldType;
-use crate::value::Value;
+use crate::row::{RowDecoder, RowReader};
+use crate::value::{DecodeError, FieldValue, Value};
 
 /// The header that picks the active company for one request.
 pub const COMPANY_HEADER: &str = "x-company-id";
@@ -161,26 +161,21 @@ impl Tenant {
         requested: Option<Uuid>,
     ) -> Result<(Uuid, Role), ApiError> {
         let params = [Value::Uuid(Some(user_id)), Value::Uuid(requested)];
-        let row = if tx.dialect() == Dialect::Postgres && state.config().row_level_security {
-            let types = [FieldType::Uuid, FieldType::Text, FieldType::Text];
-            tx.fetch_optional(RESOLVE_MEMBERSHIP_AND_SET_TENANT, &params, &types).await?
+        let sql = if tx.dialect() == Dialect::Postgres && state.config().row_level_security {
+            RESOLVE_MEMBERSHIP_AND_SET_TENANT
         } else {
-            tx.fetch_optional(RESOLVE_MEMBERSHIP, &params, &[FieldType::Uuid, FieldType::Text]).await?
+            RESOLVE_MEMBERSHIP
         };
-        let Some(row) = row else {
-            return Err(match requested {
+        match tx.fetch_optional_with(sql, &params, &mut Membership).await? {
+            Some((company_id, Ok(role))) => Ok((company_id, role)),
+            Some((_, Err(role))) => Err(ApiError::internal(format!("unknown role {role:?} in memberships"))),
+            None => Err(match requested {
                 Some(_) => ApiError::Forbidden("You are not a member of this company."),
                 None => ApiError::Forbidden(
                     "No active company: send X-Company-Id or set a default company you are a member of.",
                 ),
-            });
-        };
-        let mut row = row.into_iter();
-        let (Some(Value::Uuid(Some(company_id))), Some(Value::Text(Some(role)))) = (row.next(), row.next()) else {
-            return Err(ApiError::internal("membership row has unexpected shape"));
-        };
-        let role = Role::parse(&role).ok_or_else(|| ApiError::internal(format!("unknown role {role:?}")))?;
-        Ok((company_id, role))
+            }),
+        }
     }
 
     /// The request's transaction, bound to this tenant. Every tenant-resource query runs
@@ -188,6 +183,19 @@ impl Tenant {
     pub fn begin(&mut self) -> Result<Scoped, ApiError> {
         let tx = self.tx.take().ok_or_else(|| ApiError::internal("the tenant transaction was already taken"))?;
         Ok(Scoped { tx, company_id: self.company_id })
+    }
+}
+
+/// Decodes the membership row: the company and the role (`Err`: a role this version does not
+/// know). The `set_config` column after them is not read.
+struct Membership;
+
+impl RowDecoder for Membership {
+    type Output = (Uuid, Result<Role, String>);
+    fn decode<R: RowReader + ?Sized>(&mut self, row: &mut R) -> Result<Self::Output, DecodeError> {
+        let company_id = Uuid::read(row, "company_id")?;
+        let role = String::read(row, "role")?;
+        Ok((company_id, Role::parse(&role).ok_or(role)))
     }
 }
 

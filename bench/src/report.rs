@@ -312,6 +312,19 @@ fn dataset(s: &mut String, d: &DatasetResult, nested: bool) {
             ratio(r.framework.server_cpu_us, r.baseline.server_cpu_us)
         );
     }
+    if d.reads.iter().any(|r| r.rounds.len() > 1) {
+        let _ = writeln!(
+            s,
+            "\nEach round separately (framework / baseline requests/s; the order alternates, A B B A …), \
+             to show how far one run's ratio moves on this shared machine (the repeatable comparison of the \
+             two servers' own work is the instruction count of `--callgrind`):\n"
+        );
+        for r in &d.reads {
+            let rounds: Vec<String> =
+                r.rounds.iter().map(|(f, b)| format!("{f:.0} / {b:.0} = {:.2}", ratio(*f, *b))).collect();
+            let _ = writeln!(s, "- {}: {}", r.scenario.name(), rounds.join("; "));
+        }
+    }
     let _ = writeln!(
         s,
         "\nPeak RSS (`VmHWM` after all load): framework {:.1} MiB, baseline {:.1} MiB.\n",

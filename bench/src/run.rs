@@ -53,6 +53,8 @@ pub struct ReadResult {
     pub framework: WrkResult,
     pub baseline: WrkResult,
     pub ceiling: PgbenchResult,
+    /// Requests/s of each measured round, framework and baseline, in round order.
+    pub rounds: Vec<(f64, f64)>,
 }
 
 /// Rows created under load, counted in the database afterwards.
@@ -253,7 +255,8 @@ async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Resul
             bl.rps,
             ceiling.tps
         );
-        reads.push(ReadResult { scenario: read, framework: fw, baseline: bl, ceiling });
+        let rounds = fw_runs.iter().zip(&bl_runs).map(|(f, b)| (f.rps, b.rps)).collect();
+        reads.push(ReadResult { scenario: read, framework: fw, baseline: bl, ceiling, rounds });
     }
 
     let mut writes = Vec::new();

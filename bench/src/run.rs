@@ -161,12 +161,22 @@ pub async fn run_all(ctx: &Context) -> Result<Vec<DatasetResult>> {
 }
 
 async fn run_dataset(ctx: &Context, rows: usize) -> Result<DatasetResult> {
+    on_fresh_database(ctx, rows, async |db, work| run_on(ctx, db, rows, work).await).await
+}
+
+/// Runs `f` on a new database and work directory; drops the database afterwards, and removes
+/// the work directory unless `f` failed (it keeps the servers' logs).
+async fn on_fresh_database<T>(
+    ctx: &Context,
+    rows: usize,
+    f: impl AsyncFnOnce(&Database, &Path) -> Result<T>,
+) -> Result<T> {
     let db = Database::create(&ctx.admin_url).await?;
     CREATED.lock().unwrap_or_else(|e| e.into_inner()).push(db.clone());
     eprintln!("bench: {rows} rows: database {}", db.name);
     let work = ctx.work_root.join(&db.name);
     std::fs::create_dir_all(&work)?;
-    let result = run_on(ctx, &db, rows, &work).await;
+    let result = f(&db, &work).await;
     if let Err(e) = db.drop_database().await {
         eprintln!("bench: warning: could not drop database {}: {e}", db.name);
     } else {
@@ -303,33 +313,17 @@ async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Resul
 
 /// `--callgrind`: a fresh database with `rows` customers, then both servers under callgrind.
 pub async fn run_callgrind(ctx: &Context, rows: usize, dumps: &Path) -> Result<Vec<crate::callgrind::Count>> {
-    let db = Database::create(&ctx.admin_url).await?;
-    CREATED.lock().unwrap_or_else(|e| e.into_inner()).push(db.clone());
-    eprintln!("bench: {rows} rows: database {}", db.name);
-    let work = ctx.work_root.join(&db.name);
-    std::fs::create_dir_all(&work)?;
-    let result = async {
+    on_fresh_database(ctx, rows, async |db, work| {
         eprintln!("bench: starting the framework once to migrate");
-        drop(Server::start("framework-migrate", "demo-app", &framework_env(&db, 1), &work).await?);
-        let dataset = crate::seed::seed(&db, rows, JWT_SECRET).await?;
+        drop(Server::start("framework-migrate", "demo-app", &framework_env(db, 1), work).await?);
+        let dataset = crate::seed::seed(db, rows, JWT_SECRET).await?;
         let data = work.join("tenants.tsv");
         crate::seed::write_wrk_data(&dataset, &data)?;
-        let driver = Driver::new(&work, data)?;
-        let (fw, bl) = (framework_env(&db, ctx.opts.pool), baseline_env(&db, ctx.opts.pool));
-        crate::callgrind::count_all(&db, &driver, &fw, &bl, &work, dumps, ctx.opts.duration).await
-    }
-    .await;
-    if let Err(e) = db.drop_database().await {
-        eprintln!("bench: warning: could not drop database {}: {e}", db.name);
-    } else {
-        CREATED.lock().unwrap_or_else(|e| e.into_inner()).retain(|d| d.name != db.name);
-    }
-    if result.is_ok() {
-        let _ = std::fs::remove_dir_all(&work);
-    } else {
-        eprintln!("bench: the servers' logs are kept in {}", work.display());
-    }
-    result
+        let driver = Driver::new(work, data)?;
+        let (fw, bl) = (framework_env(db, ctx.opts.pool), baseline_env(db, ctx.opts.pool));
+        crate::callgrind::count_all(db, &driver, &fw, &bl, work, dumps, ctx.opts.duration).await
+    })
+    .await
 }
 
 /// A warm-up (unmeasured) and a measured wrk run; the server must survive both.

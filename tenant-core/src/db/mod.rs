@@ -15,10 +15,41 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::resource::FieldType;
 use crate::row::{ByTypes, RowDecoder};
-use crate::value::Value;
+use crate::value::{DecodeError, Value};
 
 /// A decoded row, in the order of the statement's columns.
 pub type Row = Vec<Value>;
+
+/// A driver's row, read left to right by a backend's [`RowReader`] impl: each call takes the
+/// next column. A value that does not decode as asked is a [`DecodeError`] naming the column.
+struct Reader<'r, R> {
+    row: &'r R,
+    next: usize,
+}
+
+impl<'r, R: sqlx::Row> Reader<'r, R> {
+    fn new(row: &'r R) -> Self {
+        Reader { row, next: 0 }
+    }
+
+    #[inline]
+    fn get<T>(&mut self, column: &'static str, expected: &'static str) -> Result<Option<T>, DecodeError>
+    where
+        T: for<'v> sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+        usize: sqlx::ColumnIndex<R>,
+    {
+        let index = self.next;
+        self.next += 1;
+        self.row.try_get(index).map_err(|e| DecodeError {
+            column,
+            expected,
+            found: match e {
+                sqlx::Error::ColumnIndexOutOfBounds { .. } | sqlx::Error::ColumnNotFound(_) => "no column",
+                _ => "a column of another type",
+            },
+        })
+    }
+}
 
 /// Which SQL dialect a backend speaks, for the few statements that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,10 +7,10 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
 use sqlx::query::Query;
-use sqlx::{PgPool, Postgres, Row as _};
+use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
-use super::{DbError, Sql};
+use super::{DbError, Reader, Sql};
 use crate::row::{RowDecoder, RowReader};
 use crate::value::{DecodeError, Value};
 
@@ -81,32 +81,8 @@ pub fn bind<'q>(mut query: Query<'q, Postgres, PgArguments>, params: &'q [Value]
     query
 }
 
-/// Reads a `PgRow` left to right, each column with the type its reader asks for.
-struct Reader<'r> {
-    row: &'r PgRow,
-    next: usize,
-}
-
-impl Reader<'_> {
-    #[inline]
-    fn get<T>(&mut self, column: &'static str, expected: &'static str) -> Result<Option<T>, DecodeError>
-    where
-        T: for<'v> sqlx::Decode<'v, Postgres> + sqlx::Type<Postgres>,
-    {
-        let index = self.next;
-        self.next += 1;
-        self.row.try_get(index).map_err(|e| DecodeError {
-            column,
-            expected,
-            found: match e {
-                sqlx::Error::ColumnIndexOutOfBounds { .. } | sqlx::Error::ColumnNotFound(_) => "no column",
-                _ => "a column of another type",
-            },
-        })
-    }
-}
-
-impl RowReader for Reader<'_> {
+/// Each column with the type its reader asks for.
+impl RowReader for Reader<'_, PgRow> {
     #[inline]
     fn text(&mut self, column: &'static str) -> Result<Option<String>, DecodeError> {
         self.get(column, "text")
@@ -150,7 +126,7 @@ pub(super) async fn fetch_all_with<D: RowDecoder>(
     let rows = bind(sqlx::query(sql.into_sqlx()), params).fetch_all(conn).await.map_err(DbError::classify)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
-        out.push(decoder.decode(&mut Reader { row, next: 0 })?);
+        out.push(decoder.decode(&mut Reader::new(row))?);
     }
     Ok(out)
 }
@@ -162,7 +138,7 @@ pub(super) async fn fetch_optional_with<D: RowDecoder>(
     decoder: &mut D,
 ) -> Result<Option<D::Output>, DbError> {
     let row = bind(sqlx::query(sql.into_sqlx()), params).fetch_optional(conn).await.map_err(DbError::classify)?;
-    Ok(row.map(|row| decoder.decode(&mut Reader { row: &row, next: 0 })).transpose()?)
+    Ok(row.map(|row| decoder.decode(&mut Reader::new(&row))).transpose()?)
 }
 
 pub(super) async fn execute(conn: &mut PgConnection, sql: Sql, params: &[Value]) -> Result<u64, DbError> {

@@ -10,10 +10,10 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Row as _, Sqlite, SqlitePool};
+use sqlx::{Sqlite, SqlitePool};
 use uuid::Uuid;
 
-use super::{DbError, Sql};
+use super::{DbError, Reader, Sql};
 use crate::row::{RowDecoder, RowReader};
 use crate::value::{DecodeError, Value};
 
@@ -70,31 +70,8 @@ fn bind<'q>(mut query: Query<'q, Sqlite, SqliteArguments>, params: &'q [Value]) 
     query
 }
 
-/// Reads a `SqliteRow` left to right, each column with the type its reader asks for; UUIDs and
-/// timestamps are parsed from their text.
-struct Reader<'r> {
-    row: &'r SqliteRow,
-    next: usize,
-}
-
-impl Reader<'_> {
-    #[inline]
-    fn get<T>(&mut self, column: &'static str, expected: &'static str) -> Result<Option<T>, DecodeError>
-    where
-        T: for<'v> sqlx::Decode<'v, Sqlite> + sqlx::Type<Sqlite>,
-    {
-        let index = self.next;
-        self.next += 1;
-        self.row.try_get(index).map_err(|e| DecodeError {
-            column,
-            expected,
-            found: match e {
-                sqlx::Error::ColumnIndexOutOfBounds { .. } | sqlx::Error::ColumnNotFound(_) => "no column",
-                _ => "a column of another type",
-            },
-        })
-    }
-
+/// UUIDs and timestamps are stored as text (see the module's doc) and parsed here.
+impl Reader<'_, SqliteRow> {
     #[inline]
     fn parsed<T>(
         &mut self,
@@ -109,7 +86,8 @@ impl Reader<'_> {
     }
 }
 
-impl RowReader for Reader<'_> {
+/// Each column with the type its reader asks for.
+impl RowReader for Reader<'_, SqliteRow> {
     #[inline]
     fn text(&mut self, column: &'static str) -> Result<Option<String>, DecodeError> {
         self.get(column, "text")
@@ -153,7 +131,7 @@ pub(super) async fn fetch_all_with<D: RowDecoder>(
     let rows = bind(sqlx::query(sql.into_sqlx()), params).fetch_all(conn).await.map_err(DbError::classify)?;
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
-        out.push(decoder.decode(&mut Reader { row, next: 0 })?);
+        out.push(decoder.decode(&mut Reader::new(row))?);
     }
     Ok(out)
 }
@@ -165,7 +143,7 @@ pub(super) async fn fetch_optional_with<D: RowDecoder>(
     decoder: &mut D,
 ) -> Result<Option<D::Output>, DbError> {
     let row = bind(sqlx::query(sql.into_sqlx()), params).fetch_optional(conn).await.map_err(DbError::classify)?;
-    Ok(row.map(|row| decoder.decode(&mut Reader { row: &row, next: 0 })).transpose()?)
+    Ok(row.map(|row| decoder.decode(&mut Reader::new(&row))).transpose()?)
 }
 
 pub(super) async fn execute(conn: &mut SqliteConnection, sql: Sql, params: &[Value]) -> Result<u64, DbError> {

@@ -26,25 +26,30 @@ async fn other_company_gets_404_for_every_verb(app: &TestApp, resource: &str) {
     let put = put_body(app, &bob.auth(), resource).await;
     let (patch, _, _) = patch_body(resource);
 
-    for (verb, on_alice, on_missing) in [
-        ("GET", app.get(&path, &bob.auth()).await, app.get(&missing, &bob.auth()).await),
-        ("PUT", app.put(&path, &bob.auth(), put.clone()).await, app.put(&missing, &bob.auth(), put.clone()).await),
-        (
-            "PATCH",
-            app.patch(&path, &bob.auth(), patch.clone()).await,
-            app.patch(&missing, &bob.auth(), patch.clone()).await,
-        ),
-        ("DELETE", app.delete(&path, &bob.auth()).await, app.delete(&missing, &bob.auth()).await),
-    ] {
-        assert_eq!(on_alice.status, 404, "{verb} {resource} of another company: {}", on_alice.text);
-        assert_eq!(on_alice.body, not_found(), "{verb} {resource}");
-        assert_eq!(on_missing.status, 404);
-        assert_eq!(on_alice.text, on_missing.text, "{verb} {resource}: indistinguishable from a missing id");
-        assert_eq!(
-            on_alice.headers.get("content-type"),
-            on_missing.headers.get("content-type"),
-            "{verb} {resource}: same headers"
-        );
+    // Both path forms (API.md accepts a trailing slash) reach the same scoped handlers.
+    for slash in ["", "/"] {
+        let path = format!("{path}{slash}");
+        let missing = format!("{missing}{slash}");
+        for (verb, on_alice, on_missing) in [
+            ("GET", app.get(&path, &bob.auth()).await, app.get(&missing, &bob.auth()).await),
+            ("PUT", app.put(&path, &bob.auth(), put.clone()).await, app.put(&missing, &bob.auth(), put.clone()).await),
+            (
+                "PATCH",
+                app.patch(&path, &bob.auth(), patch.clone()).await,
+                app.patch(&missing, &bob.auth(), patch.clone()).await,
+            ),
+            ("DELETE", app.delete(&path, &bob.auth()).await, app.delete(&missing, &bob.auth()).await),
+        ] {
+            assert_eq!(on_alice.status, 404, "{verb} {path} (another company's): {}", on_alice.text);
+            assert_eq!(on_alice.body, not_found(), "{verb} {resource}");
+            assert_eq!(on_missing.status, 404);
+            assert_eq!(on_alice.text, on_missing.text, "{verb} {resource}: indistinguishable from a missing id");
+            assert_eq!(
+                on_alice.headers.get("content-type"),
+                on_missing.headers.get("content-type"),
+                "{verb} {resource}: same headers"
+            );
+        }
     }
 
     // The same with the company header naming Bob's own company explicitly.
@@ -53,10 +58,13 @@ async fn other_company_gets_404_for_every_verb(app: &TestApp, resource: &str) {
     assert_eq!(r.body, not_found());
 
     // Bob's lists, counts, filters and searches never show it.
-    let list = app.get(&format!("/api/{resource}?page_size=100"), &bob.auth()).await;
-    list.assert_status(200);
-    let ids: Vec<&str> = list.body["results"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
-    assert!(!ids.contains(&id.as_str()), "{resource}: another company's row in the list");
+    for slash in ["", "/"] {
+        let list = app.get(&format!("/api/{resource}{slash}?page_size=100"), &bob.auth()).await;
+        list.assert_status(200);
+        let ids: Vec<&str> =
+            list.body["results"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+        assert!(!ids.contains(&id.as_str()), "{resource}{slash}: another company's row in the list");
+    }
     let field = match resource {
         "customers" => "email",
         "products" => "sku",

@@ -38,18 +38,7 @@ impl Count {
 
 /// Installs valgrind from the Debian archive when it is missing (root only), like wrk.
 pub fn ensure_valgrind() -> Result<()> {
-    if Command::new("valgrind").arg("--version").output().is_ok() {
-        return Ok(());
-    }
-    eprintln!("bench: valgrind is missing: apt-get install -y valgrind");
-    let install = || Command::new("apt-get").args(["install", "-y", "-q", "valgrind"]).status();
-    if !install().is_ok_and(|s| s.success()) {
-        let _ = Command::new("apt-get").args(["update", "-q"]).status();
-        if !install().is_ok_and(|s| s.success()) {
-            return Err("valgrind is not installed and `apt-get install -y valgrind` failed (run it as root)".into());
-        }
-    }
-    Ok(())
+    crate::procs::ensure_installed("valgrind", "valgrind")
 }
 
 /// `valgrind --version`, for the report.

@@ -109,18 +109,7 @@ impl WrkResult {
 
 /// Installs wrk from the Debian archive when it is missing (root only).
 pub fn ensure_wrk() -> Result<()> {
-    if Command::new("wrk").arg("--version").output().is_ok() {
-        return Ok(());
-    }
-    eprintln!("bench: wrk is missing: apt-get install -y wrk");
-    let install = || Command::new("apt-get").args(["install", "-y", "-q", "wrk"]).status();
-    if !install().is_ok_and(|s| s.success()) {
-        let _ = Command::new("apt-get").args(["update", "-q"]).status();
-        if !install().is_ok_and(|s| s.success()) {
-            return Err("wrk is not installed and `apt-get install -y wrk` failed (run it as root)".into());
-        }
-    }
-    Ok(())
+    crate::procs::ensure_installed("wrk", "wrk")
 }
 
 /// Everything a wrk run needs besides the target and the scenario.

@@ -36,6 +36,26 @@ pub fn build_servers() -> Result<()> {
     Ok(())
 }
 
+/// Installs Debian `package` when `program --version` cannot run (root only): the tools the
+/// bench drives come from the package registry, not from us.
+pub fn ensure_installed(program: &str, package: &str) -> Result<()> {
+    if Command::new(program).arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    eprintln!("bench: {program} is missing: apt-get install -y {package}");
+    let install = || Command::new("apt-get").args(["install", "-y", "-q", package]).status();
+    if !install().is_ok_and(|s| s.success()) {
+        let _ = Command::new("apt-get").args(["update", "-q"]).status();
+        if !install().is_ok_and(|s| s.success()) {
+            return Err(format!(
+                "{program} is not installed and `apt-get install -y {package}` failed (run it as root)"
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// A free port on 127.0.0.1 (bound, then released for the child).
 pub fn free_addr() -> Result<SocketAddr> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)

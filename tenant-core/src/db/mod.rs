@@ -51,6 +51,20 @@ impl<'r, R: sqlx::Row> Reader<'r, R> {
     }
 }
 
+/// `RowReader` methods that decode the column with the driver's own type (`Reader::get`):
+/// `native_reads!(text: String, "text"; …)` inside a backend's `impl RowReader`.
+macro_rules! native_reads {
+    ($($method:ident: $t:ty, $expected:literal;)*) => {
+        $(
+            #[inline]
+            fn $method(&mut self, column: &'static str) -> Result<Option<$t>, DecodeError> {
+                self.get(column, $expected)
+            }
+        )*
+    };
+}
+use native_reads;
+
 /// Which SQL dialect a backend speaks, for the few statements that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {

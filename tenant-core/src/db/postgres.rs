@@ -10,7 +10,7 @@ use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
-use super::{DbError, Reader, Sql};
+use super::{DbError, Reader, Sql, native_reads};
 use crate::row::{RowDecoder, RowReader};
 use crate::value::{DecodeError, Value};
 
@@ -83,37 +83,15 @@ pub fn bind<'q>(mut query: Query<'q, Postgres, PgArguments>, params: &'q [Value]
 
 /// Each column with the type its reader asks for.
 impl RowReader for Reader<'_, PgRow> {
-    #[inline]
-    fn text(&mut self, column: &'static str) -> Result<Option<String>, DecodeError> {
-        self.get(column, "text")
-    }
-    #[inline]
-    fn bool(&mut self, column: &'static str) -> Result<Option<bool>, DecodeError> {
-        self.get(column, "boolean")
-    }
-    #[inline]
-    fn i32(&mut self, column: &'static str) -> Result<Option<i32>, DecodeError> {
-        self.get(column, "32-bit integer")
-    }
-    #[inline]
-    fn i64(&mut self, column: &'static str) -> Result<Option<i64>, DecodeError> {
-        self.get(column, "64-bit integer")
-    }
-    #[inline]
-    fn f64(&mut self, column: &'static str) -> Result<Option<f64>, DecodeError> {
-        self.get(column, "number")
-    }
-    #[inline]
-    fn uuid(&mut self, column: &'static str) -> Result<Option<Uuid>, DecodeError> {
-        self.get(column, "UUID")
-    }
-    #[inline]
-    fn date(&mut self, column: &'static str) -> Result<Option<NaiveDate>, DecodeError> {
-        self.get(column, "date")
-    }
-    #[inline]
-    fn timestamp(&mut self, column: &'static str) -> Result<Option<DateTime<Utc>>, DecodeError> {
-        self.get(column, "timestamp")
+    native_reads! {
+        text: String, "text";
+        bool: bool, "boolean";
+        i32: i32, "32-bit integer";
+        i64: i64, "64-bit integer";
+        f64: f64, "number";
+        date: NaiveDate, "date";
+        uuid: Uuid, "UUID";
+        timestamp: DateTime<Utc>, "timestamp";
     }
 }
 

@@ -119,7 +119,10 @@ pub struct Permissions {
 }
 
 impl Permissions {
-    pub const DEFAULT: Permissions = Permissions { create: Role::Staff, update: Role::Staff, delete: Role::Staff };
+    /// API.md's resource table: any member may create and update; `DELETE` is admin only unless
+    /// the resource lowers it (`#[tenant_resource(delete = "staff")]`). Deleting loses data no
+    /// other verb can, so the safe default is the stricter one.
+    pub const DEFAULT: Permissions = Permissions { create: Role::Staff, update: Role::Staff, delete: Role::Admin };
 }
 
 /// SQL text built by the macro at compile time. Placeholders are `$n`, which both PostgreSQL and

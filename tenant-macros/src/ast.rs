@@ -134,7 +134,9 @@ impl<'a> Resource<'a> {
         let table = args.table.as_ref().map_or_else(|| names::plural(&snake), |lit| lit.value());
         let path = args.path.as_ref().map_or_else(|| format!("/api/{table}"), |lit| lit.value());
         let singular = args.singular.as_ref().map_or_else(|| snake.replace('_', " "), |lit| lit.value());
-        let role = |arg: &Option<attr::RoleArg>| arg.as_ref().map_or(Role::Staff, |arg| arg.role);
+        // API.md: reads, creates and updates are any member's; deleting is an admin's unless the
+        // resource lowers it (`delete = "staff"`).
+        let role = |arg: &Option<attr::RoleArg>, default: Role| arg.as_ref().map_or(default, |arg| arg.role);
         Some(Resource {
             ident,
             vis: &input.vis,
@@ -144,9 +146,9 @@ impl<'a> Resource<'a> {
             table,
             path,
             singular,
-            create: role(&args.create),
-            update: role(&args.update),
-            delete: role(&args.delete),
+            create: role(&args.create, Role::Staff),
+            update: role(&args.update, Role::Staff),
+            delete: role(&args.delete, Role::Admin),
             args,
         })
     }

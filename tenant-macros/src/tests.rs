@@ -197,6 +197,11 @@ fn defaults_from_the_struct_name() {
     assert!(expanded.contains("table: \"invoice_lines\""));
     assert!(expanded.contains("path: \"/api/invoice_lines\""));
     assert!(expanded.contains("create: ::tenant_core::__private::Role::Staff"));
+    assert!(expanded.contains("update: ::tenant_core::__private::Role::Staff"));
+    assert!(
+        expanded.contains("delete: ::tenant_core::__private::Role::Admin"),
+        "API.md: DELETE is admin only by default"
+    );
 }
 
 #[test]

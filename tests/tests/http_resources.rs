@@ -616,4 +616,26 @@ both_backends! {
             app.get(&path, &a).await.assert_status(200);
         }
     }
+
+    async fn delete_is_admin_only_by_default(app: TestApp) {
+        // API.md: DELETE is "admin only (per-resource setting)"; every other verb is any member's.
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        app.add_member(&alice, &bob, "staff").await;
+        let staff = bob.in_company(alice.company_id);
+        for resource in RESOURCES {
+            let obj = make(&app, &staff, resource).await;
+            let path = format!("/api/{resource}/{}", id_of(&obj));
+            let (patch, _, _) = patch_body(resource);
+            app.patch(&path, &staff, patch).await.assert_status(200);
+            let r = app.delete(&path, &staff).await;
+            assert_eq!(r.status, 403, "staff DELETE {resource}: {}", r.text);
+            r.assert_detail();
+            app.get(&path, &staff).await.assert_status(200);
+            // The refusal comes before the lookup: a missing id is a 403 too, so staff learn nothing.
+            let r = app.delete(&format!("/api/{resource}/{}", uuid::Uuid::now_v7()), &staff).await;
+            assert_eq!(r.status, 403, "{resource}: {}", r.text);
+            app.delete(&path, &alice.auth()).await.assert_status(204);
+        }
+    }
 }

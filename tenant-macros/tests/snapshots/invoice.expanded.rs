@@ -89,7 +89,7 @@ impl ::tenant_core::__private::Resource for Invoice {
         permissions: ::tenant_core::__private::Permissions {
             create: ::tenant_core::__private::Role::Staff,
             update: ::tenant_core::__private::Role::Staff,
-            delete: ::tenant_core::__private::Role::Staff,
+            delete: ::tenant_core::__private::Role::Admin,
         },
         sql: ::tenant_core::__private::ResourceSql {
             select_one: "SELECT id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on FROM invoices WHERE company_id = $1 AND id = $2",

@@ -47,6 +47,12 @@ pub struct Invoice {
     pub issued_on: Option<chrono::NaiveDate>,
 }
 
+/// A resource whose rows any member may delete.
+#[tenant_resource(delete = "staff")]
+pub struct Note {
+    pub text: String,
+}
+
 fn main() {
     use tenant_core::row::Values;
     use tenant_core::{FieldType, Role, Value};
@@ -75,6 +81,11 @@ fn main() {
     );
 
     let products = <Product as Resource>::DESC;
+    // No `delete = …`: deleting is an admin's (API.md); create and update are any member's.
+    assert_eq!(products.permissions.delete, Role::Admin);
+    assert_eq!((products.permissions.create, products.permissions.update), (Role::Staff, Role::Staff));
+    // The setting lowers it.
+    assert_eq!(<Note as Resource>::DESC.permissions.delete, Role::Staff);
     let price = products.field("price_cents").unwrap();
     assert_eq!((price.ty, price.min, price.max), (FieldType::I64, Some(0.0), None));
     assert_eq!((products.field("active").unwrap().default.unwrap())(), Value::Bool(Some(true)));

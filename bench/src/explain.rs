@@ -45,7 +45,7 @@ fn statements(tenant: &Tenant) -> Vec<(String, String, Vec<Value>)> {
     let list = |name: &str, pairs: &[(&str, &str)]| {
         let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let query = ListQuery::parse(desc, &pairs).expect("a valid list query");
-        let (sql, params) = query.to_sql(desc, company.clone());
+        let (sql, params) = query.to_sql(desc, tenant_core::Dialect::Postgres, company.clone());
         (name.to_string(), sql.as_str().to_string(), params)
     };
     let now = Value::Timestamp(Some(chrono::Utc::now()));

@@ -197,7 +197,7 @@ mod tests {
         assert_eq!(RETRIEVE, Customer::DESC.sql.select_one);
         let pairs = vec![("page_size".to_string(), PAGE_SIZE.to_string())];
         let query = ListQuery::parse(&Customer::DESC, &pairs).unwrap();
-        let (sql, params) = query.to_sql(&Customer::DESC, Value::Uuid(None));
+        let (sql, params) = query.to_sql(&Customer::DESC, tenant_core::Dialect::Postgres, Value::Uuid(None));
         assert_eq!(LIST, sql.as_str());
         assert_eq!(params[1..], [Value::I64(Some(PAGE_SIZE)), Value::I64(Some(0))]);
     }

@@ -17,7 +17,7 @@ use crate::app::{AppState, SlashRoutes};
 use crate::body::JsonObject;
 use crate::db::{DbError, Row, Sql};
 use crate::error::{ApiError, FieldErrors, NON_FIELD_ERRORS};
-use crate::query::ListQuery;
+use crate::query::{ListQuery, last_values};
 use crate::resource::{FieldType, Resource, ResourceDesc};
 use crate::row::{Model, RowDecoder, RowReader, Values};
 use crate::schema::unique_field;
@@ -203,7 +203,8 @@ impl<R: Resource> RowDecoder for Counted<R> {
 
 /// One page of the scoped company's objects and the count of all matching ones.
 pub async fn list<R: Resource>(scoped: &mut Scoped, query: &ListQuery) -> Result<(u64, Vec<R>), ApiError> {
-    let (sql, params) = query.to_sql(&R::DESC, scoped.company_param());
+    let dialect = scoped.tx().dialect();
+    let (sql, params) = query.to_sql(&R::DESC, dialect, scoped.company_param());
     let mut decoder = Counted { model: Model::<R>::new(), count: 0 };
     let results = scoped.tx().fetch_all_with(sql, &params, &mut decoder).await?;
     if results.is_empty() && query.page > 1 {
@@ -234,6 +235,8 @@ async fn handle_list<R: Resource>(mut tenant: Tenant, req: Request) -> Result<Re
     let (uri, headers) = (req.uri(), req.headers());
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
         .map_err(|_| ApiError::BadRequest("Malformed query string.".into()))?;
+    // One value per parameter, the last (API.md), for the query and for the page links alike.
+    let pairs = last_values(&pairs);
     let query = ListQuery::parse(&R::DESC, &pairs)?;
     let mut scoped = tenant.begin()?;
     let (count, results) = list::<R>(&mut scoped, &query).await?;

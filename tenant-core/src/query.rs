@@ -1,15 +1,33 @@
 //! List queries: `page`, `page_size`, `ordering`, `search` and exact filters, as Django REST
 //! Framework's `PageNumberPagination`, `OrderingFilter`, `SearchFilter` and django-filter read
 //! them. Only fields the resource declares are accepted; values are always bound, never spliced.
+//!
+//! Every size a client controls that becomes SQL is bounded here, before any statement runs, so
+//! that both backends answer the same 400 instead of reaching an engine limit (SQLite refuses
+//! `LIKE` patterns over 50 000 bytes and expression trees deeper than 1 000): the search input
+//! ([`MAX_SEARCH_CHARS`], [`MAX_SEARCH_TERMS`], [`MAX_SEARCH_TERM_CHARS`]), the ordering terms
+//! ([`MAX_ORDERING_TERMS`], each field once), one value per parameter (the last, as Django's
+//! `QueryDict`), and `page_size` ([`MAX_PAGE_SIZE`]).
 
-use crate::db::Sql;
+use std::collections::HashMap;
+
+use crate::db::{Dialect, Sql};
 use crate::error::{ApiError, FieldErrors};
 use crate::resource::{Field, ResourceDesc};
-use crate::validate::value_from_str;
+use crate::validate::{NUL_NOT_ALLOWED, value_from_str};
 use crate::value::Value;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
+/// Characters of the whole `?search=` value; longer → 400 on `search`.
+pub const MAX_SEARCH_CHARS: usize = 1000;
+/// Terms of `?search=` (separated by whitespace or commas); more → 400 on `search`.
+pub const MAX_SEARCH_TERMS: usize = 10;
+/// Characters of one search term; longer → 400 on `search`.
+pub const MAX_SEARCH_TERM_CHARS: usize = 100;
+/// Comma-separated terms of `?ordering=`; more → 400 on `ordering`. A field named twice counts
+/// once (its first occurrence decides), so the statement orders by each field at most once.
+pub const MAX_ORDERING_TERMS: usize = 20;
 
 /// A parsed list request.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,21 +35,40 @@ pub struct ListQuery {
     /// 1-based.
     pub page: u64,
     pub page_size: u64,
-    /// `(field, descending)`, in priority order.
+    /// `(field, descending)`, in priority order, each field once.
     pub ordering: Vec<(&'static str, bool)>,
     /// Search terms (whitespace-separated in `?search=`); each must match some searchable field.
     pub search: Vec<String>,
-    /// Exact matches.
+    /// Exact matches, one per field.
     pub filters: Vec<(&'static str, Value)>,
 }
 
+/// The query string's pairs with one value per parameter: the **last** one, as Django's
+/// `QueryDict.__getitem__` (and so DRF and django-filter) reads `?status=paid&status=draft`.
+/// Parameters keep the order of their first appearance.
+pub fn last_values(pairs: &[(String, String)]) -> Vec<(String, String)> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (key, value) in pairs {
+        match index.get(key.as_str()) {
+            Some(&i) => out[i].1.clone_from(value),
+            None => {
+                index.insert(key, out.len());
+                out.push((key.clone(), value.clone()));
+            }
+        }
+    }
+    out
+}
+
 impl ListQuery {
-    /// Reads the query string pairs. Unknown parameters are ignored, as in DRF.
+    /// Reads the query string pairs. Unknown parameters are ignored, as in DRF; a repeated
+    /// parameter counts with its last value ([`last_values`]).
     pub fn parse(desc: &ResourceDesc, pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
         let mut query =
             ListQuery { page: 1, page_size: DEFAULT_PAGE_SIZE, ordering: vec![], search: vec![], filters: vec![] };
         let mut errors = FieldErrors::new();
-        for (key, raw) in pairs {
+        for (key, raw) in last_values(pairs) {
             match key.as_str() {
                 "page" => {
                     query.page = raw
@@ -43,28 +80,35 @@ impl ListQuery {
                 }
                 // Like DRF: an unusable page size falls back to the default; a large one is capped.
                 "page_size" => {
-                    query.page_size = raw
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .map_or(DEFAULT_PAGE_SIZE, |n| n.min(MAX_PAGE_SIZE))
+                    let raw = raw.trim();
+                    query.page_size = match raw.parse::<u64>() {
+                        Ok(n) if n >= 1 => n.min(MAX_PAGE_SIZE),
+                        // All digits but past `u64::MAX`: more than the cap too.
+                        Err(_) if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) => MAX_PAGE_SIZE,
+                        _ => DEFAULT_PAGE_SIZE,
+                    };
                 }
-                "ordering" => query.ordering = parse_ordering(desc, raw, &mut errors),
+                "ordering" => match parse_ordering(desc, &raw) {
+                    Ok(ordering) => query.ordering = ordering,
+                    Err(messages) => {
+                        errors.insert("ordering".into(), messages);
+                    }
+                },
                 "search" => {
                     if desc.fields.iter().any(|f| f.search) {
-                        query.search = raw
-                            .split(|c: char| c.is_whitespace() || c == ',')
-                            .filter(|t| !t.is_empty())
-                            .map(str::to_string)
-                            .collect();
+                        match parse_search(&raw) {
+                            Ok(terms) => query.search = terms,
+                            Err(message) => {
+                                errors.insert("search".into(), vec![message]);
+                            }
+                        }
                     }
                 }
                 name => {
                     if let Some(field) = desc.fields.iter().find(|f| f.filter && f.name == name)
                         && !raw.is_empty()
                     {
-                        match filter_value(field, raw) {
+                        match filter_value(field, &raw) {
                             Ok(v) => query.filters.push((field.name, v)),
                             Err(message) => errors.entry(field.name.to_string()).or_default().push(message),
                         }
@@ -78,7 +122,17 @@ impl ListQuery {
     /// The list statement and its parameters: the macro's `list` text with the page's count as
     /// a scalar sub-query (`count` with the same conditions), then the conditions, the order and
     /// the page. `$1` is the company id; the conditions' parameters serve both halves.
-    pub fn to_sql(&self, desc: &ResourceDesc, company: Value) -> (Sql, Vec<Value>) {
+    ///
+    /// Search is case-insensitive over Unicode on both backends: PostgreSQL compares
+    /// `LOWER(column)` with `LOWER(term)` (the database's locale folds case; a `C` locale folds
+    /// ASCII only), SQLite, whose `LOWER` and `LIKE` fold ASCII only, matches the term as a
+    /// case-insensitive literal with the `REGEXP` function sqlx registers on every connection
+    /// (Rust's `regex`, Unicode simple case folding).
+    ///
+    /// NULLs sort last in ascending order and first in descending order on both backends
+    /// (PostgreSQL's default, written out because SQLite's is the reverse); the `created_at`,
+    /// `id` tie-breaker keeps pages stable through a block of NULLs.
+    pub fn to_sql(&self, desc: &ResourceDesc, dialect: Dialect, company: Value) -> (Sql, Vec<Value>) {
         let mut conditions = String::new();
         let mut params = vec![company];
         for (name, value) in &self.filters {
@@ -87,18 +141,31 @@ impl ListQuery {
         }
         let searchable: Vec<&Field> = desc.fields.iter().filter(|f| f.search).collect();
         for term in &self.search {
-            params.push(Value::Text(Some(format!("%{}%", escape_like(&term.to_lowercase())))));
+            let (pattern, test): (String, fn(&str, usize) -> String) = match dialect {
+                Dialect::Postgres => (format!("%{}%", escape_like(term)), |column, n| {
+                    format!("LOWER({column}) LIKE LOWER(${n}) ESCAPE '\\'")
+                }),
+                Dialect::Sqlite => {
+                    (format!("(?i){}", regex::escape(term)), |column, n| format!("{column} REGEXP ${n}"))
+                }
+            };
+            params.push(Value::Text(Some(pattern)));
             let n = params.len();
-            let any: Vec<String> =
-                searchable.iter().map(|f| format!("LOWER({}) LIKE ${n} ESCAPE '\\'", f.name)).collect();
+            let any: Vec<String> = searchable.iter().map(|f| test(f.name, n)).collect();
             conditions.push_str(&format!(" AND ({})", any.join(" OR ")));
         }
         // `list` is `SELECT <columns> FROM <table> WHERE company_id = $1` (see `ResourceSql`).
         let (columns, from) = desc.sql.list.split_once(" FROM ").unwrap_or((desc.sql.list, ""));
         let mut sql = format!("{columns}, ({}{conditions}) FROM {from}{conditions} ORDER BY ", desc.sql.count);
-        for (name, desc) in &self.ordering {
+        for (name, descending) in &self.ordering {
+            let nullable = desc.field(name).is_some_and(|f| f.nullable);
             sql.push_str(name);
-            sql.push_str(if *desc { " DESC, " } else { " ASC, " });
+            sql.push_str(match (*descending, nullable) {
+                (false, false) => " ASC, ",
+                (true, false) => " DESC, ",
+                (false, true) => " ASC NULLS LAST, ",
+                (true, true) => " DESC NULLS FIRST, ",
+            });
         }
         // The default order, and the tie-breaker that makes pages stable under any ordering.
         sql.push_str("created_at ASC, id ASC");
@@ -110,25 +177,56 @@ impl ListQuery {
     }
 }
 
-fn parse_ordering(desc: &ResourceDesc, raw: &str, errors: &mut FieldErrors) -> Vec<(&'static str, bool)> {
-    let mut ordering = Vec::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+/// The terms of a `?search=` value, within the documented bounds.
+fn parse_search(raw: &str) -> Result<Vec<String>, String> {
+    if raw.chars().count() > MAX_SEARCH_CHARS {
+        return Err(format!("Ensure the search has no more than {MAX_SEARCH_CHARS} characters."));
+    }
+    if raw.contains('\0') {
+        return Err(NUL_NOT_ALLOWED.into());
+    }
+    let terms: Vec<String> =
+        raw.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()).map(str::to_string).collect();
+    if terms.len() > MAX_SEARCH_TERMS {
+        return Err(format!("Ensure the search has no more than {MAX_SEARCH_TERMS} terms."));
+    }
+    if terms.iter().any(|t| t.chars().count() > MAX_SEARCH_TERM_CHARS) {
+        return Err(format!("Ensure each search term has no more than {MAX_SEARCH_TERM_CHARS} characters."));
+    }
+    Ok(terms)
+}
+
+/// `field,-other`: each term an orderable field, at most [`MAX_ORDERING_TERMS`] terms, each
+/// field once (its first occurrence decides). `Err` holds one message per unknown field.
+fn parse_ordering(desc: &ResourceDesc, raw: &str) -> Result<Vec<(&'static str, bool)>, Vec<String>> {
+    let parts: Vec<&str> = raw.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
+    if parts.len() > MAX_ORDERING_TERMS {
+        return Err(vec![format!("Ensure the ordering has no more than {MAX_ORDERING_TERMS} terms.")]);
+    }
+    let mut ordering: Vec<(&'static str, bool)> = Vec::new();
+    let mut errors = Vec::new();
+    for part in parts {
         let (name, descending) = match part.strip_prefix('-') {
             Some(name) => (name, true),
             None => (part, false),
         };
         match desc.fields.iter().find(|f| f.order && f.name == name) {
+            Some(field) if ordering.iter().any(|(name, _)| *name == field.name) => {}
             Some(field) => ordering.push((field.name, descending)),
             None => {
                 let allowed: Vec<&str> = desc.fields.iter().filter(|f| f.order).map(|f| f.name).collect();
-                errors.entry("ordering".into()).or_default().push(format!(
-                    "Invalid ordering field \"{name}\". Choose from: {}.",
+                let message = format!(
+                    "Invalid ordering field \"{}\". Choose from: {}.",
+                    name.escape_debug(),
                     if allowed.is_empty() { "(none)".to_string() } else { allowed.join(", ") }
-                ));
+                );
+                if !errors.contains(&message) {
+                    errors.push(message);
+                }
             }
         }
     }
-    ordering
+    if errors.is_empty() { Ok(ordering) } else { Err(errors) }
 }
 
 fn filter_value(field: &Field, raw: &str) -> Result<Value, String> {
@@ -193,19 +291,45 @@ mod tests {
         )
         .unwrap();
         assert_eq!((q.page, q.page_size), (2, MAX_PAGE_SIZE));
-        let (sql, params) = q.to_sql(&DESC, Value::I32(Some(7)));
+        let (sql, params) = q.to_sql(&DESC, Dialect::Postgres, Value::I32(Some(7)));
         assert_eq!(
             sql.as_str(),
             "SELECT *, (SELECT COUNT(*) FROM things WHERE company_id = $1 AND active = $2 \
-             AND (LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(note) LIKE $3 ESCAPE '\\') \
-             AND (LOWER(name) LIKE $4 ESCAPE '\\' OR LOWER(note) LIKE $4 ESCAPE '\\')) \
+             AND (LOWER(name) LIKE LOWER($3) ESCAPE '\\' OR LOWER(note) LIKE LOWER($3) ESCAPE '\\') \
+             AND (LOWER(name) LIKE LOWER($4) ESCAPE '\\' OR LOWER(note) LIKE LOWER($4) ESCAPE '\\')) \
              FROM things WHERE company_id = $1 AND active = $2 \
-             AND (LOWER(name) LIKE $3 ESCAPE '\\' OR LOWER(note) LIKE $3 ESCAPE '\\') \
-             AND (LOWER(name) LIKE $4 ESCAPE '\\' OR LOWER(note) LIKE $4 ESCAPE '\\') \
+             AND (LOWER(name) LIKE LOWER($3) ESCAPE '\\' OR LOWER(note) LIKE LOWER($3) ESCAPE '\\') \
+             AND (LOWER(name) LIKE LOWER($4) ESCAPE '\\' OR LOWER(note) LIKE LOWER($4) ESCAPE '\\') \
              ORDER BY name DESC, created_at ASC, id ASC LIMIT $5 OFFSET $6"
         );
         assert_eq!(params[2], Value::Text(Some("%50\\%%".into())));
         assert_eq!(params[5], Value::I64(Some(100)));
+        // SQLite: the term as a case-insensitive regex literal.
+        let (sql, params) = q.to_sql(&DESC, Dialect::Sqlite, Value::I32(Some(7)));
+        assert!(sql.as_str().contains("AND (name REGEXP $3 OR note REGEXP $3)"), "{}", sql.as_str());
+        assert_eq!(params[2], Value::Text(Some("(?i)50%".into())));
+        let q = ListQuery::parse(&DESC, &pairs(&[("search", "a.b*(c)")])).unwrap();
+        let (_, params) = q.to_sql(&DESC, Dialect::Sqlite, Value::I32(Some(7)));
+        assert_eq!(params[1], Value::Text(Some(r"(?i)a\.b\*\(c\)".into())));
+    }
+
+    #[test]
+    fn nullable_fields_sort_nulls_last_ascending_on_every_dialect() {
+        const NULLABLE: ResourceDesc = ResourceDesc {
+            fields: &[
+                Field { order: true, ..Field::new("name", FieldType::Text, false) },
+                Field { order: true, ..Field::new("due", FieldType::Date, true) },
+            ],
+            ..DESC
+        };
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            let q = ListQuery::parse(&NULLABLE, &pairs(&[("ordering", "due,-name")])).unwrap();
+            let (sql, _) = q.to_sql(&NULLABLE, dialect, Value::I32(Some(7)));
+            assert!(sql.as_str().contains("ORDER BY due ASC NULLS LAST, name DESC, created_at"), "{}", sql.as_str());
+            let q = ListQuery::parse(&NULLABLE, &pairs(&[("ordering", "-due")])).unwrap();
+            let (sql, _) = q.to_sql(&NULLABLE, dialect, Value::I32(Some(7)));
+            assert!(sql.as_str().contains("ORDER BY due DESC NULLS FIRST, created_at"), "{}", sql.as_str());
+        }
     }
 
     #[test]
@@ -213,12 +337,50 @@ mod tests {
         let err = ListQuery::parse(&DESC, &pairs(&[("ordering", "note"), ("active", "maybe")])).unwrap_err();
         let ApiError::Validation(errors) = err else { panic!() };
         assert!(errors.contains_key("ordering") && errors.contains_key("active"));
-        for page in ["0", "-1", "x"] {
+        for page in ["0", "-1", "x", "1e3"] {
             assert!(matches!(ListQuery::parse(&DESC, &pairs(&[("page", page)])), Err(ApiError::NotFoundDetail(_))));
         }
         // Unknown parameters and empty filter values are ignored.
         let q = ListQuery::parse(&DESC, &pairs(&[("nope", "1"), ("active", ""), ("page_size", "x")])).unwrap();
         assert!(q.filters.is_empty());
         assert_eq!(q.page_size, DEFAULT_PAGE_SIZE);
+        // A page size past u64 is past the cap; one that is not a number is the default.
+        let q = ListQuery::parse(&DESC, &pairs(&[("page_size", "99999999999999999999999")])).unwrap();
+        assert_eq!(q.page_size, MAX_PAGE_SIZE);
+        let q = ListQuery::parse(&DESC, &pairs(&[("page_size", "-99999999999999999999999")])).unwrap();
+        assert_eq!(q.page_size, DEFAULT_PAGE_SIZE);
+    }
+
+    #[test]
+    fn the_last_value_of_a_repeated_parameter_counts() {
+        let raw = pairs(&[("active", "true"), ("page", "x"), ("active", "false"), ("page", "2"), ("z", "1")]);
+        assert_eq!(last_values(&raw), pairs(&[("active", "false"), ("page", "2"), ("z", "1")]));
+        let q = ListQuery::parse(&DESC, &raw).unwrap();
+        assert_eq!((q.page, q.filters.clone()), (2, vec![("active", Value::Bool(Some(false)))]));
+        let q = ListQuery::parse(&DESC, &pairs(&[("ordering", "bad"), ("ordering", "-name")])).unwrap();
+        assert_eq!(q.ordering.len(), 1);
+    }
+
+    #[test]
+    fn search_and_ordering_sizes_are_bounded() {
+        let search = |raw: &str| ListQuery::parse(&DESC, &pairs(&[("search", raw)]));
+        assert_eq!(search(&["ab"; MAX_SEARCH_TERMS].join(" ")).unwrap().search.len(), MAX_SEARCH_TERMS);
+        assert_eq!(search(&"é".repeat(MAX_SEARCH_TERM_CHARS)).unwrap().search.len(), 1);
+        for bad in [
+            ["ab"; MAX_SEARCH_TERMS + 1].join(" "),
+            "é".repeat(MAX_SEARCH_TERM_CHARS + 1),
+            " ".repeat(MAX_SEARCH_CHARS + 1),
+            "a\0b".to_string(),
+        ] {
+            let Err(ApiError::Validation(errors)) = search(&bad) else { panic!("{bad:?} is refused") };
+            assert!(errors.contains_key("search"));
+        }
+        let ordering = |raw: String| ListQuery::parse(&DESC, &pairs(&[("ordering", &raw)]));
+        let q = ordering(["name", "-name"].repeat(MAX_ORDERING_TERMS / 2).join(",")).unwrap();
+        assert_eq!(q.ordering.len(), 1, "each field once");
+        assert!(!q.ordering[0].1, "the first occurrence decides");
+        assert!(ordering(vec!["name"; MAX_ORDERING_TERMS + 1].join(",")).is_err());
+        let Err(ApiError::Validation(errors)) = ordering(vec!["x"; MAX_ORDERING_TERMS].join(",")) else { panic!() };
+        assert_eq!(errors["ordering"].len(), 1, "one message per unknown field");
     }
 }

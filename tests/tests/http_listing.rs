@@ -36,6 +36,11 @@ fn assert_page_shape(r: &Resp) {
     assert!(obj["results"].is_array());
 }
 
+/// `s` percent-encoded for a query string (every byte but ASCII letters and digits).
+fn percent_encode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
 /// Creates `n` customers named `Customer 00`..; returns them in creation order.
 async fn customers(app: &TestApp, auth: &Auth, n: usize) -> Vec<Value> {
     let mut out = Vec::new();
@@ -384,5 +389,105 @@ both_backends! {
         assert_eq!(count(&r), 1, "{}", r.text);
         let r = app.get("/api/customers?search=tom%20%26%20jerry", &a).await;
         assert_eq!(count(&r), 1, "{}", r.text);
+    }
+
+    async fn repeated_query_parameters_last_wins(app: TestApp) {
+        let a = app.signup("Acme").await.auth();
+        let c = customer(&app, &a).await;
+        let cid = id_of(&c);
+        for (number, status) in [("A-1", "paid"), ("A-2", "draft"), ("A-3", "draft")] {
+            app.create("/api/invoices", &a, json!({"customer_id": cid, "number": number, "amount_cents": 1, "status": status})).await;
+        }
+        // As Django's QueryDict: the last value of a repeated parameter counts, for every parameter.
+        let r = app.get("/api/invoices?status=paid&status=draft", &a).await;
+        r.assert_status(200);
+        assert_eq!(count(&r), 2, "{}", r.text);
+        let r = app.get("/api/invoices?status=draft&status=paid", &a).await;
+        assert_eq!(strings(&r, "number"), ["A-1"]);
+        let r = app.get("/api/invoices?status=void&status=paid", &a).await;
+        assert_eq!(r.status, 200, "an invalid earlier value does not count: {}", r.text);
+        let r = app.get("/api/invoices?status=paid&status=", &a).await;
+        assert_eq!(count(&r), 3, "an empty last value means no filter: {}", r.text);
+        let r = app.get("/api/invoices?search=A-1&search=A-3", &a).await;
+        assert_eq!(strings(&r, "number"), ["A-3"]);
+        let r = app.get("/api/invoices?ordering=number&ordering=-number", &a).await;
+        assert_eq!(strings(&r, "number"), ["A-3", "A-2", "A-1"]);
+        let r = app.get("/api/invoices?ordering=nope&ordering=number", &a).await;
+        assert_eq!(strings(&r, "number"), ["A-1", "A-2", "A-3"], "{}", r.text);
+        let r = app.get("/api/invoices?page_size=1&page_size=2", &a).await;
+        assert_eq!(results(&r).len(), 2);
+        let r = app.get("/api/invoices?page_size=1&page=abc&page=2", &a).await;
+        r.assert_status(200);
+        assert_eq!(results(&r).len(), 1);
+        let r = app.get("/api/invoices?page=1&page=9", &a).await;
+        r.assert_status(404);
+        // The page links carry one value per parameter: the one that counted.
+        let r = app.get("/api/invoices?page_size=5&page_size=1&status=paid&status=draft", &a).await;
+        let next = r.body["next"].as_str().unwrap();
+        assert_eq!(next.matches("page_size=").count(), 1, "{next}");
+        assert!(next.contains("page_size=1") && next.contains("status=draft") && !next.contains("paid"), "{next}");
+    }
+
+    async fn search_folds_unicode_case(app: TestApp) {
+        let a = app.signup("Acme").await.auth();
+        for (name, email) in [
+            ("ÉCOLE Zürich", "ecole@example.com"),
+            ("école zürich", "ecole2@example.com"),
+            ("ΩΜΈΓΑ Σύλλογος", "omega@example.com"),
+            ("ПРИВЕТ мир", "privet@example.com"),
+            ("Ärger GmbH", "AERGER@EXAMPLE.COM"),
+            ("東京 Office", "tokyo@example.com"),
+        ] {
+            app.create("/api/customers", &a, json!({"name": name, "email": email})).await;
+        }
+        let search = |q: &'static str| {
+            let a = a.clone();
+            let app = &app;
+            async move {
+                let r = app.get(&format!("/api/customers?search={}&ordering=email", percent_encode(q)), &a).await;
+                r.assert_status(200);
+                strings(&r, "email")
+            }
+        };
+        assert_eq!(search("école").await, ["ecole2@example.com", "ecole@example.com"]);
+        assert_eq!(search("ÉCOLE").await, ["ecole2@example.com", "ecole@example.com"]);
+        assert_eq!(search("ZÜRICH").await, ["ecole2@example.com", "ecole@example.com"]);
+        // Greek, Cyrillic; several terms that must all match; ASCII case of an email.
+        assert_eq!(search("ωμέγα").await, ["omega@example.com"]);
+        assert_eq!(search("ΩΜΈΓΑ").await, ["omega@example.com"]);
+        assert_eq!(search("σύλλογος").await, ["omega@example.com"]);
+        assert_eq!(search("привет МИР").await, ["privet@example.com"]);
+        assert_eq!(search("ärger aerger@").await, ["AERGER@EXAMPLE.COM"]);
+        assert_eq!(search("東京").await, ["tokyo@example.com"]);
+        // Regex or LIKE metacharacters in a term are literal.
+        assert!(search(".*").await.is_empty());
+        assert!(search("[é]").await.is_empty());
+        assert!(search("(?i)x").await.is_empty());
+    }
+
+    async fn nulls_sort_last_ascending_and_first_descending(app: TestApp) {
+        let a = app.signup("Acme").await.auth();
+        let c = customer(&app, &a).await;
+        let cid = id_of(&c);
+        let dated = [("D-1", Some("2026-03-01")), ("N-1", None), ("D-2", Some("2026-01-01")), ("N-2", None), ("D-3", Some("2026-02-01")), ("N-3", None)];
+        for (number, issued_on) in dated {
+            app.create("/api/invoices", &a, json!({"customer_id": cid, "number": number, "amount_cents": 1, "issued_on": issued_on})).await;
+        }
+        let r = app.get("/api/invoices?ordering=issued_on", &a).await;
+        // Ties (the NULLs) keep the default order: created_at, then id.
+        assert_eq!(strings(&r, "number"), ["D-2", "D-3", "D-1", "N-1", "N-2", "N-3"], "{}", r.text);
+        let r = app.get("/api/invoices?ordering=-issued_on", &a).await;
+        assert_eq!(strings(&r, "number"), ["N-1", "N-2", "N-3", "D-1", "D-3", "D-2"], "{}", r.text);
+        // Paging through the NULL block gives every row exactly once, in the same order.
+        for ordering in ["issued_on", "-issued_on"] {
+            let all = strings(&app.get(&format!("/api/invoices?ordering={ordering}"), &a).await, "number");
+            let mut paged = Vec::new();
+            for page in 1..=3 {
+                let r = app.get(&format!("/api/invoices?ordering={ordering}&page_size=2&page={page}"), &a).await;
+                r.assert_status(200);
+                paged.extend(strings(&r, "number"));
+            }
+            assert_eq!(paged, all, "{ordering}");
+        }
     }
 }

@@ -43,13 +43,15 @@ fn every_generated_statement_is_scoped_to_the_company() {
         let query =
             ListQuery::parse(&desc, &pairs(&[(filter, value), ("ordering", &order), ("search", "a b"), ("page", "2")]))
                 .unwrap();
-        let (statement, params) = query.to_sql(&desc, Value::Uuid(Some(uuid::Uuid::nil())));
-        let text = statement.as_str();
-        // Both the page and its count are scoped: the count sub-query and the outer query.
-        assert_eq!(text.matches(&format!("FROM {} WHERE company_id = $1 AND ", desc.table)).count(), 2, "{text}");
-        assert!(text.contains(&format!("({} AND ", sql.count)), "{text}");
-        assert!(!text.contains(" OR company_id"), "{text}");
-        assert_eq!(params[0], Value::Uuid(Some(uuid::Uuid::nil())));
+        for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+            let (statement, params) = query.to_sql(&desc, dialect, Value::Uuid(Some(uuid::Uuid::nil())));
+            let text = statement.as_str();
+            // Both the page and its count are scoped: the count sub-query and the outer query.
+            assert_eq!(text.matches(&format!("FROM {} WHERE company_id = $1 AND ", desc.table)).count(), 2, "{text}");
+            assert!(text.contains(&format!("({} AND ", sql.count)), "{text}");
+            assert!(!text.contains(" OR company_id"), "{text}");
+            assert_eq!(params[0], Value::Uuid(Some(uuid::Uuid::nil())));
+        }
     }
 }
 

@@ -20,8 +20,8 @@ use crate::body::JsonObject;
 use crate::db::DbError;
 use crate::error::{ApiError, FieldErrors};
 use crate::tenant::Role;
-use crate::validate::is_email;
 pub(crate) use crate::validate::now;
+use crate::validate::{NUL_NOT_ALLOWED, is_email};
 use crate::value::{FieldValue, Value, from_value};
 
 pub(crate) use companies::{CompanyRow, add_membership, create_company, default_if_none};
@@ -105,6 +105,11 @@ impl Form {
             }
             Some(Json::Null) => {
                 self.error(name, NOT_NULL);
+                None
+            }
+            // Every string of every form, passwords included, as DRF's CharField.
+            Some(Json::String(s)) if s.contains('\0') => {
+                self.error(name, NUL_NOT_ALLOWED);
                 None
             }
             Some(Json::String(s)) => Some(s.clone()),

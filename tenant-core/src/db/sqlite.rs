@@ -24,6 +24,9 @@ pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePoo
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
+        // `REGEXP`, for case-insensitive search over Unicode (SQLite's LIKE and LOWER fold ASCII
+        // only): see `query.rs`.
+        .with_regexp()
         .busy_timeout(Duration::from_secs(10));
     SqlitePoolOptions::new()
         .max_connections(max_connections)

@@ -5,8 +5,9 @@
 //! query tenant data at all: an unscoped query does not compile.
 
 use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, AsHeaderName};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -19,6 +20,11 @@ use crate::value::{DecodeError, FieldValue, Value};
 
 /// The header that picks the active company for one request.
 pub const COMPANY_HEADER: &str = "x-company-id";
+
+/// The 401 detail for an `Authorization` header sent more than once.
+pub const REPEATED_AUTHORIZATION: &str = "Authorization was sent more than once: send one `Bearer <token>`.";
+/// The 403 detail for an `X-Company-Id` header sent more than once.
+pub const REPEATED_COMPANY: &str = "X-Company-Id was sent more than once: send it once.";
 
 /// A member's role in a company. Ordered: `Admin` may do everything `Staff` may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -51,9 +57,31 @@ pub struct CurrentUser {
     pub user_id: Uuid,
 }
 
+/// A request header that must appear at most once was sent more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepeatedHeader;
+
+/// The value of header `name`, which must appear at most once: `Ok(None)` when absent,
+/// `Err(RepeatedHeader)` when sent more than once, whatever the values (equal ones too).
+///
+/// Every header the framework reads to decide who is calling or for which company goes through
+/// this, never through `HeaderMap::get`, which silently keeps the first of several values: a
+/// client, or a proxy that appends rather than replaces, must not get an answer for an identity
+/// or a tenant that was picked by header order (issue 8, item 7). An app that adds headers of
+/// its own deciding identity or tenant should read them the same way.
+pub fn single_header(headers: &HeaderMap, name: impl AsHeaderName) -> Result<Option<&HeaderValue>, RepeatedHeader> {
+    let mut values = headers.get_all(name).into_iter();
+    let first = values.next();
+    match values.next() {
+        Some(_) => Err(RepeatedHeader),
+        None => Ok(first),
+    }
+}
+
+/// The bearer token of `Authorization`. Absent, malformed, or sent more than once → 401.
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)
+    let value = single_header(headers, AUTHORIZATION)
+        .map_err(|RepeatedHeader| ApiError::Unauthorized(REPEATED_AUTHORIZATION))?
         .ok_or(ApiError::Unauthorized("Authentication credentials were not provided."))?;
     let value = value.to_str().map_err(|_| ApiError::Unauthorized("Invalid Authorization header."))?;
     let (scheme, token) = value
@@ -81,9 +109,10 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// Reads `X-Company-Id`: absent → `None`; present but not a UUID → 403.
+/// Reads `X-Company-Id`: absent → `None`; present but not a UUID, or sent more than once
+/// (whatever the values) → 403, as API.md answers a malformed one.
 pub fn requested_company(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> {
-    match headers.get(COMPANY_HEADER) {
+    match single_header(headers, COMPANY_HEADER).map_err(|RepeatedHeader| ApiError::Forbidden(REPEATED_COMPANY))? {
         None => Ok(None),
         Some(v) => v
             .to_str()
@@ -239,5 +268,36 @@ impl Scoped {
 
     pub async fn commit(self) -> Result<(), ApiError> {
         Ok(self.tx.commit().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn identity_headers_must_not_repeat() {
+        let id = "0190c3e2-7d1a-7b3c-9d4e-5f6a7b8c9d0e";
+        assert_eq!(single_header(&headers(&[]), COMPANY_HEADER), Ok(None));
+        assert_eq!(single_header(&headers(&[("x-company-id", id)]), COMPANY_HEADER).unwrap().unwrap(), id);
+        // Twice is refused whatever the values, equal ones included; other headers do not count.
+        for twice in [[("x-company-id", id), ("x-company-id", id)], [("x-company-id", id), ("x-company-id", "")]] {
+            assert_eq!(single_header(&headers(&twice), COMPANY_HEADER), Err(RepeatedHeader));
+        }
+        let other = headers(&[("x-company-id", id), ("x-other", id)]);
+        assert_eq!(requested_company(&other).unwrap(), Some(Uuid::parse_str(id).unwrap()));
+        let twice = headers(&[("x-company-id", id), ("x-company-id", id)]);
+        assert!(matches!(requested_company(&twice), Err(ApiError::Forbidden(REPEATED_COMPANY))));
+        let twice = headers(&[("authorization", "Bearer a"), ("authorization", "Bearer a")]);
+        assert!(matches!(bearer(&twice), Err(ApiError::Unauthorized(REPEATED_AUTHORIZATION))));
+        assert_eq!(bearer(&headers(&[("authorization", "Bearer a")])).unwrap(), "a");
     }
 }

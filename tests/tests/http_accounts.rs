@@ -119,6 +119,15 @@ fn member_path(user: &User) -> String {
     format!("/api/members/{}", user.id)
 }
 
+/// What every authenticated route answers for a correctly signed token whose user does not
+/// exist (never did, or was deleted): Simple JWT's 401.
+#[track_caller]
+fn assert_user_not_found(r: &Resp, what: &str) {
+    assert_eq!(r.status, 401, "{what}: {}", r.text);
+    assert_eq!(r.body, json!({"detail": "User not found."}), "{what}");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{what}: 401 without WWW-Authenticate");
+}
+
 /// `method path` with each of `authorizations` as one `Authorization` header and each of
 /// `companies` as one `X-Company-Id` header (in order), and `body` as JSON.
 async fn send_with(
@@ -166,6 +175,29 @@ fn every_authenticated_route(objects: &[(&str, String)], member: Uuid) -> Vec<(&
         ("DELETE", member, None),
     ]);
     routes
+}
+
+/// Every authenticated route, and the refresh endpoint, answer 401 "User not found." for the
+/// tokens of a user that does not exist: without `X-Company-Id` and with each of `companies`.
+async fn assert_user_not_found_everywhere(
+    app: &TestApp,
+    user_id: Uuid,
+    objects: &[(&str, String)],
+    member: Uuid,
+    companies: &[String],
+) {
+    let authorization = [format!("Bearer {}", signed_token(user_id, TokenType::Access))];
+    let mut headers: Vec<Vec<String>> = vec![vec![]];
+    headers.extend(companies.iter().map(|c| vec![c.clone()]));
+    for company in &headers {
+        for (method, path, body) in every_authenticated_route(objects, member) {
+            let r = send_with(app, method, &path, &authorization, company, body).await;
+            assert_user_not_found(&r, &format!("{method} {path} with X-Company-Id {company:?}"));
+        }
+    }
+    let refresh = signed_token(user_id, TokenType::Refresh);
+    let r = app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": refresh})).await;
+    assert_user_not_found(&r, "POST /api/auth/token/refresh");
 }
 
 both_backends! {
@@ -409,6 +441,54 @@ both_backends! {
         assert_eq!(app.get("/api/companies", &alice.auth()).await.body.as_array().unwrap().len(), 1);
         assert_eq!(app.get(&format!("/api/customers/{}", objects[0].1), &alice.auth()).await.body, customer);
         assert_eq!(me(&app, &alice.auth()).await["default_company_id"], json!(alice.company_id));
+    }
+
+    async fn a_token_of_a_user_that_never_existed_is_401_everywhere(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let objects: Vec<(&str, String)> =
+            tests::demo::RESOURCES.iter().map(|r| (*r, Uuid::now_v7().to_string())).collect();
+        // No header, a real company, one that does not exist, and a malformed one: whoever
+        // the caller is not comes first.
+        let companies = [alice.company_id.to_string(), Uuid::now_v7().to_string(), "not-a-uuid".to_string()];
+        assert_user_not_found_everywhere(&app, Uuid::now_v7(), &objects, alice.id, &companies).await;
+        assert_eq!(roles(&app, &alice.auth()).await, vec![(alice.id, "admin".to_string())]);
+    }
+
+    async fn a_token_of_a_deleted_user_is_401_everywhere(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        app.add_member(&alice, &bob, "admin").await;
+        // Objects in Acme (which outlives Bob) and in Bob's own company (left without members).
+        let mut objects = Vec::new();
+        for resource in tests::demo::RESOURCES {
+            for company in [alice.company_id, bob.company_id] {
+                let obj = tests::demo::make(&app, &bob.in_company(company), resource).await;
+                objects.push((resource, tests::demo::id_of(&obj)));
+            }
+        }
+        // Bob's tokens work until his row goes.
+        me(&app, &bob.auth()).await;
+        app.get("/api/customers", &bob.in_company(alice.company_id)).await.assert_status(200);
+
+        app.delete_user(bob.id).await;
+
+        let companies = [alice.company_id.to_string(), bob.company_id.to_string(), "not-a-uuid".to_string()];
+        assert_user_not_found_everywhere(&app, bob.id, &objects, alice.id, &companies).await;
+        // The tokens the app itself issued to Bob are refused alike.
+        for (method, path, body) in every_authenticated_route(&objects, alice.id) {
+            let r = app.request(method, &path, &bob.auth(), body).await;
+            assert_user_not_found(&r, &format!("{method} {path} with Bob's own token"));
+        }
+        let r = app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": bob.refresh})).await;
+        assert_user_not_found(&r, "refresh with Bob's own token");
+        // Alice is untouched, and Bob is gone from Acme's members; nothing of Acme's changed.
+        assert_eq!(roles(&app, &alice.auth()).await, vec![(alice.id, "admin".to_string())]);
+        for resource in tests::demo::RESOURCES {
+            let r = app.get(&format!("/api/{resource}"), &alice.auth()).await;
+            r.assert_status(200);
+            let expected = if resource == "customers" { 2 } else { 1 }; // the invoice's own customer
+            assert_eq!(r.body["count"], json!(expected), "{resource}");
+        }
     }
 
     async fn me_refuses_a_repeated_company_header(app: TestApp) {

@@ -5,8 +5,9 @@
 //! query tenant data at all: an unscoped query does not compile.
 
 use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, AsHeaderName};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -14,11 +15,17 @@ use crate::app::AppState;
 use crate::auth::jwt::TokenType;
 use crate::db::{Dialect, Tx, TxMode};
 use crate::error::ApiError;
+use crate::resource::FieldType;
 use crate::row::{RowDecoder, RowReader};
 use crate::value::{DecodeError, FieldValue, Value};
 
 /// The header that picks the active company for one request.
 pub const COMPANY_HEADER: &str = "x-company-id";
+
+/// The 401 detail for an `Authorization` header sent more than once.
+pub const REPEATED_AUTHORIZATION: &str = "Authorization was sent more than once: send one `Bearer <token>`.";
+/// The 403 detail for an `X-Company-Id` header sent more than once.
+pub const REPEATED_COMPANY: &str = "X-Company-Id was sent more than once: send it once.";
 
 /// A member's role in a company. Ordered: `Admin` may do everything `Staff` may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -45,15 +52,59 @@ impl Role {
     }
 }
 
+/// The 401 detail for a correctly signed token whose user does not exist (never did, or was
+/// deleted): Simple JWT's `JWTAuthentication` answers so on every route, and API.md requires a
+/// 401 on every route.
+pub const USER_NOT_FOUND: &str = "User not found.";
+
+/// Whether the user exists; one indexed read.
+const USER_EXISTS: &str = "SELECT id FROM users WHERE id = $1";
+
+/// The 401 for a token that outlived its user.
+pub fn user_not_found() -> ApiError {
+    ApiError::Unauthorized(USER_NOT_FOUND)
+}
+
+/// Whether user `user_id` exists, read on a pooled connection outside any transaction.
+pub(crate) async fn user_exists(state: &AppState, user_id: Uuid) -> Result<bool, ApiError> {
+    Ok(state.db().fetch_optional(USER_EXISTS, &[Value::Uuid(Some(user_id))], &[FieldType::Uuid]).await?.is_some())
+}
+
 /// An authenticated user, not (yet) tied to a company: for `/api/me` and `/api/companies`.
+///
+/// The extractor checks that the user still exists (one read), so a token that outlived its
+/// user is a 401 [`USER_NOT_FOUND`] on every route that takes a `CurrentUser`, and no handler
+/// can forget to check. [`Tenant`] does not pay for that read: see [`Tenant::resolve`].
 #[derive(Debug, Clone, Copy)]
 pub struct CurrentUser {
     pub user_id: Uuid,
 }
 
+/// A request header that must appear at most once was sent more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepeatedHeader;
+
+/// The value of header `name`, which must appear at most once: `Ok(None)` when absent,
+/// `Err(RepeatedHeader)` when sent more than once, whatever the values (equal ones too).
+///
+/// Every header the framework reads to decide who is calling or for which company goes through
+/// this, never through `HeaderMap::get`, which silently keeps the first of several values: a
+/// client, or a proxy that appends rather than replaces, must not get an answer for an identity
+/// or a tenant that was picked by header order (issue 8, item 7). An app that adds headers of
+/// its own deciding identity or tenant should read them the same way.
+pub fn single_header(headers: &HeaderMap, name: impl AsHeaderName) -> Result<Option<&HeaderValue>, RepeatedHeader> {
+    let mut values = headers.get_all(name).into_iter();
+    let first = values.next();
+    match values.next() {
+        Some(_) => Err(RepeatedHeader),
+        None => Ok(first),
+    }
+}
+
+/// The bearer token of `Authorization`. Absent, malformed, or sent more than once → 401.
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers
-        .get(axum::http::header::AUTHORIZATION)
+    let value = single_header(headers, AUTHORIZATION)
+        .map_err(|RepeatedHeader| ApiError::Unauthorized(REPEATED_AUTHORIZATION))?
         .ok_or(ApiError::Unauthorized("Authentication credentials were not provided."))?;
     let value = value.to_str().map_err(|_| ApiError::Unauthorized("Invalid Authorization header."))?;
     let (scheme, token) = value
@@ -65,25 +116,35 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
+/// The user the request's access token names, from the token alone (no database read).
+fn token_user(headers: &HeaderMap, state: &AppState) -> Result<Uuid, ApiError> {
+    let token = bearer(headers)?;
+    let claims = state.keys().verify(token, TokenType::Access).map_err(|e| match e {
+        crate::auth::jwt::TokenError::Expired => ApiError::Unauthorized("Token has expired."),
+        crate::auth::jwt::TokenError::Invalid => ApiError::Unauthorized("Token is invalid."),
+        crate::auth::jwt::TokenError::WrongType => {
+            ApiError::Unauthorized("Token has the wrong type: use an access token.")
+        }
+    })?;
+    Ok(claims.sub)
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer(&parts.headers)?;
-        let claims = state.keys().verify(token, TokenType::Access).map_err(|e| match e {
-            crate::auth::jwt::TokenError::Expired => ApiError::Unauthorized("Token has expired."),
-            crate::auth::jwt::TokenError::Invalid => ApiError::Unauthorized("Token is invalid."),
-            crate::auth::jwt::TokenError::WrongType => {
-                ApiError::Unauthorized("Token has the wrong type: use an access token.")
-            }
-        })?;
-        Ok(CurrentUser { user_id: claims.sub })
+        let user_id = token_user(&parts.headers, state)?;
+        if !user_exists(state, user_id).await? {
+            return Err(user_not_found());
+        }
+        Ok(CurrentUser { user_id })
     }
 }
 
-/// Reads `X-Company-Id`: absent → `None`; present but not a UUID → 403.
+/// Reads `X-Company-Id`: absent → `None`; present but not a UUID, or sent more than once
+/// (whatever the values) → 403, as API.md answers a malformed one.
 pub fn requested_company(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> {
-    match headers.get(COMPANY_HEADER) {
+    match single_header(headers, COMPANY_HEADER).map_err(|RepeatedHeader| ApiError::Forbidden(REPEATED_COMPANY))? {
         None => Ok(None),
         Some(v) => v
             .to_str()
@@ -102,7 +163,8 @@ pub fn requested_company(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> 
 /// transaction (a writer's for any method but GET, HEAD and OPTIONS) and resolves the company
 /// inside it; on PostgreSQL the same statement sets the transaction-local tenant that
 /// row-level security checks. So a tenant request costs `BEGIN`, one membership statement, its
-/// queries, and `COMMIT`.
+/// queries, and `COMMIT`. A refused one may cost a read more, to answer a token whose user no
+/// longer exists with a 401 rather than a 403 (see [`Tenant::resolve`]).
 pub struct Tenant {
     user_id: Uuid,
     company_id: Uuid,
@@ -154,6 +216,10 @@ impl Tenant {
 
     /// Resolves the active company for `user_id` inside `tx`, setting the database's tenant
     /// where the backend enforces row-level security.
+    ///
+    /// Only when the membership statement finds nothing does a second read tell a user that no
+    /// longer exists (401 [`USER_NOT_FOUND`], as Simple JWT) from one that is not a member or
+    /// has no active company (403): a served request costs the one statement it always did.
     async fn resolve(
         state: &AppState,
         tx: &mut Tx,
@@ -169,6 +235,9 @@ impl Tenant {
         match tx.fetch_optional_with(sql, &params, &mut Membership).await? {
             Some((company_id, Ok(role))) => Ok((company_id, role)),
             Some((_, Err(role))) => Err(ApiError::internal(format!("unknown role {role:?} in memberships"))),
+            None if tx.fetch_optional(USER_EXISTS, &params[..1], &[FieldType::Uuid]).await?.is_none() => {
+                Err(user_not_found())
+            }
             None => Err(match requested {
                 Some(_) => ApiError::Forbidden("You are not a member of this company."),
                 None => ApiError::Forbidden(
@@ -208,11 +277,20 @@ impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
-        let requested = requested_company(&parts.headers)?;
+        // The token is checked here without reading the user: `resolve` tells a missing user
+        // apart only when the membership statement finds nothing.
+        let user_id = token_user(&parts.headers, state)?;
+        let requested = match requested_company(&parts.headers) {
+            Ok(requested) => requested,
+            // Who is calling is settled before which company (Django REST Framework
+            // authenticates before anything else): a user that no longer exists is a 401 even
+            // with a bad X-Company-Id. Refused requests only pay for this read.
+            Err(err) if user_exists(state, user_id).await? => return Err(err),
+            Err(_) => return Err(user_not_found()),
+        };
         let mut tx = state.db().begin(tx_mode(&parts.method)).await?;
-        let (company_id, role) = Tenant::resolve(state, &mut tx, user.user_id, requested).await?;
-        Ok(Tenant { user_id: user.user_id, company_id, role, tx: Some(tx) })
+        let (company_id, role) = Tenant::resolve(state, &mut tx, user_id, requested).await?;
+        Ok(Tenant { user_id, company_id, role, tx: Some(tx) })
     }
 }
 
@@ -239,5 +317,36 @@ impl Scoped {
 
     pub async fn commit(self) -> Result<(), ApiError> {
         Ok(self.tx.commit().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn identity_headers_must_not_repeat() {
+        let id = "0190c3e2-7d1a-7b3c-9d4e-5f6a7b8c9d0e";
+        assert_eq!(single_header(&headers(&[]), COMPANY_HEADER), Ok(None));
+        assert_eq!(single_header(&headers(&[("x-company-id", id)]), COMPANY_HEADER).unwrap().unwrap(), id);
+        // Twice is refused whatever the values, equal ones included; other headers do not count.
+        for twice in [[("x-company-id", id), ("x-company-id", id)], [("x-company-id", id), ("x-company-id", "")]] {
+            assert_eq!(single_header(&headers(&twice), COMPANY_HEADER), Err(RepeatedHeader));
+        }
+        let other = headers(&[("x-company-id", id), ("x-other", id)]);
+        assert_eq!(requested_company(&other).unwrap(), Some(Uuid::parse_str(id).unwrap()));
+        let twice = headers(&[("x-company-id", id), ("x-company-id", id)]);
+        assert!(matches!(requested_company(&twice), Err(ApiError::Forbidden(REPEATED_COMPANY))));
+        let twice = headers(&[("authorization", "Bearer a"), ("authorization", "Bearer a")]);
+        assert!(matches!(bearer(&twice), Err(ApiError::Unauthorized(REPEATED_AUTHORIZATION))));
+        assert_eq!(bearer(&headers(&[("authorization", "Bearer a")])).unwrap(), "a");
     }
 }

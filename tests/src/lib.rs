@@ -31,10 +31,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tempfile::TempDir;
+use tenant_core::auth::jwt::Keys;
 use tower::ServiceExt;
 use uuid::Uuid;
 
 pub use serde_json;
+pub use tenant_core::auth::jwt::TokenType;
 pub use uuid;
 
 /// The URL `scripts/pg-test-server.sh` serves.
@@ -48,6 +50,13 @@ const APP_POOL_SIZE: u32 = 5;
 
 /// A signing secret long enough for `Config::from_env`'s rules (tests never use the dev default).
 const TEST_JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+
+/// A token of `typ` for `user_id`, signed with the test apps' secret: exactly what the app would
+/// issue, whether or not such a user exists (tests of tokens that outlive their user).
+pub fn signed_token(user_id: Uuid, typ: TokenType) -> String {
+    let config = tenant_core::Config::new("sqlite::memory:");
+    Keys::new(TEST_JWT_SECRET.as_bytes(), config.access_ttl, config.refresh_ttl).issue(user_id, typ)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -396,6 +405,21 @@ impl TestApp {
             DbGuard::Postgres(g) => Some(g.name.clone()),
             DbGuard::Sqlite(_) => None,
         }
+    }
+
+    /// Deletes the user row of `user_id` from outside the app (their memberships go with it, by
+    /// the schema's `ON DELETE CASCADE`), as an operator would. On PostgreSQL it goes through the
+    /// owner's URL, `database_url`: the app's own role is not meant to delete users.
+    pub async fn delete_user(&self, user_id: Uuid) {
+        let owner = tenant_core::Db::connect(&self.database_url, 1)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.database_url));
+        let deleted = owner
+            .execute("DELETE FROM users WHERE id = $1", &[tenant_core::Value::Uuid(Some(user_id))])
+            .await
+            .unwrap_or_else(|e| panic!("deleting user {user_id}: {e}"));
+        owner.close().await;
+        assert_eq!(deleted, 1, "user {user_id} was not there to delete");
     }
 
     // The request methods borrow only `self`: the path, auth and headers are copied before the

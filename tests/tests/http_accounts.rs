@@ -119,6 +119,87 @@ fn member_path(user: &User) -> String {
     format!("/api/members/{}", user.id)
 }
 
+/// What every authenticated route answers for a correctly signed token whose user does not
+/// exist (never did, or was deleted): Simple JWT's 401.
+#[track_caller]
+fn assert_user_not_found(r: &Resp, what: &str) {
+    assert_eq!(r.status, 401, "{what}: {}", r.text);
+    assert_eq!(r.body, json!({"detail": "User not found."}), "{what}");
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{what}: 401 without WWW-Authenticate");
+}
+
+/// `method path` with each of `authorizations` as one `Authorization` header and each of
+/// `companies` as one `X-Company-Id` header (in order), and `body` as JSON.
+async fn send_with(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    authorizations: &[String],
+    companies: &[String],
+    body: Option<Value>,
+) -> Resp {
+    let mut headers: Vec<(&str, &str)> = authorizations.iter().map(|a| ("authorization", a.as_str())).collect();
+    headers.extend(companies.iter().map(|c| ("x-company-id", c.as_str())));
+    if body.is_some() {
+        headers.push(("content-type", "application/json"));
+    }
+    app.send(method, path, &headers, body.map(|b| serde_json::to_vec(&b).unwrap())).await
+}
+
+/// Every authenticated route, as `(method, path, body)`: the list, create and each object verb of
+/// every resource (on the objects `objects`, `(resource, id)`), `/api/me`, `/api/companies`, and
+/// every `/api/members` verb (on `member`).
+fn every_authenticated_route(objects: &[(&str, String)], member: Uuid) -> Vec<(&'static str, String, Option<Value>)> {
+    let mut routes = Vec::new();
+    for (resource, id) in objects {
+        let list = format!("/api/{resource}");
+        let one = format!("/api/{resource}/{id}");
+        // The create and update bodies need not be valid: the 401 comes before the body is read.
+        let body = json!({"name": "x", "email": "x@example.com", "sku": "x", "price_cents": 1, "number": "x"});
+        routes.push(("GET", list.clone(), None));
+        routes.push(("POST", list, Some(body.clone())));
+        routes.push(("GET", one.clone(), None));
+        routes.push(("PUT", one.clone(), Some(body)));
+        routes.push(("PATCH", one.clone(), Some(json!({"name": "x"}))));
+        routes.push(("DELETE", one, None));
+    }
+    let member = format!("/api/members/{member}");
+    routes.extend([
+        ("GET", "/api/me".to_string(), None),
+        ("PATCH", "/api/me".to_string(), Some(json!({"default_company_id": null}))),
+        ("GET", "/api/companies".to_string(), None),
+        ("POST", "/api/companies".to_string(), Some(json!({"name": "Ghost Inc"}))),
+        ("GET", "/api/members".to_string(), None),
+        ("POST", "/api/members".to_string(), Some(json!({"email": "x@example.com", "role": "staff"}))),
+        ("PATCH", member.clone(), Some(json!({"role": "admin"}))),
+        ("DELETE", member, None),
+    ]);
+    routes
+}
+
+/// Every authenticated route, and the refresh endpoint, answer 401 "User not found." for the
+/// tokens of a user that does not exist: without `X-Company-Id` and with each of `companies`.
+async fn assert_user_not_found_everywhere(
+    app: &TestApp,
+    user_id: Uuid,
+    objects: &[(&str, String)],
+    member: Uuid,
+    companies: &[String],
+) {
+    let authorization = [format!("Bearer {}", signed_token(user_id, TokenType::Access))];
+    let mut headers: Vec<Vec<String>> = vec![vec![]];
+    headers.extend(companies.iter().map(|c| vec![c.clone()]));
+    for company in &headers {
+        for (method, path, body) in every_authenticated_route(objects, member) {
+            let r = send_with(app, method, &path, &authorization, company, body).await;
+            assert_user_not_found(&r, &format!("{method} {path} with X-Company-Id {company:?}"));
+        }
+    }
+    let refresh = signed_token(user_id, TokenType::Refresh);
+    let r = app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": refresh})).await;
+    assert_user_not_found(&r, "POST /api/auth/token/refresh");
+}
+
 both_backends! {
     async fn signup_creates_user_company_admin_membership_and_default(app: TestApp) {
         let r = app
@@ -323,6 +404,119 @@ both_backends! {
         assert_401(&app.get("/api/companies", &Auth::bearer("garbage")).await);
         let basic = app.send("GET", "/api/me", &[("authorization", "Basic YTpi")], None).await;
         assert_401(&basic);
+    }
+
+    async fn a_repeated_authorization_header_is_401(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        let (a, b) = (bearer(&alice), bearer(&bob));
+        let pairs = [
+            [a.clone(), a.clone()],
+            [a.clone(), b.clone()],
+            [b.clone(), a.clone()],
+            [a.clone(), "Bearer garbage".to_string()],
+            ["Bearer garbage".to_string(), a.clone()],
+            [a.clone(), "Basic YTpi".to_string()],
+            [String::new(), a.clone()],
+        ];
+        let customer = tests::demo::customer(&app, &alice.auth()).await;
+        let objects = [("customers", tests::demo::id_of(&customer))];
+        for pair in &pairs {
+            for companies in [vec![], vec![alice.company_id.to_string()]] {
+                for (method, path, body) in every_authenticated_route(&objects, bob.id) {
+                    let r = send_with(&app, method, &path, pair, &companies, body).await;
+                    let what = format!("{method} {path} with Authorization {pair:?}");
+                    assert_eq!(r.status, 401, "{what}: {}", r.text);
+                    assert_eq!(r.header("www-authenticate"), Some("Bearer"), "{what}");
+                    assert_eq!(
+                        r.body,
+                        json!({"detail": "Authorization was sent more than once: send one `Bearer <token>`."}),
+                        "{what}"
+                    );
+                }
+            }
+        }
+        // Nothing was written.
+        assert_eq!(roles(&app, &alice.auth()).await, vec![(alice.id, "admin".to_string())]);
+        assert_eq!(app.get("/api/companies", &alice.auth()).await.body.as_array().unwrap().len(), 1);
+        assert_eq!(app.get(&format!("/api/customers/{}", objects[0].1), &alice.auth()).await.body, customer);
+        assert_eq!(me(&app, &alice.auth()).await["default_company_id"], json!(alice.company_id));
+    }
+
+    async fn a_token_of_a_user_that_never_existed_is_401_everywhere(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let objects: Vec<(&str, String)> =
+            tests::demo::RESOURCES.iter().map(|r| (*r, Uuid::now_v7().to_string())).collect();
+        // No header, a real company, one that does not exist, and a malformed one: whoever
+        // the caller is not comes first.
+        let companies = [alice.company_id.to_string(), Uuid::now_v7().to_string(), "not-a-uuid".to_string()];
+        assert_user_not_found_everywhere(&app, Uuid::now_v7(), &objects, alice.id, &companies).await;
+        assert_eq!(roles(&app, &alice.auth()).await, vec![(alice.id, "admin".to_string())]);
+    }
+
+    async fn a_token_of_a_deleted_user_is_401_everywhere(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        app.add_member(&alice, &bob, "admin").await;
+        // Objects in Acme (which outlives Bob) and in Bob's own company (left without members).
+        let mut objects = Vec::new();
+        for resource in tests::demo::RESOURCES {
+            for company in [alice.company_id, bob.company_id] {
+                let obj = tests::demo::make(&app, &bob.in_company(company), resource).await;
+                objects.push((resource, tests::demo::id_of(&obj)));
+            }
+        }
+        // Bob's tokens work until his row goes.
+        me(&app, &bob.auth()).await;
+        app.get("/api/customers", &bob.in_company(alice.company_id)).await.assert_status(200);
+
+        app.delete_user(bob.id).await;
+
+        let companies = [alice.company_id.to_string(), bob.company_id.to_string(), "not-a-uuid".to_string()];
+        assert_user_not_found_everywhere(&app, bob.id, &objects, alice.id, &companies).await;
+        // The tokens the app itself issued to Bob are refused alike.
+        for (method, path, body) in every_authenticated_route(&objects, alice.id) {
+            let r = app.request(method, &path, &bob.auth(), body).await;
+            assert_user_not_found(&r, &format!("{method} {path} with Bob's own token"));
+        }
+        let r = app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": bob.refresh})).await;
+        assert_user_not_found(&r, "refresh with Bob's own token");
+        // Alice is untouched, and Bob is gone from Acme's members; nothing of Acme's changed.
+        assert_eq!(roles(&app, &alice.auth()).await, vec![(alice.id, "admin".to_string())]);
+        for resource in tests::demo::RESOURCES {
+            let r = app.get(&format!("/api/{resource}"), &alice.auth()).await;
+            r.assert_status(200);
+            let expected = if resource == "customers" { 2 } else { 1 }; // the invoice's own customer
+            assert_eq!(r.body["count"], json!(expected), "{resource}");
+        }
+    }
+
+    async fn me_refuses_a_repeated_company_header(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let beta = create_company(&app, &alice, "Beta").await.to_string();
+        let acme = alice.company_id.to_string();
+        let foreign = app.signup("Bob Co").await.company_id.to_string();
+        let authorization = [bearer(&alice)];
+        for pair in [
+            [acme.clone(), beta.clone()],
+            [beta.clone(), acme.clone()],
+            [acme.clone(), foreign.clone()],
+            [foreign.clone(), acme.clone()],
+            [beta.clone(), beta.clone()],
+            [acme.clone(), "not-a-uuid".to_string()],
+        ] {
+            for (method, body) in [("GET", None), ("PATCH", Some(json!({"default_company_id": beta})))] {
+                let r = send_with(&app, method, "/api/me", &authorization, &pair, body).await;
+                assert_403(&r);
+                assert_eq!(
+                    r.body,
+                    json!({"detail": "X-Company-Id was sent more than once: send it once."}),
+                    "{method} /api/me with X-Company-Id {pair:?}"
+                );
+            }
+        }
+        // The refused PATCHes changed nothing.
+        assert_eq!(me(&app, &alice.auth()).await["default_company_id"], json!(alice.company_id));
     }
 
     async fn me_reflects_the_active_company(app: TestApp) {

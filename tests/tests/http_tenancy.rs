@@ -88,6 +88,25 @@ async fn other_company_gets_404_for_every_verb(app: &TestApp, resource: &str) {
     assert_eq!(list.body["count"], json!(1), "{resource}: nothing was added to Alice's company");
 }
 
+/// `method path` with `Authorization: Bearer <token>`, each of `companies` as one `X-Company-Id`
+/// header (in order), and `body` as JSON.
+async fn with_company_headers(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    companies: &[String],
+    body: Option<Value>,
+) -> Resp {
+    let bearer = format!("Bearer {token}");
+    let mut headers = vec![("authorization", bearer.as_str())];
+    headers.extend(companies.iter().map(|c| ("x-company-id", c.as_str())));
+    if body.is_some() {
+        headers.push(("content-type", "application/json"));
+    }
+    app.send(method, path, &headers, body.map(|b| serde_json::to_vec(&b).unwrap())).await
+}
+
 both_backends! {
     async fn customers_of_another_company_are_invisible(app: TestApp) {
         other_company_gets_404_for_every_verb(&app, "customers").await;
@@ -269,6 +288,66 @@ both_backends! {
         assert_eq!(app.get(&path, &alice.auth()).await.body, obj);
         assert_eq!(app.get("/api/customers", &alice.auth()).await.body["count"], json!(1));
         assert_eq!(app.get("/api/customers", &bob.auth()).await.body["count"], json!(0));
+    }
+
+    async fn a_repeated_company_header_is_403_whatever_the_values(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let carol = app.signup("Carol Ltd").await;
+        app.add_member(&alice, &carol, "admin").await;
+        let bob = app.signup("Bobco").await;
+        let (acme, own, foreign) =
+            (alice.company_id.to_string(), carol.company_id.to_string(), bob.company_id.to_string());
+        let in_acme = customer(&app, &carol.in_company(alice.company_id)).await;
+        let in_own = customer(&app, &carol.auth()).await;
+        let member = format!("/api/members/{}", alice.id);
+        // Two of Carol's companies either way round, one of them and a stranger's either way
+        // round, the same value twice, and a well-formed value next to a malformed one.
+        let pairs = [
+            [acme.clone(), own.clone()],
+            [own.clone(), acme.clone()],
+            [acme.clone(), foreign.clone()],
+            [foreign.clone(), acme.clone()],
+            [acme.clone(), acme.clone()],
+            [acme.clone(), "not-a-uuid".to_string()],
+            [String::new(), acme.clone()],
+        ];
+        for pair in &pairs {
+            for obj in [&in_acme, &in_own] {
+                let path = format!("/api/customers/{}", id_of(obj));
+                for (method, path, body) in [
+                    ("GET", "/api/customers", None),
+                    ("POST", "/api/customers", Some(customer_body(&tag()))),
+                    ("GET", path.as_str(), None),
+                    ("PUT", path.as_str(), Some(customer_body(&tag()))),
+                    ("PATCH", path.as_str(), Some(json!({"name": "pwned"}))),
+                    ("DELETE", path.as_str(), None),
+                    ("GET", "/api/members", None),
+                    ("POST", "/api/members", Some(json!({"email": bob.email, "role": "staff"}))),
+                    ("PATCH", member.as_str(), Some(json!({"role": "staff"}))),
+                    ("DELETE", member.as_str(), None),
+                ] {
+                    let r = with_company_headers(&app, method, path, &carol.access, pair, body).await;
+                    assert_eq!(r.status, 403, "{method} {path} with X-Company-Id {pair:?}: {}", r.text);
+                    assert_eq!(
+                        r.body,
+                        json!({"detail": "X-Company-Id was sent more than once: send it once."}),
+                        "{method} {path} with X-Company-Id {pair:?}"
+                    );
+                }
+            }
+        }
+        // Nothing was written anywhere, and one header still works.
+        for (company, obj) in [(alice.company_id, &in_acme), (carol.company_id, &in_own)] {
+            let r = app.get("/api/customers", &carol.in_company(company)).await;
+            r.assert_status(200);
+            assert_eq!(r.body["count"], json!(1));
+            assert_eq!(&r.body["results"][0], obj);
+        }
+        assert_eq!(app.get("/api/customers", &bob.auth()).await.body["count"], json!(0));
+        let r = app.get("/api/members", &alice.auth()).await;
+        r.assert_status(200);
+        assert_eq!(r.body.as_array().unwrap().len(), 2);
+        assert!(r.body.as_array().unwrap().iter().all(|m| m["role"] == json!("admin")), "{}", r.text);
     }
 
     async fn removed_member_loses_access_at_once(app: TestApp) {

@@ -14,7 +14,7 @@ use crate::body::JsonObject;
 use crate::db::{DbError, Tx, TxMode};
 use crate::error::ApiError;
 use crate::resource::FieldType;
-use crate::tenant::{CurrentUser, Role};
+use crate::tenant::{CurrentUser, Role, user_not_found};
 use crate::value::Value;
 
 /// The companies of a user, oldest first.
@@ -130,10 +130,11 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(company.to_json())))
 }
 
-/// A foreign-key failure on the caller's own id: the token outlived its user.
+/// A foreign-key failure on the caller's own id: the user was deleted after the `CurrentUser`
+/// extractor checked it exists.
 fn user_gone(err: DbError) -> ApiError {
     match err {
-        DbError::ForeignKey => ApiError::Unauthorized("User not found."),
+        DbError::ForeignKey => user_not_found(),
         other => other.into(),
     }
 }

@@ -12,7 +12,7 @@ use crate::body::JsonObject;
 use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
 use crate::resource::FieldType;
-use crate::tenant::{CurrentUser, requested_company};
+use crate::tenant::{CurrentUser, requested_company, user_not_found};
 use crate::value::Value;
 
 const USER_BY_ID: &str = "SELECT email, default_company_id FROM users WHERE id = $1";
@@ -40,7 +40,8 @@ impl Me {
         let row = tx
             .fetch_optional(USER_BY_ID, &[Value::Uuid(Some(user_id))], &[FieldType::Text, FieldType::Uuid])
             .await?
-            .ok_or(ApiError::Unauthorized("User not found."))?;
+            // The `CurrentUser` extractor checked the user exists; this is a deletion since.
+            .ok_or_else(user_not_found)?;
         let mut row = row.into_iter();
         let email: String = column(&mut row, "email")?;
         let default_company_id: Option<Uuid> = column(&mut row, "default_company_id")?;

@@ -15,6 +15,7 @@ use crate::body::JsonObject;
 use crate::db::TxMode;
 use crate::error::ApiError;
 use crate::resource::FieldType;
+use crate::tenant::{user_exists, user_not_found};
 use crate::value::Value;
 
 /// What `/api/auth/token` answers for an unknown email and a wrong password alike.
@@ -30,7 +31,6 @@ const INSERT_USER: &str = "INSERT INTO users (id, email, password_hash, default_
      VALUES ($1, $2, $3, NULL, $4)";
 const SET_DEFAULT: &str = "UPDATE users SET default_company_id = $2 WHERE id = $1";
 const CREDENTIALS: &str = "SELECT id, password_hash FROM users WHERE email = $1";
-const USER_EXISTS: &str = "SELECT id FROM users WHERE id = $1";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -126,7 +126,8 @@ async fn token(State(state): State<AppState>, body: Result<JsonObject, ApiError>
 }
 
 /// `POST /api/auth/token/refresh` `{"refresh"}` → 200 `{"access"}`. An access token, an expired
-/// or forged token, or the token of a user who no longer exists → 401.
+/// or forged token → 401; the token of a user who no longer exists → 401 [`USER_NOT_FOUND`](crate::tenant::USER_NOT_FOUND), the
+/// answer of every other route to such a user's tokens.
 async fn refresh(
     State(state): State<AppState>,
     body: Result<JsonObject, ApiError>,
@@ -143,11 +144,8 @@ async fn refresh(
             TokenError::WrongType => "Token has the wrong type: use a refresh token.",
         })
     })?;
-    let mut tx = state.db().begin(TxMode::Read).await?;
-    let exists = tx.fetch_optional(USER_EXISTS, &[Value::Uuid(Some(claims.sub))], &[FieldType::Uuid]).await?;
-    tx.rollback().await?;
-    if exists.is_none() {
-        return Err(ApiError::Unauthorized("No active account found for the given token."));
+    if !user_exists(&state, claims.sub).await? {
+        return Err(user_not_found());
     }
     Ok(Json(json!({ "access": state.keys().issue(claims.sub, TokenType::Access) })))
 }

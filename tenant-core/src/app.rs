@@ -12,6 +12,7 @@ use crate::auth::jwt::Keys;
 use crate::config::Config;
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
+use crate::keep_alive::KeepAliveLayer;
 use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
 
@@ -161,6 +162,7 @@ impl App {
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(KeepAliveLayer)
             .with_state(self.state)
     }
 }

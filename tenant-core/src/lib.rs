@@ -13,6 +13,7 @@ pub mod config;
 pub mod crud;
 pub mod db;
 pub mod error;
+pub mod keep_alive;
 pub mod query;
 pub mod resource;
 pub mod rls;

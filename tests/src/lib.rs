@@ -390,6 +390,18 @@ impl TestApp {
         }
     }
 
+    /// Serves the router as `demo-app serve` does (`axum::serve`, so hyper's HTTP/1.1 connection
+    /// handling is real) on a free port of 127.0.0.1, until the returned [`Served`] is dropped.
+    pub async fn serve(&self) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let addr = listener.local_addr().expect("listening address");
+        let router = self.router.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serving the test app");
+        });
+        Served { addr, task }
+    }
+
     /// PostgreSQL only: a URL of the server's maintenance database, for test set-up that must
     /// act from outside the app (terminating its connections, say).
     pub fn postgres_admin_url(&self) -> Option<String> {
@@ -544,6 +556,18 @@ impl TestApp {
         let r = self.post(path, auth, body).await;
         assert_eq!(r.status, 201, "create at {path} failed: {} {}", r.status, r.text);
         r.body
+    }
+}
+
+/// The app served over TCP by [`TestApp::serve`]; dropping it stops the server.
+pub struct Served {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

@@ -51,8 +51,7 @@ struct Tenant {
 async fn app(config: Config) -> Result<Router, BoxError> {
     let app = demo_app::register(App::connect(config).await?);
     app.migrate().await?;
-    app.check_isolation().await?;
-    Ok(app.into_router())
+    Ok(app.into_router().await?)
 }
 
 /// Runs `scenario` on `router` for `duration` with `CONCURRENCY` workers; returns requests/s.

@@ -30,6 +30,5 @@ pub fn app(db: Db, config: Config) -> App {
 pub async fn build(config: Config) -> Result<axum::Router, BoxError> {
     let app = register(App::connect(config).await?);
     app.migrate().await?;
-    app.check_isolation().await?;
-    Ok(app.into_router())
+    Ok(app.into_router().await?)
 }

@@ -60,9 +60,10 @@ impl App {
     /// Makes the serving pool ([`Db::connect_serving`]); nothing is migrated yet.
     pub async fn connect(config: Config) -> Result<App, DbError> {
         if config.uses_dev_secret() {
-            tracing::warn!(
+            warn_loudly(
+                false,
                 "JWT_SECRET is not set: using the built-in development secret. Anyone can forge tokens; \
-                 set JWT_SECRET (32+ random bytes) before exposing this server."
+                 set JWT_SECRET (32+ random bytes) before exposing this server.",
             );
         }
         let db = Db::connect_serving(&config).await?;
@@ -70,10 +71,13 @@ impl App {
             && config.app_database_url.is_none()
             && config.app_password == crate::config::DEV_APP_PASSWORD
         {
-            tracing::warn!(
-                "DATABASE_APP_PASSWORD is not set: the serving role {:?} is created with the built-in \
+            warn_loudly(
+                false,
+                &format!(
+                    "DATABASE_APP_PASSWORD is not set: the serving role {:?} is created with the built-in \
                  development password. Set DATABASE_APP_URL (or DATABASE_APP_PASSWORD) in production.",
-                config.app_role
+                    config.app_role
+                ),
             );
         }
         Ok(App::with_db(db, config))
@@ -130,9 +134,10 @@ impl App {
             if problems.0.is_empty() || !self.state.config().allow_rls_bypass {
                 return Err(StartupError::RlsOff);
             }
-            tracing::error!(
+            warn_loudly(
+                true,
                 "ROW_LEVEL_SECURITY is off: tenant isolation rests on query scoping alone. \
-                 Never run like this in production."
+                 Never run like this in production.",
             );
             return Ok(());
         }
@@ -141,9 +146,12 @@ impl App {
         }
         if self.state.config().allow_rls_bypass {
             for problem in &problems.0 {
-                tracing::error!(
-                    "ALLOW_RLS_BYPASS is set: serving although {problem}. Row-level security does NOT \
+                warn_loudly(
+                    true,
+                    &format!(
+                        "ALLOW_RLS_BYPASS is set: serving although {problem}. Row-level security does NOT \
                      protect this server's data; never run like this in production."
+                    ),
                 );
             }
             return Ok(());
@@ -154,8 +162,15 @@ impl App {
     /// The complete router: framework endpoints, resources, JSON errors for unknown paths and
     /// methods, and the body limit. Every route also answers with a trailing slash
     /// ([`SlashRoutes`]).
-    pub fn into_router(self) -> Router {
-        crate::auth::handlers::routes()
+    ///
+    /// Runs [`App::check_isolation`] first, so there is no way to a serving router that skips it:
+    /// on PostgreSQL a serving role that escapes row-level security is an `Err` (unless
+    /// `ALLOW_RLS_BYPASS` is set), whose `Debug` form, what `main` prints when it returns the
+    /// error, is the sentence saying what to change. Call it after [`App::migrate`] (which may
+    /// create the serving role).
+    pub async fn into_router(self) -> Result<Router, StartupError> {
+        self.check_isolation().await?;
+        Ok(crate::auth::handlers::routes()
             .merge(crate::accounts::routes())
             .route_with_slash("/healthz", get(healthz))
             .merge(self.routes)
@@ -163,7 +178,18 @@ impl App {
             .method_not_allowed_fallback(method_not_allowed)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(KeepAliveLayer)
-            .with_state(self.state)
+            .with_state(self.state))
+    }
+}
+
+/// Start-up warnings about unsafe settings must reach the operator even when the app installed no
+/// `tracing` subscriber (README's minimal `main` installs none): then they go to stderr directly.
+/// `severe`: logged as an error (isolation is weakened), else as a warning.
+fn warn_loudly(severe: bool, message: &str) {
+    match (tracing::dispatcher::has_been_set(), severe) {
+        (true, true) => tracing::error!("{message}"),
+        (true, false) => tracing::warn!("{message}"),
+        (false, _) => eprintln!("WARNING: {message}"),
     }
 }
 
@@ -181,8 +207,9 @@ impl<S: Clone + Send + Sync + 'static> SlashRoutes<S> for Router<S> {
     }
 }
 
-/// Why the server refuses to start.
-#[derive(Debug, thiserror::Error)]
+/// Why the server refuses to start. `Debug` is the message itself: `fn main() -> Result<…>`
+/// prints the `Debug` form of the error it returns, and that must read as a sentence.
+#[derive(thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
     Db(#[from] DbError),
@@ -198,6 +225,12 @@ pub enum StartupError {
          security (DATABASE_APP_URL): a role subject to it would see no rows"
     )]
     RlsOff,
+}
+
+impl std::fmt::Debug for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 async fn migrate_with(db: &Db, resources: &[ResourceDesc], serving: Option<ServingRole<'_>>) -> Result<(), DbError> {

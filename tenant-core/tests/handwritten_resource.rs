@@ -106,7 +106,7 @@ async fn harness() -> Harness {
         .unwrap();
         tokens.push(app.state().keys().issue(user, TokenType::Access));
     }
-    Harness { router: app.into_router(), tokens, _dir: dir }
+    Harness { router: app.into_router().await.unwrap(), tokens, _dir: dir }
 }
 
 impl Harness {

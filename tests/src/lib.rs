@@ -358,9 +358,9 @@ impl TestApp {
     async fn build(backend: Backend, url: String, guard: DbGuard) -> TestApp {
         let app = Self::connect(&url, APP_POOL_SIZE).await;
         app.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
-        app.check_isolation().await.unwrap_or_else(|e| panic!("isolation check on {url}: {e}"));
         let db = app.state().db().clone();
-        TestApp { backend, db, router: app.into_router(), database_url: url, _guard: Arc::new(guard) }
+        let router = app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {url}: {e}"));
+        TestApp { backend, db, router, database_url: url, _guard: Arc::new(guard) }
     }
 
     async fn connect(url: &str, pool_size: u32) -> tenant_core::App {
@@ -384,7 +384,7 @@ impl TestApp {
         TestApp {
             backend: self.backend,
             db,
-            router: app.into_router(),
+            router: app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {database_url}: {e}")),
             database_url: database_url.to_string(),
             _guard: self._guard.clone(),
         }

@@ -447,20 +447,6 @@ both_backends! {
         app.delete(&format!("/api/customers/{}", id_of(&c2)), &staff).await.assert_status(403);
     }
 
-    async fn staff_may_delete_products_and_invoices(app: TestApp) {
-        // Only customers declare `delete = "admin"` in the demo; the others keep the default.
-        let alice = app.signup("Acme").await;
-        let sam = app.signup("Sam's").await;
-        app.add_member(&alice, &sam, "staff").await;
-        let staff = sam.in_company(alice.company_id);
-        for resource in ["invoices", "products"] {
-            let obj = make(&app, &staff, resource).await;
-            let path = format!("/api/{resource}/{}", id_of(&obj));
-            app.delete(&path, &staff).await.assert_status(204);
-            app.get(&path, &alice.auth()).await.assert_status(404);
-        }
-    }
-
     async fn mass_assignment_cannot_cross_companies(app: TestApp) {
         let alice = app.signup("Acme").await;
         let bob = app.signup("Bobco").await;

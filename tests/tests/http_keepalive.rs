@@ -130,12 +130,7 @@ impl Client {
 async fn read_response(reader: &mut (impl AsyncReadExt + Unpin), buf: &mut Vec<u8>) -> Result<WireResponse, String> {
     let mut interim = Vec::new();
     loop {
-        let head_end = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i;
-            }
-            fill(reader, buf).await?;
-        };
+        let head_end = read_until(reader, buf, b"\r\n\r\n").await?;
         let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
         buf.drain(..head_end + 4);
         let mut lines = head.split("\r\n");
@@ -169,15 +164,24 @@ async fn read_response(reader: &mut (impl AsyncReadExt + Unpin), buf: &mut Vec<u
     }
 }
 
+/// Reads until `buf` holds `delimiter`; returns where it starts.
+async fn read_until(
+    reader: &mut (impl AsyncReadExt + Unpin),
+    buf: &mut Vec<u8>,
+    delimiter: &[u8],
+) -> Result<usize, String> {
+    loop {
+        if let Some(i) = buf.windows(delimiter.len()).position(|w| w == delimiter) {
+            return Ok(i);
+        }
+        fill(reader, buf).await?;
+    }
+}
+
 async fn read_chunked(reader: &mut (impl AsyncReadExt + Unpin), buf: &mut Vec<u8>) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     loop {
-        let line_end = loop {
-            if let Some(i) = buf.windows(2).position(|w| w == b"\r\n") {
-                break i;
-            }
-            fill(reader, buf).await?;
-        };
+        let line_end = read_until(reader, buf, b"\r\n").await?;
         let size_text = String::from_utf8_lossy(&buf[..line_end]).into_owned();
         let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
             .map_err(|_| format!("bad chunk size {size_text:?}"))?;

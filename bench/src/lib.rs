@@ -6,6 +6,7 @@ pub mod callgrind;
 pub mod explain;
 pub mod http;
 pub mod load;
+pub mod logins;
 pub mod options;
 pub mod pg;
 pub mod pgbench;

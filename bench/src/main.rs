@@ -9,6 +9,9 @@ use bench::run::{Context, drop_leftovers, run_all};
 use sqlx::Connection;
 
 async fn bench(opts: Options) -> Result<bool> {
+    if opts.mode == Mode::Logins {
+        return logins(opts).await;
+    }
     bench::load::ensure_wrk()?;
     let admin_url = bench::pg::start_server()?;
     bench::procs::build_servers()?;
@@ -47,6 +50,27 @@ async fn bench(opts: Options) -> Result<bool> {
         eprintln!("bench: PROBLEM: {p}");
     }
     Ok(problems.is_empty())
+}
+
+/// `--logins`: needs neither PostgreSQL nor wrk.
+async fn logins(opts: Options) -> Result<bool> {
+    bench::procs::build_servers()?;
+    let target = bench::procs::profile_dir()?.parent().map(PathBuf::from).ok_or("no target directory")?;
+    let work = target.join("bench-work");
+    let mut bursts = Vec::new();
+    for clients in [64, 256] {
+        eprintln!("bench: {clients} concurrent logins for {} s", opts.duration);
+        let burst = bench::logins::burst(clients, opts.duration, &work).await?;
+        eprintln!("bench: {burst:?}");
+        bursts.push(burst);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let section = bench::logins::section(&opts.command, &bursts, cores);
+    let path = opts.out.as_ref().map_or(bench::pg::workspace_root().join("bench/RESULTS.md"), PathBuf::from);
+    bench::report::write_section(&path, &bench::report::section_key(&opts), &section)?;
+    println!("{section}");
+    eprintln!("bench: report written to {}", path.display());
+    Ok(bursts.iter().all(|b| b.other == 0))
 }
 
 #[tokio::main]

@@ -3,7 +3,7 @@
 use crate::Result;
 
 pub const USAGE: &str = "\
-usage: cargo run --release -p bench -- [--rows N | --scale | --smoke | --callgrind] [options]
+usage: cargo run --release -p bench -- [--rows N | --scale | --smoke | --callgrind | --logins] [options]
 
   --rows N           customers in total (default 100000), over max(10, N/1000) companies
   --scale            run the whole suite at 10 000 rows (10 companies) and at 1 000 000 rows
@@ -13,6 +13,9 @@ usage: cargo run --release -p bench -- [--rows N | --scale | --smoke | --callgri
   --callgrind        CPU instructions per list and retrieve request of the framework and the
                      baseline, counted by valgrind's callgrind (repeatable where requests/s are
                      not); 10 000 rows unless --rows is given; --duration defaults to 10
+  --logins           resident memory of the demo app (SQLite) under bursts of 64 and 256
+                     concurrent wrong-password logins (--duration, default 10 s each): peak and
+                     5 s after; no PostgreSQL or wrk needed
   --duration SECS    length of each measured load run (default 15; smoke 2)
   --warmup SECS      unmeasured load before each measured run (default 3; smoke 0)
   --connections N    concurrent connections: wrk -c and pgbench -c (default 32; smoke 4)
@@ -31,6 +34,8 @@ pub enum Mode {
     Smoke,
     /// Instructions per request under callgrind, on this many rows.
     Callgrind(usize),
+    /// Memory under bursts of concurrent logins.
+    Logins,
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +57,7 @@ impl Options {
     /// Parses the arguments after the program name. `Ok(None)`: help was asked for.
     pub fn parse(args: &[String]) -> Result<Option<Options>> {
         let mut rows = None;
-        let (mut scale, mut smoke, mut callgrind) = (false, false, false);
+        let (mut scale, mut smoke, mut callgrind, mut logins) = (false, false, false, false);
         let (mut duration, mut warmup, mut connections, mut threads) = (None, None, None, None);
         let mut pool = 16;
         let mut rounds = None;
@@ -66,6 +71,7 @@ impl Options {
                 "--scale" => scale = true,
                 "--smoke" => smoke = true,
                 "--callgrind" => callgrind = true,
+                "--logins" => logins = true,
                 "--duration" => duration = Some(number(&value("--duration")?, "--duration")?),
                 "--warmup" => warmup = Some(number(&value("--warmup")?, "--warmup")?),
                 "--connections" => connections = Some(number(&value("--connections")?, "--connections")?),
@@ -80,7 +86,11 @@ impl Options {
         if callgrind && (scale || smoke) {
             return Err(format!("--callgrind goes without --scale and --smoke\n{USAGE}").into());
         }
+        if logins && (scale || smoke || callgrind || rows.is_some()) {
+            return Err(format!("--logins goes alone\n{USAGE}").into());
+        }
         let mode = match (rows, scale, smoke) {
+            _ if logins => Mode::Logins,
             (rows, false, false) if callgrind => Mode::Callgrind(rows.unwrap_or(10_000) as usize),
             (_, true, true) => return Err(format!("--scale and --smoke exclude each other\n{USAGE}").into()),
             (Some(_), true, _) | (Some(_), _, true) => {
@@ -113,7 +123,7 @@ impl Options {
             duration: duration
                 .unwrap_or(match mode {
                     Mode::Smoke => 2,
-                    Mode::Callgrind(_) => 10,
+                    Mode::Callgrind(_) | Mode::Logins => 10,
                     _ => 15,
                 })
                 .max(1),
@@ -139,6 +149,7 @@ impl Options {
             Mode::Scale => vec![10_000, 1_000_000],
             Mode::Smoke => vec![2_000],
             Mode::Callgrind(rows) => vec![rows],
+            Mode::Logins => vec![],
         }
     }
 }

@@ -116,6 +116,7 @@ pub fn section_key(opts: &Options) -> String {
         Mode::Scale => "scale".to_string(),
         Mode::Smoke => "smoke".to_string(),
         Mode::Callgrind(n) => format!("callgrind-{n}"),
+        Mode::Logins => "logins".to_string(),
     };
     match &opts.label {
         Some(label) => format!("{base}-{}", label.replace(|c: char| !c.is_ascii_alphanumeric(), "-")),
@@ -129,6 +130,7 @@ fn title(opts: &Options) -> String {
         Mode::Scale => "`--scale` (10 000 → 1 000 000 rows)".to_string(),
         Mode::Smoke => "`--smoke`".to_string(),
         Mode::Callgrind(n) => format!("`--callgrind` ({n} rows)"),
+        Mode::Logins => "`--logins`".to_string(),
     };
     match &opts.label {
         Some(label) => format!("{base} — {label}"),

@@ -194,6 +194,9 @@ fn framework_env(db: &Database, pool: u32) -> Vec<(&'static str, String)> {
     vec![
         ("DATABASE_URL", db.owner_url.clone()),
         ("JWT_SECRET", JWT_SECRET.to_string()),
+        // The seeded access tokens live as long as a run may (`seed.rs`, `TOKEN_TTL`); the server
+        // refuses tokens that live longer than it issues.
+        ("ACCESS_TOKEN_TTL_SECS", crate::seed::TOKEN_TTL.as_secs().to_string()),
         ("DATABASE_MAX_CONNECTIONS", pool.to_string()),
         ("RUST_LOG", "warn".to_string()),
     ]

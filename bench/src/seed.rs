@@ -18,6 +18,10 @@ use crate::statements::IDS_TABLE;
 /// Customers per tenant that the load picks from (ids for retrieve/update, emails for filters).
 pub const SAMPLES_PER_TENANT: usize = 50;
 
+/// Lifetime of the access tokens minted for the load (longer than any run); the framework is
+/// started with the same `ACCESS_TOKEN_TTL_SECS`.
+pub const TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
+
 /// The one password every seeded admin has (hashed once, reused).
 pub const PASSWORD: &str = "bench-password";
 
@@ -150,8 +154,8 @@ impl<'c> Copy<'c> {
 pub async fn seed(db: &Database, rows: usize, jwt_secret: &str) -> Result<Dataset> {
     let started = Instant::now();
     let companies = crate::options::companies_for(rows);
-    let password_hash = tenant_core::auth::password::hash(PASSWORD.to_string()).await?;
-    let keys = Keys::new(jwt_secret.as_bytes(), Duration::from_secs(24 * 3600), Duration::from_secs(24 * 3600));
+    let password_hash = tenant_core::auth::password::hash_blocking(PASSWORD)?;
+    let keys = Keys::new(jwt_secret.as_bytes(), TOKEN_TTL, TOKEN_TTL);
     let now = Utc::now();
     // Customers were created one per 10 ms up to now, interleaved over the companies.
     let first = now - chrono::Duration::milliseconds(10 * rows as i64 + 1000);

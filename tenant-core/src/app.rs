@@ -9,6 +9,7 @@ use axum::routing::{MethodRouter, get};
 use serde_json::json;
 
 use crate::auth::jwt::Keys;
+use crate::auth::password::Hashers;
 use crate::config::Config;
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
@@ -27,13 +28,21 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     db: Db,
     keys: Keys,
+    hashers: Hashers,
     config: Config,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
-        let keys = Keys::new(config.jwt_secret.as_bytes(), config.access_ttl, config.refresh_ttl);
-        AppState(Arc::new(Inner { db, keys, config }))
+        let keys = Keys::new(config.jwt_secret.as_bytes(), config.access_ttl, config.refresh_ttl)
+            .with_leeway(config.jwt_leeway);
+        let hashers = Hashers::new(config.password_hash_workers, config.password_hash_queue);
+        AppState(Arc::new(Inner { db, keys, hashers, config }))
+    }
+
+    /// The password hashing workers (bounded concurrency and memory; see [`Hashers`]).
+    pub fn hashers(&self) -> &Hashers {
+        &self.0.hashers
     }
 
     pub fn db(&self) -> &Db {

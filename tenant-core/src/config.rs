@@ -44,6 +44,15 @@ pub struct Config {
     pub access_ttl: Duration,
     /// `REFRESH_TOKEN_TTL_SECS`, default 604800 (7 days).
     pub refresh_ttl: Duration,
+    /// `JWT_LEEWAY_SECS`: clock skew tolerated on a token's `exp`, `nbf` and `iat`, default 0
+    /// (Simple JWT's `LEEWAY`).
+    pub jwt_leeway: Duration,
+    /// `PASSWORD_HASH_WORKERS`: threads that hash passwords, each holding Argon2id's 19 MiB;
+    /// default one per core. Bounds the memory and CPU a burst of logins can take.
+    pub password_hash_workers: usize,
+    /// `PASSWORD_HASH_QUEUE`: logins and sign-ups that may wait for a worker; past it → 503 with
+    /// `Retry-After`. Default 32.
+    pub password_hash_queue: usize,
 }
 
 /// Loads `.env` from the working directory into the environment, if the file exists. Variables
@@ -78,6 +87,9 @@ impl Config {
             jwt_secret: DEV_JWT_SECRET.to_string(),
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
+            jwt_leeway: Duration::ZERO,
+            password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            password_hash_queue: 32,
         }
     }
 
@@ -119,6 +131,18 @@ impl Config {
         }
         if let Some(v) = get("REFRESH_TOKEN_TTL_SECS") {
             config.refresh_ttl = Duration::from_secs(parse("REFRESH_TOKEN_TTL_SECS", &v)?);
+        }
+        if let Some(v) = get("JWT_LEEWAY_SECS") {
+            config.jwt_leeway = Duration::from_secs(parse("JWT_LEEWAY_SECS", &v)?);
+        }
+        if let Some(v) = get("PASSWORD_HASH_WORKERS") {
+            config.password_hash_workers = parse("PASSWORD_HASH_WORKERS", &v)?;
+            if config.password_hash_workers == 0 {
+                return Err(ConfigError { name: "PASSWORD_HASH_WORKERS", message: "must be at least 1".into() });
+            }
+        }
+        if let Some(v) = get("PASSWORD_HASH_QUEUE") {
+            config.password_hash_queue = parse("PASSWORD_HASH_QUEUE", &v)?;
         }
         Ok(config)
     }

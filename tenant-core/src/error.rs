@@ -54,6 +54,10 @@ pub enum ApiError {
     /// 503: the database cannot be reached.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// 503 with `Retry-After: <seconds>`: a bounded resource (the password hashing workers) is
+    /// saturated; the client may retry shortly. Not logged as an error: it is load, not a fault.
+    #[error("busy, retry after {0} s")]
+    Busy(u64),
     /// 500: a bug. Logged in full, answered with a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -88,7 +92,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -124,6 +128,7 @@ impl IntoResponse for ApiError {
                 tracing::error!(%cause, "database unavailable");
                 json!({ "detail": "Service temporarily unavailable: the database cannot be reached." })
             }
+            ApiError::Busy(_) => json!({ "detail": "The server is busy: try again in a moment." }),
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 json!({ "detail": "Internal server error." })
@@ -132,6 +137,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::Busy(seconds) = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -43,7 +43,7 @@ pub use uuid;
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:54329/postgres";
 
 /// Password of every user [`TestApp::signup`] creates.
-pub const PASSWORD: &str = "password123";
+pub const PASSWORD: &str = "vivid-otter-meadow-42";
 
 /// Connections of each test app's pool: tests run in parallel against one server.
 const APP_POOL_SIZE: u32 = 5;
@@ -367,6 +367,8 @@ impl TestApp {
         let mut config = tenant_core::Config::new(url);
         config.max_connections = pool_size;
         config.jwt_secret = TEST_JWT_SECRET.to_string();
+        // Fixed, not one per core, so that tests of the hashing bound behave alike on any machine.
+        config.password_hash_workers = 2;
         let app = tenant_core::App::connect(config).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
         demo_app::register(app)
     }

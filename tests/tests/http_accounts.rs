@@ -206,7 +206,7 @@ both_backends! {
             .post(
                 "/api/auth/signup",
                 &Auth::None,
-                json!({"email": "  Alice@Example.COM ", "password": "password123", "company_name": "  Acme  ", "id": "ignored"}),
+                json!({"email": "  Alice@Example.COM ", "password": PASSWORD, "company_name": "  Acme  ", "id": "ignored"}),
             )
             .await;
         r.assert_status(201);
@@ -247,13 +247,13 @@ both_backends! {
         assert_errors(&r, json!({"email": required, "password": required, "company_name": required}));
 
         let r = app
-            .post("/api/auth/signup", &Auth::None, json!({"email": "nope", "password": "short", "company_name": "  "}))
+            .post("/api/auth/signup", &Auth::None, json!({"email": "nope", "password": "xq9#zkw", "company_name": "  "}))
             .await;
         assert_errors(
             &r,
             json!({
                 "email": ["Enter a valid email address."],
-                "password": ["Ensure this field has at least 8 characters."],
+                "password": ["This password is too short. It must contain at least 8 characters."],
                 "company_name": ["This field may not be blank."],
             }),
         );
@@ -893,5 +893,59 @@ both_backends! {
         app.post("/api/auth/signup/", &Auth::None, body).await.assert_status(201);
         // One trailing slash, as Django's APPEND_SLASH URLs: two are not the same path.
         app.get("/api/me//", &alice.auth()).await.assert_status(404);
+    }
+
+    async fn signup_applies_djangos_password_validators(app: TestApp) {
+        // API.md: 8 to 1024 characters; not too common, entirely numeric or similar to the email.
+        let signup = |email: &str, password: String| {
+            app.post("/api/auth/signup", &Auth::None, json!({"email": email, "password": password, "company_name": "Acme"}))
+        };
+        let common = "This password is too common.";
+        for (email, password, messages) in [
+            ("a1@example.com", "12345678".to_string(), vec![common, "This password is entirely numeric."]),
+            ("a2@example.com", "aaaaaaaa".to_string(), vec![common]),
+            ("a3@example.com", "password".to_string(), vec![common]),
+            ("a4@example.com", "Password1".to_string(), vec![common]),
+            ("john.smith@example.com", "example1".to_string(), vec!["The password is too similar to the email address."]),
+            ("a5@example.com", "x".repeat(1025), vec!["Ensure this field has no more than 1024 characters."]),
+            ("a6@example.com", "é".repeat(400_000), vec!["Ensure this field has no more than 1024 characters."]),
+        ] {
+            let r = signup(email, password).await;
+            assert_eq!(r.status, 400, "{email}: {}", r.text);
+            assert_eq!(r.body["password"], json!(messages), "{email}: {}", r.text);
+        }
+        // Nothing was created; a sound password at the bounds is accepted.
+        signup("a1@example.com", "w1d3-awake".to_string()).await.assert_status(201);
+        signup("a5@example.com", "qz".repeat(512)).await.assert_status(201);
+        // A password longer than any sign-up accepts cannot log in, and costs no hashing.
+        let r = app.post("/api/auth/token", &Auth::None, json!({"email": "a5@example.com", "password": "q".repeat(1024 * 1024 - 100)})).await;
+        r.assert_status(401);
+        let r = app.post("/api/auth/token", &Auth::None, json!({"email": "a5@example.com", "password": "qz".repeat(512)})).await;
+        r.assert_status(200);
+    }
+
+    async fn a_burst_of_logins_is_bounded_never_an_error(app: TestApp) {
+        // API.md: hashing runs with bounded concurrency; beyond the bound, 503 with Retry-After.
+        let alice = app.signup("Acme").await;
+        let attempts = (0..120).map(|i| {
+            app.post("/api/auth/token", &Auth::None, json!({"email": alice.email, "password": format!("wrong-{i}")}))
+        });
+        let answers = futures::future::join_all(attempts).await;
+        let mut busy = 0;
+        for r in &answers {
+            match r.status {
+                401 => {}
+                503 => {
+                    busy += 1;
+                    assert_eq!(r.header("retry-after"), Some("1"), "{}", r.text);
+                    r.assert_detail();
+                }
+                other => panic!("a login answered {other}: {}", r.text),
+            }
+        }
+        assert!(busy > 0, "120 simultaneous logins exceed the workers and their queue of 32");
+        // The burst leaves nothing behind: the next login is served.
+        let r = app.post("/api/auth/token", &Auth::None, json!({"email": alice.email, "password": alice.password})).await;
+        r.assert_status(200);
     }
 }

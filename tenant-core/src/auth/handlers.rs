@@ -10,7 +10,8 @@ use uuid::Uuid;
 use crate::accounts::{Form, MAX_COMPANY_NAME_LEN, cleaned, column, create_company, is_unique_violation, now};
 use crate::app::{AppState, SlashRoutes};
 use crate::auth::jwt::{TokenError, TokenType};
-use crate::auth::password::{self, MIN_PASSWORD_LEN};
+use crate::auth::password::MAX_PASSWORD_LEN;
+use crate::auth::password_validation::validate_password;
 use crate::body::JsonObject;
 use crate::db::TxMode;
 use crate::error::ApiError;
@@ -50,13 +51,20 @@ async fn signup(
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
     let mut form = Form::new(body?);
     let email = form.email("email");
-    let password = form.password("password", MIN_PASSWORD_LEN);
+    let password = form.secret("password");
+    if let Some(password) = &password {
+        // Compared with the email as given when that is not a valid address yet.
+        let raw_email = email.clone().unwrap_or_default();
+        for message in validate_password(password, &raw_email) {
+            form.error("password", message);
+        }
+    }
     let company_name = form.text("company_name", MAX_COMPANY_NAME_LEN);
     form.finish()?;
     let (email, password, company_name) = (cleaned(email)?, cleaned(password)?, cleaned(company_name)?);
 
     // Hash before opening the transaction: the slow part must not hold a write lock.
-    let password_hash = password::hash(password).await?;
+    let password_hash = state.hashers().hash(password).await?;
     let user_id = Uuid::now_v7();
 
     let mut tx = state.db().begin(TxMode::Write).await?;
@@ -112,8 +120,9 @@ async fn token(State(state): State<AppState>, body: Result<JsonObject, ApiError>
         }
         None => (None, None),
     };
-    // Verified outside the transaction, so the connection is not held during the slow part.
-    let ok = password::verify(password, stored).await?;
+    // Verified outside the transaction, so the connection is not held during the slow part. A
+    // password no sign-up accepts cannot match: refused without hashing megabytes.
+    let ok = password.chars().count() <= MAX_PASSWORD_LEN && state.hashers().verify(password, stored).await?;
     let user_id = match (ok, user_id) {
         (true, Some(id)) => id,
         _ => return Err(ApiError::Unauthorized(BAD_CREDENTIALS)),

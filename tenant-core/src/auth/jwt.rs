@@ -45,6 +45,8 @@ pub struct Keys {
     validation: Validation,
     access_ttl: Duration,
     refresh_ttl: Duration,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
+    leeway: u64,
 }
 
 impl std::fmt::Debug for Keys {
@@ -58,17 +60,29 @@ fn now() -> u64 {
 }
 
 impl Keys {
+    /// Keys for `secret`, issuing tokens that live `access_ttl` and `refresh_ttl`, with no clock
+    /// leeway (Simple JWT's default `LEEWAY = 0`; see [`Keys::with_leeway`]).
     pub fn new(secret: &[u8], access_ttl: Duration, refresh_ttl: Duration) -> Keys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         Keys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
             access_ttl,
             refresh_ttl,
+            leeway: 0,
         }
+    }
+
+    /// Tolerates `leeway` of clock skew between the issuer and this server on `exp`, `nbf` and
+    /// `iat` (Simple JWT's `LEEWAY`), for deployments whose servers' clocks drift apart.
+    pub fn with_leeway(mut self, leeway: Duration) -> Keys {
+        self.leeway = leeway.as_secs();
+        self.validation.leeway = self.leeway;
+        self
     }
 
     pub fn issue(&self, user_id: Uuid, typ: TokenType) -> String {
@@ -92,6 +106,18 @@ impl Keys {
         if claims.typ != expected {
             return Err(TokenError::WrongType);
         }
+        // Signed by our secret, yet not a token this server would issue: issued in the future,
+        // or living longer than its type is configured to (a leaked secret, a misconfigured
+        // issuer, or a lifetime that was shortened since): refused.
+        let ttl = match claims.typ {
+            TokenType::Access => self.access_ttl,
+            TokenType::Refresh => self.refresh_ttl,
+        };
+        if claims.iat > now().saturating_add(self.leeway)
+            || claims.exp.saturating_sub(claims.iat) > ttl.as_secs().saturating_add(self.leeway)
+        {
+            return Err(TokenError::Invalid);
+        }
         Ok(claims)
     }
 }
@@ -113,6 +139,38 @@ mod tests {
         assert_eq!(k.verify(&access, TokenType::Refresh).unwrap_err(), TokenError::WrongType);
         let refresh = k.issue(user, TokenType::Refresh);
         assert_eq!(k.verify(&refresh, TokenType::Access).unwrap_err(), TokenError::WrongType);
+    }
+
+    /// A token signed with the test secret whose claims are `claims`.
+    fn forged(claims: serde_json::Value) -> String {
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"))
+            .unwrap()
+    }
+
+    #[test]
+    fn iat_nbf_and_lifetime_are_checked() {
+        let k = keys();
+        let (user, t) = (Uuid::now_v7(), now());
+        let claims =
+            |iat: u64, exp: u64| serde_json::json!({"sub": user, "typ": "access", "iat": iat, "exp": exp, "jti": user});
+        assert!(k.verify(&forged(claims(t, t + 60)), TokenType::Access).is_ok());
+        // Issued in the future.
+        assert_eq!(k.verify(&forged(claims(t + 30, t + 60)), TokenType::Access).unwrap_err(), TokenError::Invalid);
+        // Living longer than an access token does (60 s here).
+        assert_eq!(k.verify(&forged(claims(t, t + 61)), TokenType::Access).unwrap_err(), TokenError::Invalid);
+        assert_eq!(k.verify(&forged(claims(t - 3600, t + 3600)), TokenType::Access).unwrap_err(), TokenError::Invalid);
+        // No iat at all.
+        let no_iat = serde_json::json!({"sub": user, "typ": "access", "exp": t + 60, "jti": user});
+        assert_eq!(k.verify(&forged(no_iat), TokenType::Access).unwrap_err(), TokenError::Invalid);
+        // Not before a time still to come.
+        let mut nbf = claims(t, t + 60);
+        nbf["nbf"] = serde_json::json!(t + 30);
+        assert_eq!(k.verify(&forged(nbf.clone()), TokenType::Access).unwrap_err(), TokenError::Invalid);
+        // A leeway tolerates that much skew, no more.
+        let lenient = keys().with_leeway(Duration::from_secs(40));
+        assert!(lenient.verify(&forged(nbf), TokenType::Access).is_ok());
+        assert!(lenient.verify(&forged(claims(t + 30, t + 60)), TokenType::Access).is_ok());
+        assert!(lenient.verify(&forged(claims(t + 50, t + 110)), TokenType::Access).is_err());
     }
 
     #[test]

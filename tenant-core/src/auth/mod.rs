@@ -3,3 +3,4 @@
 pub mod handlers;
 pub mod jwt;
 pub mod password;
+pub mod password_validation;

@@ -58,6 +58,12 @@ pub fn signed_token(user_id: Uuid, typ: TokenType) -> String {
     Keys::new(TEST_JWT_SECRET.as_bytes(), config.access_ttl, config.refresh_ttl).issue(user_id, typ)
 }
 
+/// A token signed with the test apps' secret but living `ttl`: longer than the app issues when
+/// `ttl` exceeds its configured lifetime (tests of forged lifetimes).
+pub fn signed_token_living(user_id: Uuid, typ: TokenType, ttl: Duration) -> String {
+    Keys::new(TEST_JWT_SECRET.as_bytes(), ttl, ttl).issue(user_id, typ)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

@@ -948,4 +948,22 @@ both_backends! {
         let r = app.post("/api/auth/token", &Auth::None, json!({"email": alice.email, "password": alice.password})).await;
         r.assert_status(200);
     }
+
+    async fn a_token_living_longer_than_configured_is_401(app: TestApp) {
+        // Signed with the right secret, but a lifetime the server never issues (15 minutes for
+        // access tokens, 7 days for refresh tokens): refused like a forged one.
+        let alice = app.signup("Acme").await;
+        let day = std::time::Duration::from_secs(24 * 3600);
+        let access = signed_token_living(alice.id, TokenType::Access, day);
+        let r = app.get("/api/customers", &Auth::bearer(access)).await;
+        r.assert_status(401);
+        assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+        let r = app.get("/api/me", &Auth::bearer(signed_token_living(alice.id, TokenType::Access, day))).await;
+        r.assert_status(401);
+        let refresh = signed_token_living(alice.id, TokenType::Refresh, day * 30);
+        app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": refresh})).await.assert_status(401);
+        // Exactly the configured lifetime is what the server issues itself: accepted.
+        let ok = signed_token_living(alice.id, TokenType::Access, std::time::Duration::from_secs(900));
+        app.get("/api/customers", &Auth::bearer(ok)).await.assert_status(200);
+    }
 }

@@ -44,7 +44,9 @@ async fn serve() -> Result<(), BoxError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("demo-app listening on http://{addr}  (try: curl http://{addr}/healthz)");
     println!("demo-app listening on http://{addr}");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+    // With the client's address, which the credential endpoints' throttles count by.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
 

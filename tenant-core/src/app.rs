@@ -10,12 +10,13 @@ use serde_json::json;
 
 use crate::auth::jwt::Keys;
 use crate::auth::password::Hashers;
-use crate::config::Config;
+use crate::config::{Config, warn_loudly};
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
 use crate::keep_alive::KeepAliveLayer;
 use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
+use crate::throttle::AuthThrottle;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -29,6 +30,7 @@ struct Inner {
     db: Db,
     keys: Keys,
     hashers: Hashers,
+    throttle: AuthThrottle,
     config: Config,
 }
 
@@ -37,7 +39,13 @@ impl AppState {
         let keys = Keys::new(config.jwt_secret.as_bytes(), config.access_ttl, config.refresh_ttl)
             .with_leeway(config.jwt_leeway);
         let hashers = Hashers::new(config.password_hash_workers, config.password_hash_queue);
-        AppState(Arc::new(Inner { db, keys, hashers, config }))
+        let throttle = AuthThrottle::new(config.throttle_auth_address, config.throttle_auth_account);
+        AppState(Arc::new(Inner { db, keys, hashers, throttle, config }))
+    }
+
+    /// The throttles of the credential endpoints.
+    pub fn throttle(&self) -> &AuthThrottle {
+        &self.0.throttle
     }
 
     /// The password hashing workers (bounded concurrency and memory; see [`Hashers`]).
@@ -188,17 +196,6 @@ impl App {
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(KeepAliveLayer)
             .with_state(self.state))
-    }
-}
-
-/// Start-up warnings about unsafe settings must reach the operator even when the app installed no
-/// `tracing` subscriber (README's minimal `main` installs none): then they go to stderr directly.
-/// `severe`: logged as an error (isolation is weakened), else as a warning.
-fn warn_loudly(severe: bool, message: &str) {
-    match (tracing::dispatcher::has_been_set(), severe) {
-        (true, true) => tracing::error!("{message}"),
-        (true, false) => tracing::warn!("{message}"),
-        (false, _) => eprintln!("WARNING: {message}"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Configuration from the environment (and a `.env` file, read by the binary).
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 /// Used when `JWT_SECRET` is unset: fine on a laptop, never in production (logged loudly).
@@ -47,6 +48,11 @@ pub struct Config {
     /// `JWT_LEEWAY_SECS`: clock skew tolerated on a token's `exp`, `nbf` and `iat`, default 0
     /// (Simple JWT's `LEEWAY`).
     pub jwt_leeway: Duration,
+    /// `THROTTLE_AUTH_ADDRESS`: attempts on the credential endpoints (sign-up, login) per client
+    /// address, as DRF writes rates; default `30/min`.
+    pub throttle_auth_address: crate::throttle::Rate,
+    /// `THROTTLE_AUTH_ACCOUNT`: attempts per account (the email an attempt names); default `10/min`.
+    pub throttle_auth_account: crate::throttle::Rate,
     /// `PASSWORD_HASH_WORKERS`: threads that hash passwords, each holding Argon2id's 19 MiB;
     /// default one per core. Bounds the memory and CPU a burst of logins can take.
     pub password_hash_workers: usize,
@@ -62,6 +68,17 @@ pub fn load_dotenv() {
         && !e.not_found()
     {
         eprintln!("warning: could not read .env: {e}");
+    }
+}
+
+/// Warnings about unsafe settings must reach the operator even when the app installed no
+/// `tracing` subscriber (README's minimal `main` installs none): then they go to stderr directly.
+/// `severe`: logged as an error (isolation is weakened), else as a warning.
+pub(crate) fn warn_loudly(severe: bool, message: &str) {
+    match (tracing::dispatcher::has_been_set(), severe) {
+        (true, true) => tracing::error!("{message}"),
+        (true, false) => tracing::warn!("{message}"),
+        (false, _) => eprintln!("WARNING: {message}"),
     }
 }
 
@@ -88,6 +105,14 @@ impl Config {
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             jwt_leeway: Duration::ZERO,
+            throttle_auth_address: crate::throttle::Rate {
+                requests: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+                period: Duration::from_secs(60),
+            },
+            throttle_auth_account: crate::throttle::Rate {
+                requests: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+                period: Duration::from_secs(60),
+            },
             password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_hash_queue: 32,
         }
@@ -134,6 +159,14 @@ impl Config {
         }
         if let Some(v) = get("JWT_LEEWAY_SECS") {
             config.jwt_leeway = Duration::from_secs(parse("JWT_LEEWAY_SECS", &v)?);
+        }
+        if let Some(v) = get("THROTTLE_AUTH_ADDRESS") {
+            config.throttle_auth_address =
+                v.parse().map_err(|message| ConfigError { name: "THROTTLE_AUTH_ADDRESS", message })?;
+        }
+        if let Some(v) = get("THROTTLE_AUTH_ACCOUNT") {
+            config.throttle_auth_account =
+                v.parse().map_err(|message| ConfigError { name: "THROTTLE_AUTH_ACCOUNT", message })?;
         }
         if let Some(v) = get("PASSWORD_HASH_WORKERS") {
             config.password_hash_workers = parse("PASSWORD_HASH_WORKERS", &v)?;

@@ -54,6 +54,9 @@ pub enum ApiError {
     /// 503: the database cannot be reached.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// 429 with `Retry-After: <seconds>`: a throttle's rate was exceeded (see `throttle.rs`).
+    #[error("throttled, retry after {0} s")]
+    Throttled(u64),
     /// 503 with `Retry-After: <seconds>`: a bounded resource (the password hashing workers) is
     /// saturated; the client may retry shortly. Not logged as an error: it is load, not a fault.
     #[error("busy, retry after {0} s")]
@@ -92,6 +95,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -129,6 +133,10 @@ impl IntoResponse for ApiError {
                 json!({ "detail": "Service temporarily unavailable: the database cannot be reached." })
             }
             ApiError::Busy(_) => json!({ "detail": "The server is busy: try again in a moment." }),
+            // Django REST Framework's wording (`exceptions.Throttled`).
+            ApiError::Throttled(seconds) => {
+                json!({ "detail": format!("Request was throttled. Expected available in {seconds} seconds.") })
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 json!({ "detail": "Internal server error." })
@@ -138,7 +146,7 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        if let ApiError::Busy(seconds) = self {
+        if let ApiError::Busy(seconds) | ApiError::Throttled(seconds) = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response

@@ -20,6 +20,7 @@ pub mod rls;
 pub mod row;
 pub mod schema;
 pub mod tenant;
+pub mod throttle;
 pub mod validate;
 pub mod value;
 

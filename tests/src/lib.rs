@@ -370,11 +370,25 @@ impl TestApp {
     }
 
     async fn connect(url: &str, pool_size: u32) -> tenant_core::App {
+        Self::connect_configured(url, pool_size, |_| {}).await
+    }
+
+    /// The tests' configuration, then `configure`'s changes.
+    async fn connect_configured(
+        url: &str,
+        pool_size: u32,
+        configure: impl FnOnce(&mut tenant_core::Config),
+    ) -> tenant_core::App {
         let mut config = tenant_core::Config::new(url);
         config.max_connections = pool_size;
         config.jwt_secret = TEST_JWT_SECRET.to_string();
         // Fixed, not one per core, so that tests of the hashing bound behave alike on any machine.
         config.password_hash_workers = 2;
+        // Tests sign up and log in far faster than people: the throttles are tested on their own
+        // (`connect_again_with`).
+        config.throttle_auth_address = "100000/min".parse().expect("a rate");
+        config.throttle_auth_account = "100000/min".parse().expect("a rate");
+        configure(&mut config);
         let app = tenant_core::App::connect(config).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
         demo_app::register(app)
     }
@@ -383,6 +397,20 @@ impl TestApp {
     /// `database_url` (e.g. the same database through a [`proxy::TcpProxy`]).
     pub async fn connect_again(&self, database_url: &str) -> TestApp {
         self.connect_again_with_pool(database_url, APP_POOL_SIZE).await
+    }
+
+    /// A second app over this test's database whose configuration `configure` changed (e.g. the
+    /// production throttles).
+    pub async fn connect_again_with(&self, configure: impl FnOnce(&mut tenant_core::Config)) -> TestApp {
+        let app = Self::connect_configured(&self.database_url, APP_POOL_SIZE, configure).await;
+        let db = app.state().db().clone();
+        TestApp {
+            backend: self.backend,
+            db,
+            router: app.into_router().await.unwrap_or_else(|e| panic!("isolation check: {e}")),
+            database_url: self.database_url.clone(),
+            _guard: self._guard.clone(),
+        }
     }
 
     /// Like [`TestApp::connect_again`], with a pool of `pool_size` connections.

@@ -966,4 +966,66 @@ both_backends! {
         let ok = signed_token_living(alice.id, TokenType::Access, std::time::Duration::from_secs(900));
         app.get("/api/customers", &Auth::bearer(ok)).await.assert_status(200);
     }
+
+    async fn credential_endpoints_are_throttled_per_address_and_per_account(app: TestApp) {
+        use axum::extract::connect_info::MockConnectInfo;
+        use tower::ServiceExt;
+        let alice = app.signup("Acme").await;
+        // The production defaults: 30 attempts a minute per address, 10 per account.
+        let defaults = tenant_core::Config::new("sqlite::memory:");
+        let strict = app
+            .connect_again_with(|c| {
+                c.throttle_auth_address = defaults.throttle_auth_address;
+                c.throttle_auth_account = defaults.throttle_auth_account;
+            })
+            .await;
+        // Per account: the 11th login naming alice within a minute is a 429, right or wrong
+        // password, whoever sends it; another account is not affected.
+        // (GCRA: a burst of 10, then one more every 6 s, so a slow run may fit a few more.)
+        let mut allowed = 0;
+        let r = loop {
+            let r = strict.post("/api/auth/token", &Auth::None, json!({"email": alice.email, "password": format!("guess-{allowed}")})).await;
+            if r.status != 401 {
+                break r;
+            }
+            allowed += 1;
+            assert!(allowed < 15, "per-account throttle never applied");
+        };
+        r.assert_status(429);
+        assert!(allowed >= 10, "the burst of 10 is allowed: {allowed}");
+        let r = strict.post("/api/auth/token", &Auth::None, json!({"email": alice.email.to_uppercase(), "password": alice.password})).await;
+        r.assert_status(429);
+        let wait: u64 = r.header("retry-after").expect("Retry-After").parse().unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert_eq!(r.body["detail"], json!(format!("Request was throttled. Expected available in {wait} seconds.")));
+        let r = strict.post("/api/auth/signup", &Auth::None, json!({"email": alice.email, "password": PASSWORD, "company_name": "X"})).await;
+        r.assert_status(429);
+        let bob = strict.signup("Bob Co").await;
+        strict.post("/api/auth/token", &Auth::None, json!({"email": bob.email, "password": bob.password})).await.assert_status(200);
+
+        // Per client address (the app served with connect info): the 31st attempt from one
+        // address is a 429, whatever the accounts; another address goes on.
+        let from = |ip: [u8; 4]| strict.router.clone().layer(MockConnectInfo(std::net::SocketAddr::from((ip, 40000))));
+        let login = |email: String| {
+            axum::http::Request::post("/api/auth/token")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(json!({"email": email, "password": "nope-nope-nope"}).to_string()))
+                .unwrap()
+        };
+        // (A burst of 30, then one more every 2 s.)
+        let mut allowed = 0;
+        let r = loop {
+            let r = from([10, 0, 0, 1]).oneshot(login(format!("nobody-{allowed}@example.com"))).await.unwrap();
+            if r.status() != 401 {
+                break r;
+            }
+            allowed += 1;
+            assert!(allowed < 45, "per-address throttle never applied");
+        };
+        assert_eq!(r.status(), 429);
+        assert!(allowed >= 30, "the burst of 30 is allowed: {allowed}");
+        assert!(r.headers().contains_key("retry-after"));
+        let r = from([10, 0, 0, 2]).oneshot(login("someone@example.com".into())).await.unwrap();
+        assert_eq!(r.status(), 401);
+    }
 }

@@ -17,6 +17,7 @@ use crate::db::TxMode;
 use crate::error::ApiError;
 use crate::resource::FieldType;
 use crate::tenant::{user_exists, user_not_found};
+use crate::throttle::ClientAddress;
 use crate::value::Value;
 
 /// What `/api/auth/token` answers for an unknown email and a wrong password alike.
@@ -47,10 +48,15 @@ pub fn routes() -> Router<AppState> {
 /// the unique index so that two simultaneous sign-ups cannot both succeed.
 async fn signup(
     State(state): State<AppState>,
+    client: ClientAddress,
     body: Result<JsonObject, ApiError>,
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
+    state.throttle().address(client)?;
     let mut form = Form::new(body?);
     let email = form.email("email");
+    if let Some(email) = &email {
+        state.throttle().account(email)?;
+    }
     let password = form.secret("password");
     if let Some(password) = &password {
         // Compared with the email as given when that is not a valid address yet.
@@ -101,12 +107,18 @@ fn email_taken() -> ApiError {
 
 /// `POST /api/auth/token` `{"email", "password"}` → 200 `{"access", "refresh"}`. An unknown
 /// email and a wrong password get the same 401 after the same amount of work.
-async fn token(State(state): State<AppState>, body: Result<JsonObject, ApiError>) -> Result<Json<JsonValue>, ApiError> {
+async fn token(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    body: Result<JsonObject, ApiError>,
+) -> Result<Json<JsonValue>, ApiError> {
+    state.throttle().address(client)?;
     let mut form = Form::new(body?);
     let email = form.text("email", usize::MAX);
     let password = form.secret("password");
     form.finish()?;
     let (email, password) = (cleaned(email)?.to_lowercase(), cleaned(password)?);
+    state.throttle().account(&email)?;
 
     let mut tx = state.db().begin(TxMode::Read).await?;
     let row = tx.fetch_optional(CREDENTIALS, &[Value::Text(Some(email))], &[FieldType::Uuid, FieldType::Text]).await?;

@@ -46,6 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let router = app.into_router().await?; // refuses if the serving role escapes RLS
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://{addr}");
-    axum::serve(listener, router).await?;
+    // With the client's address: the sign-in throttles count per address (and per account).
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
     Ok(())
 }

@@ -48,6 +48,11 @@ pub struct Config {
     /// `JWT_LEEWAY_SECS`: clock skew tolerated on a token's `exp`, `nbf` and `iat`, default 0
     /// (Simple JWT's `LEEWAY`).
     pub jwt_leeway: Duration,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS` (PostgreSQL): the longest any statement of a serving
+    /// connection may run before PostgreSQL cancels it (→ 503), so one tenant's heavy queries
+    /// cannot hold the pool the others need; default 5000, `0` = no limit. SQLite has no such
+    /// limit (the list input caps bound its work).
+    pub statement_timeout: Duration,
     /// `THROTTLE_AUTH_ADDRESS`: attempts on the credential endpoints (sign-up, login) per client
     /// address, as DRF writes rates; default `30/min`.
     pub throttle_auth_address: crate::throttle::Rate,
@@ -105,6 +110,7 @@ impl Config {
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             jwt_leeway: Duration::ZERO,
+            statement_timeout: Duration::from_secs(5),
             throttle_auth_address: crate::throttle::Rate {
                 requests: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
                 period: Duration::from_secs(60),
@@ -159,6 +165,9 @@ impl Config {
         }
         if let Some(v) = get("JWT_LEEWAY_SECS") {
             config.jwt_leeway = Duration::from_secs(parse("JWT_LEEWAY_SECS", &v)?);
+        }
+        if let Some(v) = get("DATABASE_STATEMENT_TIMEOUT_MS") {
+            config.statement_timeout = Duration::from_millis(parse("DATABASE_STATEMENT_TIMEOUT_MS", &v)?);
         }
         if let Some(v) = get("THROTTLE_AUTH_ADDRESS") {
             config.throttle_auth_address =

@@ -51,7 +51,7 @@ pub enum ApiError {
     /// 405.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// 503: the database cannot be reached.
+    /// 503: the database cannot be reached, or cancelled a statement that ran too long.
     #[error("service unavailable: {0}")]
     Unavailable(String),
     /// 429 with `Retry-After: <seconds>`: a throttle's rate was exceeded (see `throttle.rs`).
@@ -108,6 +108,9 @@ impl From<DbError> for ApiError {
     fn from(err: DbError) -> ApiError {
         match err {
             DbError::Unavailable(cause) => ApiError::Unavailable(cause),
+            // A tenant's query too heavy for the time allowed: the database is busy for it, not
+            // broken, and the answer is the same 503 (API.md: "database unreachable or busy").
+            DbError::Timeout => ApiError::Unavailable("statement timeout".into()),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -130,7 +133,7 @@ impl IntoResponse for ApiError {
             ApiError::MethodNotAllowed => json!({ "detail": "Method not allowed." }),
             ApiError::Unavailable(cause) => {
                 tracing::error!(%cause, "database unavailable");
-                json!({ "detail": "Service temporarily unavailable: the database cannot be reached." })
+                json!({ "detail": "Service temporarily unavailable: the database is unreachable or busy. Try again later." })
             }
             ApiError::Busy(_) => json!({ "detail": "The server is busy: try again in a moment." }),
             // Django REST Framework's wording (`exceptions.Throttled`).

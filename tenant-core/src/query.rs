@@ -19,8 +19,9 @@ use crate::value::Value;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
 pub const MAX_PAGE_SIZE: u64 = 100;
-/// Characters of the whole `?search=` value; longer → 400 on `search`.
-pub const MAX_SEARCH_CHARS: usize = 1000;
+/// Characters of the whole `?search=` value (room for the most terms at their longest, and the
+/// spaces between); longer → 400 on `search`.
+pub const MAX_SEARCH_CHARS: usize = 1024;
 /// Terms of `?search=` (separated by whitespace or commas); more → 400 on `search`.
 pub const MAX_SEARCH_TERMS: usize = 10;
 /// Characters of one search term; longer → 400 on `search`.

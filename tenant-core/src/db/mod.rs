@@ -124,6 +124,9 @@ pub enum DbError {
     /// The database cannot be reached (connection refused, pool timed out, …).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A statement ran past `statement_timeout` and was cancelled (PostgreSQL `57014`).
+    #[error("statement timeout")]
+    Timeout,
     /// A value did not have the expected type.
     #[error(transparent)]
     Decode(#[from] crate::value::DecodeError),
@@ -143,6 +146,7 @@ impl DbError {
                         columns: sqlite::unique_columns(db.message()),
                     },
                     ErrorKind::ForeignKeyViolation => DbError::ForeignKey,
+                    _ if db.code().as_deref() == Some(QUERY_CANCELED) => DbError::Timeout,
                     _ => DbError::Other(db.to_string()),
                 }
             }
@@ -154,6 +158,9 @@ impl DbError {
         }
     }
 }
+
+/// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request).
+const QUERY_CANCELED: &str = "57014";
 
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -194,12 +201,14 @@ impl Db {
         if !is_postgres_url(&config.database_url) {
             return Db::connect(&config.database_url, max).await;
         }
+        let timeout = config.statement_timeout;
         let pool = match &config.app_database_url {
-            Some(url) => postgres::connect_lazy(url, None, max)?,
+            Some(url) => postgres::connect_lazy(url, None, max, timeout)?,
             None => postgres::connect_lazy(
                 &config.database_url,
                 Some((config.app_role.as_str(), config.app_password.as_str())),
                 max,
+                timeout,
             )?,
         };
         Ok(Db::Postgres(pool))

@@ -33,10 +33,18 @@ pub(super) fn connect_lazy(
     url: &str,
     credentials: Option<(&str, &str)>,
     max_connections: u32,
+    statement_timeout: Duration,
 ) -> Result<PgPool, DbError> {
     let mut options = parse_url(url)?;
     if let Some((user, password)) = credentials {
         options = options.username(user).password(password);
+    }
+    if !statement_timeout.is_zero() {
+        // Sent in the start-up packet, so it holds for every statement of every serving
+        // connection at no cost per request: one tenant's slow query is cancelled (→ 503) instead
+        // of holding a pooled connection that the other tenants need. Migrations, on the owner's
+        // pool, are not limited.
+        options = options.options([("statement_timeout", statement_timeout.as_millis())]);
     }
     Ok(pool_options(max_connections).connect_lazy_with(options))
 }

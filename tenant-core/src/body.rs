@@ -13,7 +13,8 @@ use crate::error::ApiError;
 #[derive(Debug, Clone, Default)]
 pub struct JsonObject(pub Map<String, Json>);
 
-fn is_json_content_type(req: &Request) -> bool {
+/// `application/json` or `application/<something>+json`, parameters ignored.
+pub(crate) fn is_json_content_type(req: &Request) -> bool {
     let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::app::{AppState, SlashRoutes};
 use crate::body::JsonObject;
+use crate::body_first::read_body_first;
 use crate::db::{DbError, Row, Sql};
 use crate::error::{ApiError, FieldErrors, NON_FIELD_ERRORS};
 use crate::query::{ListQuery, last_values};
@@ -29,6 +30,9 @@ use crate::value::{DecodeError, Value};
 const FIRST_FIELD: usize = 4;
 
 /// The routes of `R`: `GET|POST {path}` and `GET|PUT|PATCH|DELETE {path}/{id}`.
+///
+/// Bodies are read before the handler starts, so the tenant transaction and the membership check
+/// follow the last byte ([`read_body_first`]).
 pub fn routes<R: Resource>() -> Router<AppState> {
     let item = format!("{}/{{id}}", R::DESC.path);
     Router::new()
@@ -40,6 +44,7 @@ pub fn routes<R: Resource>() -> Router<AppState> {
                 .patch(handle_partial_update::<R>)
                 .delete(handle_destroy::<R>),
         )
+        .route_layer(axum::middleware::from_fn(read_body_first))
 }
 
 // ---------------------------------------------------------------------------------------------

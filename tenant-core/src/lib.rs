@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod body;
+pub mod body_first;
 pub mod config;
 pub mod crud;
 pub mod db;

@@ -192,6 +192,18 @@ const RESOLVE_MEMBERSHIP_AND_SET_TENANT: &str = "SELECT m.company_id, m.role, \
      set_config('app.company_id', m.company_id::text, true) FROM memberships m \
      WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1))";
 
+/// The PostgreSQL statements of a write: the membership row is locked for share until the write
+/// commits, so removing (or demoting) the member waits for the writes already authorised, and
+/// every write that starts after the removal sees it (issue 17). Reads take no lock: a read that
+/// was authorised may finish (API.md), and a lock would make every read write to the row.
+const RESOLVE_MEMBERSHIP_FOR_WRITE: &str = "SELECT m.company_id, m.role FROM memberships m \
+     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
+     FOR SHARE OF m";
+const RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE: &str = "SELECT m.company_id, m.role, \
+     set_config('app.company_id', m.company_id::text, true) FROM memberships m \
+     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
+     FOR SHARE OF m";
+
 impl Tenant {
     pub fn user_id(&self) -> Uuid {
         self.user_id
@@ -223,14 +235,18 @@ impl Tenant {
     async fn resolve(
         state: &AppState,
         tx: &mut Tx,
+        mode: TxMode,
         user_id: Uuid,
         requested: Option<Uuid>,
     ) -> Result<(Uuid, Role), ApiError> {
         let params = [Value::Uuid(Some(user_id)), Value::Uuid(requested)];
-        let sql = if tx.dialect() == Dialect::Postgres && state.config().row_level_security {
-            RESOLVE_MEMBERSHIP_AND_SET_TENANT
-        } else {
-            RESOLVE_MEMBERSHIP
+        // SQLite needs no row lock: a write transaction holds the database's write lock, which a
+        // removal (a write) waits for.
+        let sql = match (tx.dialect(), state.config().row_level_security, mode) {
+            (Dialect::Postgres, true, TxMode::Read) => RESOLVE_MEMBERSHIP_AND_SET_TENANT,
+            (Dialect::Postgres, true, TxMode::Write) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE,
+            (Dialect::Postgres, false, TxMode::Write) => RESOLVE_MEMBERSHIP_FOR_WRITE,
+            _ => RESOLVE_MEMBERSHIP,
         };
         match tx.fetch_optional_with(sql, &params, &mut Membership).await? {
             Some((company_id, Ok(role))) => Ok((company_id, role)),
@@ -288,8 +304,9 @@ impl FromRequestParts<AppState> for Tenant {
             Err(err) if user_exists(state, user_id).await? => return Err(err),
             Err(_) => return Err(user_not_found()),
         };
-        let mut tx = state.db().begin(tx_mode(&parts.method)).await?;
-        let (company_id, role) = Tenant::resolve(state, &mut tx, user_id, requested).await?;
+        let mode = tx_mode(&parts.method);
+        let mut tx = state.db().begin(mode).await?;
+        let (company_id, role) = Tenant::resolve(state, &mut tx, mode, user_id, requested).await?;
         Ok(Tenant { user_id, company_id, role, tx: Some(tx) })
     }
 }

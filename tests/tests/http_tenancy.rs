@@ -493,4 +493,38 @@ both_backends! {
             }
         }
     }
+
+    async fn a_member_removed_while_sending_a_body_cannot_write(app: TestApp) {
+        // Authorisation follows the last byte of the body (issue 17): the membership check and
+        // the transaction start once the body is in, so a removal that happened meanwhile is seen.
+        use axum::body::{Body, Bytes};
+        use tower::ServiceExt;
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        app.add_member(&alice, &bob, "staff").await;
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Result<Bytes, std::io::Error>>();
+        let request = axum::http::Request::post("/api/customers")
+            .header("authorization", format!("Bearer {}", bob.access))
+            .header("x-company-id", alice.company_id.to_string())
+            .header("content-type", "application/json")
+            .body(Body::from_stream(rx))
+            .unwrap();
+        tx.unbounded_send(Ok(Bytes::from_static(br#"{"name": "Slow", "#))).unwrap();
+        let pending = tokio::spawn(app.router.clone().oneshot(request));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // Meanwhile Alice removes Bob; it does not wait for his upload.
+        let removal = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            app.delete(&format!("/api/members/{}", bob.id), &alice.auth()),
+        )
+        .await
+        .expect("the removal is not held up by a request still sending its body");
+        removal.assert_status(204);
+        tx.unbounded_send(Ok(Bytes::from_static(br#""email": "slow@example.com"}"#))).unwrap();
+        drop(tx);
+        let response = pending.await.unwrap().unwrap();
+        assert_eq!(response.status(), 403, "Bob is no longer a member when his body is complete");
+        let list = app.get("/api/customers", &alice.auth()).await;
+        assert_eq!(list.body["count"], json!(0), "nothing was written: {}", list.text);
+    }
 }

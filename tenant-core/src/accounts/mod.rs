@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
         .route_with_slash("/api/companies", get(companies::list).post(companies::create))
         .route_with_slash("/api/members", get(members::list).post(members::create))
         .route_with_slash("/api/members/{user_id}", patch(members::update).delete(members::remove))
+        // The membership check of a write follows its whole body (see `body_first.rs`).
+        .route_layer(axum::middleware::from_fn(crate::body_first::read_body_first))
 }
 
 /// Longest email address accepted (as Django's `EmailField`).

@@ -53,6 +53,9 @@ pub struct Config {
     /// cannot hold the pool the others need; default 5000, `0` = no limit. SQLite has no such
     /// limit (the list input caps bound its work).
     pub statement_timeout: Duration,
+    /// `MAX_COMPANIES_PER_USER`: companies one user may belong to and still create another
+    /// (`POST /api/companies` past it → 409); default 20. Bounds what one account can make.
+    pub max_companies_per_user: u32,
     /// `THROTTLE_AUTH_ADDRESS`: attempts on the credential endpoints (sign-up, login) per client
     /// address, as DRF writes rates; default `30/min`.
     pub throttle_auth_address: crate::throttle::Rate,
@@ -111,6 +114,7 @@ impl Config {
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             jwt_leeway: Duration::ZERO,
             statement_timeout: Duration::from_secs(5),
+            max_companies_per_user: 20,
             throttle_auth_address: crate::throttle::Rate {
                 requests: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
                 period: Duration::from_secs(60),
@@ -168,6 +172,9 @@ impl Config {
         }
         if let Some(v) = get("DATABASE_STATEMENT_TIMEOUT_MS") {
             config.statement_timeout = Duration::from_millis(parse("DATABASE_STATEMENT_TIMEOUT_MS", &v)?);
+        }
+        if let Some(v) = get("MAX_COMPANIES_PER_USER") {
+            config.max_companies_per_user = parse("MAX_COMPANIES_PER_USER", &v)?;
         }
         if let Some(v) = get("THROTTLE_AUTH_ADDRESS") {
             config.throttle_auth_address =

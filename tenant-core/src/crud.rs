@@ -22,7 +22,7 @@ use crate::query::{ListQuery, last_values};
 use crate::resource::{FieldType, Resource, ResourceDesc};
 use crate::row::{Model, RowDecoder, RowReader, Values};
 use crate::schema::unique_field;
-use crate::tenant::{Scoped, Tenant};
+use crate::tenant::{LockMembership, Scoped, Tenant};
 use crate::validate::{Mode, now, validate_body};
 use crate::value::{DecodeError, Value};
 
@@ -45,6 +45,7 @@ pub fn routes<R: Resource>() -> Router<AppState> {
                 .delete(handle_destroy::<R>),
         )
         .route_layer(axum::middleware::from_fn(read_body_first))
+        .route_layer(axum::Extension(LockMembership))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -192,8 +192,8 @@ const RESOLVE_MEMBERSHIP_AND_SET_TENANT: &str = "SELECT m.company_id, m.role, \
      set_config('app.company_id', m.company_id::text, true) FROM memberships m \
      WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1))";
 
-/// The PostgreSQL statements of a write: the membership row is locked for share until the write
-/// commits, so removing (or demoting) the member waits for the writes already authorised, and
+/// The PostgreSQL statements of a resource write ([`LockMembership`]): the membership row is
+/// locked for share until the write commits, so removing (or demoting) the member waits for the writes already authorised, and
 /// every write that starts after the removal sees it (issue 17). Reads take no lock: a read that
 /// was authorised may finish (API.md), and a lock would make every read write to the row.
 const RESOLVE_MEMBERSHIP_FOR_WRITE: &str = "SELECT m.company_id, m.role FROM memberships m \
@@ -235,17 +235,17 @@ impl Tenant {
     async fn resolve(
         state: &AppState,
         tx: &mut Tx,
-        mode: TxMode,
+        lock: bool,
         user_id: Uuid,
         requested: Option<Uuid>,
     ) -> Result<(Uuid, Role), ApiError> {
         let params = [Value::Uuid(Some(user_id)), Value::Uuid(requested)];
         // SQLite needs no row lock: a write transaction holds the database's write lock, which a
         // removal (a write) waits for.
-        let sql = match (tx.dialect(), state.config().row_level_security, mode) {
-            (Dialect::Postgres, true, TxMode::Read) => RESOLVE_MEMBERSHIP_AND_SET_TENANT,
-            (Dialect::Postgres, true, TxMode::Write) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE,
-            (Dialect::Postgres, false, TxMode::Write) => RESOLVE_MEMBERSHIP_FOR_WRITE,
+        let sql = match (tx.dialect(), state.config().row_level_security, lock) {
+            (Dialect::Postgres, true, false) => RESOLVE_MEMBERSHIP_AND_SET_TENANT,
+            (Dialect::Postgres, true, true) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE,
+            (Dialect::Postgres, false, true) => RESOLVE_MEMBERSHIP_FOR_WRITE,
             _ => RESOLVE_MEMBERSHIP,
         };
         match tx.fetch_optional_with(sql, &params, &mut Membership).await? {
@@ -284,6 +284,13 @@ impl RowDecoder for Membership {
     }
 }
 
+/// Marks routes whose writes lock the caller's membership row for share (PostgreSQL) until they
+/// commit: the tenant resources (`crud::routes`). The members routes do not: they lock the whole
+/// roster for update and re-check the caller there, and a share lock taken first would deadlock
+/// two admins changing each other at once.
+#[derive(Debug, Clone, Copy)]
+pub struct LockMembership;
+
 /// Reads never take SQLite's write lock; every other method is treated as a write.
 fn tx_mode(method: &Method) -> TxMode {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) { TxMode::Read } else { TxMode::Write }
@@ -306,7 +313,8 @@ impl FromRequestParts<AppState> for Tenant {
         };
         let mode = tx_mode(&parts.method);
         let mut tx = state.db().begin(mode).await?;
-        let (company_id, role) = Tenant::resolve(state, &mut tx, mode, user_id, requested).await?;
+        let lock = mode == TxMode::Write && parts.extensions.get::<LockMembership>().is_some();
+        let (company_id, role) = Tenant::resolve(state, &mut tx, lock, user_id, requested).await?;
         Ok(Tenant { user_id, company_id, role, tx: Some(tx) })
     }
 }

@@ -716,15 +716,6 @@ both_backends! {
         );
     }
 
-    async fn a_member_without_a_default_company_gets_the_one_they_join(app: TestApp) {
-        let alice = app.signup("Acme").await;
-        let bob = app.signup("Bob Co").await;
-        app.patch("/api/me", &bob.auth(), json!({"default_company_id": null})).await.assert_status(200);
-        app.add_member(&alice, &bob, "staff").await;
-        assert_eq!(me(&app, &bob.auth()).await["default_company_id"], json!(alice.company_id));
-        app.get("/api/members", &bob.auth()).await.assert_status(200);
-    }
-
     async fn admins_change_roles(app: TestApp) {
         let alice = app.signup("Acme").await;
         let bob = app.signup("Bob Co").await;
@@ -782,12 +773,12 @@ both_backends! {
         r.assert_status(204);
         assert!(r.text.is_empty(), "204 has no body: {}", r.text);
 
-        // Bob's unexpired token no longer opens Acme, and his default no longer points at it.
+        // Bob's unexpired token no longer opens Acme, and his default no longer points at it: it
+        // fell back to the oldest company he still belongs to (API.md), his own.
         assert_403(&app.get("/api/members", &bob.in_company(alice.company_id)).await);
-        assert_403(&app.get("/api/members", &bob.auth()).await);
         let body = me(&app, &bob.auth()).await;
-        assert_eq!(body["default_company_id"], Value::Null);
-        assert_eq!(body["active_company_id"], Value::Null);
+        assert_eq!(body["default_company_id"], json!(bob.company_id));
+        assert_eq!(body["active_company_id"], json!(bob.company_id));
         assert_eq!(body["memberships"], json!([{"company_id": bob.company_id, "company_name": "Bob Co", "role": "admin"}]));
         app.get("/api/members", &bob.in_company(bob.company_id)).await.assert_status(200);
 
@@ -1027,5 +1018,79 @@ both_backends! {
         assert!(r.headers().contains_key("retry-after"));
         let r = from([10, 0, 0, 2]).oneshot(login("someone@example.com".into())).await.unwrap();
         assert_eq!(r.status(), 401);
+    }
+
+    async fn nobodys_default_company_is_set_by_another_user(app: TestApp) {
+        // API.md: an admin adding a user with no default company does not make it theirs, so the
+        // user's next write without X-Company-Id cannot land in the admin's company.
+        let alice = app.signup("Acme").await;
+        let victim = app.signup("Victim Co").await;
+        app.add_member(&alice, &victim, "staff").await;
+        // The victim leaves their own company... they cannot: they are its last admin. They leave
+        // Acme instead and come back, then check that Acme never became their default.
+        let me = app.get("/api/me", &victim.auth()).await;
+        assert_eq!(me.body["default_company_id"], json!(victim.company_id));
+        // A user without a default: removed from it by... themselves is impossible as last admin,
+        // so give Victim Co a second admin and let the victim leave it.
+        let helper = app.signup("Helper").await;
+        app.add_member(&victim, &helper, "admin").await;
+        let r = app.delete(&format!("/api/members/{}", victim.id), &victim.auth()).await;
+        r.assert_status(204);
+        // Their default fell back to the oldest company they still belong to: Acme.
+        let me = app.get("/api/me", &victim.auth()).await;
+        assert_eq!(me.body["default_company_id"], json!(alice.company_id), "{}", me.text);
+        // Now they leave Acme too: no company, no default.
+        app.delete(&format!("/api/members/{}", victim.id), &victim.in_company(alice.company_id)).await.assert_status(204);
+        let me = app.get("/api/me", &victim.auth()).await;
+        assert_eq!(me.body["default_company_id"], Value::Null, "{}", me.text);
+        // Alice adds the victim again: their default stays empty.
+        app.add_member(&alice, &victim, "staff").await;
+        let me = app.get("/api/me", &victim.auth()).await;
+        assert_eq!(me.body["default_company_id"], Value::Null, "{}", me.text);
+        let r = app.post("/api/customers", &victim.auth(), json!({"name": "Private", "email": "p@example.com"})).await;
+        r.assert_status(403);
+        let list = app.get("/api/customers", &alice.auth()).await;
+        assert_eq!(list.body["count"], json!(0), "nothing landed in Acme: {}", list.text);
+    }
+
+    async fn any_member_may_leave_but_not_the_last_admin(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        app.add_member(&alice, &bob, "staff").await;
+        let in_acme = bob.in_company(alice.company_id);
+        // Staff leave on their own; they lose access at once.
+        app.delete(&format!("/api/members/{}", bob.id), &in_acme).await.assert_status(204);
+        app.get("/api/customers", &in_acme).await.assert_status(403);
+        // Staff still cannot remove anyone else.
+        app.add_member(&alice, &bob, "staff").await;
+        let carol = app.signup("Carol Co").await;
+        app.add_member(&alice, &carol, "staff").await;
+        app.delete(&format!("/api/members/{}", carol.id), &in_acme).await.assert_status(403);
+        // The last admin cannot leave; with a second admin they can.
+        let r = app.delete(&format!("/api/members/{}", alice.id), &alice.auth()).await;
+        r.assert_status(409);
+        app.patch(&format!("/api/members/{}", carol.id), &alice.auth(), json!({"role": "admin"})).await.assert_status(200);
+        app.delete(&format!("/api/members/{}", alice.id), &alice.auth()).await.assert_status(204);
+        // Alice's default fell back to none (Acme was her only company).
+        let me = app.get("/api/me", &alice.auth()).await;
+        assert_eq!(me.body["default_company_id"], Value::Null, "{}", me.text);
+    }
+
+    async fn companies_per_user_are_limited(app: TestApp) {
+        let capped = app.connect_again_with(|c| c.max_companies_per_user = 3).await;
+        let alice = capped.signup("First").await;
+        for name in ["Second", "Third"] {
+            capped.post("/api/companies", &alice.auth(), json!({"name": name})).await.assert_status(201);
+        }
+        let r = capped.post("/api/companies", &alice.auth(), json!({"name": "Fourth"})).await;
+        r.assert_status(409);
+        r.assert_detail();
+        let companies = capped.get("/api/companies", &alice.auth()).await;
+        assert_eq!(companies.body.as_array().map(Vec::len), Some(3));
+        // Simultaneous creations at the edge cannot pass it either.
+        let bob = capped.signup("B1").await;
+        let tries = (0..6).map(|i| capped.post("/api/companies", &bob.auth(), json!({"name": format!("B{i}")})));
+        let created = futures::future::join_all(tries).await.iter().filter(|r| r.status == 201).count();
+        assert_eq!(created, 2, "one user never belongs to more than the quota");
     }
 }

@@ -385,7 +385,7 @@ both_backends! {
         assert_eq!(app.get("/api/customers", &alice.auth()).await.body["count"], json!(1));
     }
 
-    async fn removed_member_whose_default_was_that_company_has_no_active_company(app: TestApp) {
+    async fn a_removed_member_falls_back_to_their_oldest_company(app: TestApp) {
         let alice = app.signup("Acme").await;
         let erin = app.signup("Erin Co").await;
         app.add_member(&alice, &erin, "staff").await;
@@ -396,13 +396,16 @@ both_backends! {
         r.assert_status(200);
         assert_eq!(r.body["count"], json!(1), "the default company is now Acme");
         app.delete(&format!("/api/members/{}", erin.id), &alice.auth()).await.assert_status(204);
-        // Without a header the default (Acme) is used, and Erin is no member of it any more.
+        // API.md: the default falls back to the oldest company Erin still belongs to, her own;
+        // nothing of Acme is visible, and her writes land in Erin Co.
         let r = app.get("/api/customers", &erin.auth()).await;
-        assert_eq!(r.status, 403, "{}", r.text);
-        r.assert_detail();
+        r.assert_status(200);
+        assert_eq!(r.body["count"], json!(0), "{}", r.text);
         let r = app.post("/api/customers", &erin.auth(), customer_body("ghost")).await;
-        r.assert_status(403);
+        r.assert_status(201);
+        assert_eq!(r.body["company_id"], json!(erin.company_id.to_string()));
         assert_eq!(app.get("/api/customers", &alice.auth()).await.body["count"], json!(1));
+        app.get("/api/customers", &erin.in_company(alice.company_id)).await.assert_status(403);
     }
 
     async fn staff_cannot_delete_customers_admin_can(app: TestApp) {

@@ -25,6 +25,9 @@ const USER_COMPANIES_TYPES: &[FieldType] = &[FieldType::Uuid, FieldType::Text, F
 const INSERT_COMPANY: &str = "INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3)";
 const INSERT_MEMBERSHIP: &str =
     "INSERT INTO memberships (company_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)";
+/// The companies a user belongs to, for the quota of `POST /api/companies` (API.md).
+const COUNT_MEMBERSHIPS: &str = "SELECT COUNT(*) FROM memberships WHERE user_id = $1";
+const LOCK_USER: &str = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
 /// Makes `$2` the default company of user `$1` unless they already have one.
 const DEFAULT_IF_NONE: &str = "UPDATE users SET default_company_id = $2 WHERE id = $1 AND default_company_id IS NULL";
 
@@ -124,6 +127,22 @@ pub(super) async fn create(
     let name = cleaned(name)?;
 
     let mut tx = state.db().begin(TxMode::Write).await?;
+    // The user's row is locked first on PostgreSQL, so two simultaneous creations count each
+    // other (SQLite's write transaction already serialises them).
+    if tx.dialect().supports_row_locks() {
+        tx.execute(LOCK_USER, &[Value::Uuid(Some(user.user_id))]).await?;
+    }
+    let row = tx.fetch_optional(COUNT_MEMBERSHIPS, &[Value::Uuid(Some(user.user_id))], &[FieldType::I64]).await?;
+    let count: i64 = match row {
+        Some(row) => column(&mut row.into_iter(), "count")?,
+        None => 0,
+    };
+    let quota = state.config().max_companies_per_user;
+    if count >= quota as i64 {
+        return Err(ApiError::Conflict(format!(
+            "You already belong to {count} companies, the most one user may: leave one before creating another."
+        )));
+    }
     let company = create_company(&mut tx, user.user_id, name).await.map_err(user_gone)?;
     default_if_none(&mut tx, user.user_id, company.id).await?;
     tx.commit().await?;

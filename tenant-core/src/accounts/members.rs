@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::{Form, add_membership, cleaned, column, default_if_none, is_unique_violation, role_column};
+use super::{Form, add_membership, cleaned, column, is_unique_violation, role_column};
 use crate::body::JsonObject;
 use crate::db::Tx;
 use crate::error::ApiError;
@@ -31,8 +31,11 @@ const USER_BY_EMAIL: &str = "SELECT id, email FROM users WHERE email = $1";
 const EMAIL_BY_ID: &str = "SELECT email FROM users WHERE id = $1";
 const UPDATE_ROLE: &str = "UPDATE memberships SET role = $3 WHERE company_id = $1 AND user_id = $2";
 const DELETE_MEMBERSHIP: &str = "DELETE FROM memberships WHERE company_id = $1 AND user_id = $2";
-/// A removed member keeps no default company pointing at the company they left.
-const CLEAR_DEFAULT_IF: &str = "UPDATE users SET default_company_id = NULL WHERE id = $1 AND default_company_id = $2";
+/// API.md: a member who leaves or is removed from their default company gets the oldest company
+/// they still belong to as their default (or none); any other default is left as it is.
+const FALL_BACK_DEFAULT_IF: &str = "UPDATE users SET default_company_id = \
+     (SELECT m.company_id FROM memberships m WHERE m.user_id = $1 ORDER BY m.created_at, m.company_id LIMIT 1) \
+     WHERE id = $1 AND default_company_id = $2";
 
 /// The primary key of `memberships`, as each backend reports its violation.
 const MEMBERSHIP_PKEY: &str = "memberships_pkey";
@@ -134,8 +137,9 @@ pub(super) async fn list(mut tenant: Tenant) -> Result<Json<JsonValue>, ApiError
 }
 
 /// `POST /api/members` `{"email", "role"}` → 201 `{"user_id", "email", "role"}`. The user must
-/// have an account (else 404) and not be a member yet (else 409). A user without a default
-/// company gets this one.
+/// have an account (else 404) and not be a member yet (else 409). Their default company is left
+/// alone, even when they have none (API.md: nobody's default company is changed by another
+/// user's action; otherwise an admin could steer a user's next writes into the admin's company).
 pub(super) async fn create(
     mut tenant: Tenant,
     body: Result<JsonObject, ApiError>,
@@ -165,7 +169,6 @@ pub(super) async fn create(
     add_membership(tx, company_id, user_id, role).await.map_err(|err| {
         if is_unique_violation(&err, MEMBERSHIP_PKEY, MEMBERSHIP_PKEY_COLUMNS) { already_member() } else { err.into() }
     })?;
-    default_if_none(tx, user_id, company_id).await?;
     scoped.commit().await?;
     Ok((StatusCode::CREATED, Json(member_json(user_id, &email, role))))
 }
@@ -203,25 +206,32 @@ pub(super) async fn update(
     Ok(Json(member_json(user_id, &email, role)))
 }
 
-/// `DELETE /api/members/{user_id}` → 204. The removed user loses access at once (membership is
-/// checked on every request) and their default company is cleared if it was this one.
+/// `DELETE /api/members/{user_id}` → 204: an admin removes a member, or any member leaves
+/// (`{user_id}` is the caller's own id); the last admin can do neither (409). The removed user
+/// loses access at once (membership is checked on every request); if this was their default
+/// company, their default becomes the oldest company they still belong to.
 pub(super) async fn remove(
     mut tenant: Tenant,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    tenant.require(Role::Admin)?;
     let user_id = target(path)?;
+    let leaving = user_id == tenant.user_id();
+    if !leaving {
+        tenant.require(Role::Admin)?;
+    }
 
     let mut scoped = tenant.begin()?;
     let company_id = scoped.company_id();
     let tx = scoped.tx();
     let roster = Roster::lock(tx, company_id).await?;
-    roster.require_admin(tenant.user_id())?;
+    if !leaving {
+        roster.require_admin(tenant.user_id())?;
+    }
     let current = roster.member(user_id)?;
     roster.keeps_an_admin(current, None)?;
     let (user, company) = (Value::Uuid(Some(user_id)), Value::Uuid(Some(company_id)));
     tx.execute(DELETE_MEMBERSHIP, &[company.clone(), user.clone()]).await?;
-    tx.execute(CLEAR_DEFAULT_IF, &[user, company]).await?;
+    tx.execute(FALL_BACK_DEFAULT_IF, &[user, company]).await?;
     scoped.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,7 +24,7 @@ pub(crate) use crate::validate::now;
 use crate::validate::{NUL_NOT_ALLOWED, is_email};
 use crate::value::{FieldValue, Value, from_value};
 
-pub(crate) use companies::{CompanyRow, add_membership, create_company, default_if_none};
+pub(crate) use companies::{CompanyRow, add_membership, create_company};
 
 /// Routes of `/api/me`, `/api/companies`, `/api/members` and `/api/members/{user_id}`.
 pub fn routes() -> Router<AppState> {

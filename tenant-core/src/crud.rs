@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing;
+use axum::routing::{self, MethodRouter};
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
@@ -31,21 +31,23 @@ const FIRST_FIELD: usize = 4;
 
 /// The routes of `R`: `GET|POST {path}` and `GET|PUT|PATCH|DELETE {path}/{id}`.
 ///
-/// Bodies are read before the handler starts, so the tenant transaction and the membership check
-/// follow the last byte ([`read_body_first`]).
+/// The writes read their body before the handler starts, so the tenant transaction and the
+/// membership check follow the last byte ([`read_body_first`]), and lock the caller's membership
+/// row until they commit ([`LockMembership`]).
 pub fn routes<R: Resource>() -> Router<AppState> {
     let item = format!("{}/{{id}}", R::DESC.path);
+    // Only the writes get the layers: list and retrieve, the hot path, run without them.
+    let writes = |methods: MethodRouter<AppState>| {
+        methods.layer(axum::Extension(LockMembership)).layer(axum::middleware::from_fn(read_body_first))
+    };
     Router::new()
-        .route_with_slash(R::DESC.path, routing::get(handle_list::<R>).post(handle_create::<R>))
+        .route_with_slash(R::DESC.path, routing::get(handle_list::<R>).merge(writes(routing::post(handle_create::<R>))))
         .route_with_slash(
             &item,
-            routing::get(handle_retrieve::<R>)
-                .put(handle_replace::<R>)
-                .patch(handle_partial_update::<R>)
-                .delete(handle_destroy::<R>),
+            routing::get(handle_retrieve::<R>).merge(writes(
+                routing::put(handle_replace::<R>).patch(handle_partial_update::<R>).delete(handle_destroy::<R>),
+            )),
         )
-        .route_layer(axum::middleware::from_fn(read_body_first))
-        .route_layer(axum::Extension(LockMembership))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 //! Configuration from the environment (and a `.env` file, read by the binary).
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::time::Duration;
 
 /// Used when `JWT_SECRET` is unset: fine on a laptop, never in production (logged loudly).
@@ -115,14 +114,8 @@ impl Config {
             jwt_leeway: Duration::ZERO,
             statement_timeout: Duration::from_secs(5),
             max_companies_per_user: 20,
-            throttle_auth_address: crate::throttle::Rate {
-                requests: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
-                period: Duration::from_secs(60),
-            },
-            throttle_auth_account: crate::throttle::Rate {
-                requests: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
-                period: Duration::from_secs(60),
-            },
+            throttle_auth_address: crate::throttle::Rate::per_minute(30),
+            throttle_auth_account: crate::throttle::Rate::per_minute(10),
             password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_hash_queue: 32,
         }

@@ -243,8 +243,7 @@ async fn handle_list<R: Resource>(mut tenant: Tenant, req: Request) -> Result<Re
     let (uri, headers) = (req.uri(), req.headers());
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
         .map_err(|_| ApiError::BadRequest("Malformed query string.".into()))?;
-    // One value per parameter, the last (API.md), for the query and for the page links alike.
-    let pairs = last_values(&pairs);
+    // `parse` and `page_url` each keep the last value of a repeated parameter (API.md).
     let query = ListQuery::parse(&R::DESC, &pairs)?;
     let mut scoped = tenant.begin()?;
     let (count, results) = list::<R>(&mut scoped, &query).await?;
@@ -261,11 +260,11 @@ async fn handle_list<R: Resource>(mut tenant: Tenant, req: Request) -> Result<Re
 }
 
 /// The URL of another page: this request's URL with `page` replaced (dropped for page 1).
+/// A parameter given more than once appears once, with the value that counted ([`last_values`]).
 fn page_url(uri: &Uri, headers: &HeaderMap, pairs: &[(String, String)], page: u64) -> String {
-    let mut pairs: Vec<(&str, String)> =
-        pairs.iter().filter(|(k, _)| k != "page").map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let mut pairs: Vec<(String, String)> = last_values(pairs).into_iter().filter(|(k, _)| k != "page").collect();
     if page > 1 {
-        pairs.push(("page", page.to_string()));
+        pairs.push(("page".to_string(), page.to_string()));
     }
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());

@@ -48,6 +48,15 @@ impl FromStr for Rate {
 }
 
 impl Rate {
+    /// `n/min` (`n` of 0 counts as 1).
+    pub const fn per_minute(n: u32) -> Rate {
+        let requests = match NonZeroU32::new(n) {
+            Some(n) => n,
+            None => NonZeroU32::MIN,
+        };
+        Rate { requests, period: Duration::from_secs(60) }
+    }
+
     fn quota(self) -> Quota {
         let every = (self.period / self.requests.get()).max(Duration::from_nanos(1));
         Quota::with_period(every).unwrap_or_else(|| Quota::per_second(self.requests)).allow_burst(self.requests)

@@ -21,8 +21,8 @@ pub fn register(app: App) -> App {
 }
 
 /// The demo app on an existing pool (not yet migrated).
-pub fn app(db: Db, config: Config) -> App {
-    register(App::with_db(db, config))
+pub fn app(db: Db, config: Config) -> Result<App, tenant_core::app::StartupError> {
+    Ok(register(App::with_db(db, config)?))
 }
 
 /// Connects, creates or migrates the schema, checks that the serving role is subject to

@@ -56,8 +56,15 @@ async fn shutdown() {
 }
 
 async fn run_seed() -> Result<(), BoxError> {
-    let router = build(Config::from_env()?).await?;
-    let companies = seed::seed(&router).await?;
+    // The seeded users verify their addresses with the tokens mailed to them: this run's mail
+    // goes to a directory of its own, removed afterwards.
+    let mail_dir = std::env::temp_dir().join(format!("demo-app-seed-{}", uuid::Uuid::now_v7()));
+    let mut config = Config::from_env()?;
+    config.email.backend = tenant_core::mail::EmailBackend::File { dir: mail_dir.clone() };
+    let router = build(config).await?;
+    let seeded = seed::seed(&router, &mail_dir).await;
+    let _ = std::fs::remove_dir_all(&mail_dir);
+    let companies = seeded?;
     println!("Seeded {} companies. Every user's password is {:?}.", companies.len(), seed::PASSWORD);
     for c in companies {
         println!("  {} ({})", c.name, c.company_id);

@@ -10,10 +10,11 @@ use serde_json::json;
 
 use crate::auth::jwt::Keys;
 use crate::auth::password::Hashers;
-use crate::config::{Config, warn_loudly};
+use crate::config::{Config, ConfigError, warn_loudly};
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
 use crate::keep_alive::KeepAliveLayer;
+use crate::mail::{Email, Mailer};
 use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
 use crate::throttle::AuthThrottle;
@@ -31,16 +32,29 @@ struct Inner {
     keys: Keys,
     hashers: Hashers,
     throttle: AuthThrottle,
+    mailer: Mailer,
     config: Config,
 }
 
 impl AppState {
-    pub fn new(db: Db, config: Config) -> AppState {
+    /// Fails only on a mail setting the transport refuses (see [`Mailer::new`]).
+    pub fn new(db: Db, config: Config) -> Result<AppState, ConfigError> {
+        let mailer = Mailer::new(&config.email)?;
         let keys = Keys::new(config.jwt_secret.as_bytes(), config.access_ttl, config.refresh_ttl)
             .with_leeway(config.jwt_leeway);
         let hashers = Hashers::new(config.password_hash_workers, config.password_hash_queue);
         let throttle = AuthThrottle::new(config.throttle_auth_address, config.throttle_auth_account);
-        AppState(Arc::new(Inner { db, keys, hashers, throttle, config }))
+        Ok(AppState(Arc::new(Inner { db, keys, hashers, throttle, mailer, config })))
+    }
+
+    /// Sends `email` through the configured backend. A failure is logged, not returned: the
+    /// message follows a committed change (a sign-up, an invitation) that must not be reported
+    /// as failed, and the user can ask again (`/api/auth/verify-email/resend`, a new invitation).
+    pub async fn send_mail(&self, email: Email) {
+        let to = email.to.clone();
+        if let Err(err) = self.0.mailer.send(email).await {
+            tracing::error!(%to, %err, "could not send an e-mail");
+        }
     }
 
     /// The throttles of the credential endpoints.
@@ -75,7 +89,7 @@ pub struct App {
 
 impl App {
     /// Makes the serving pool ([`Db::connect_serving`]); nothing is migrated yet.
-    pub async fn connect(config: Config) -> Result<App, DbError> {
+    pub async fn connect(config: Config) -> Result<App, StartupError> {
         if config.uses_dev_secret() {
             warn_loudly(
                 false,
@@ -97,12 +111,13 @@ impl App {
                 ),
             );
         }
-        Ok(App::with_db(db, config))
+        App::with_db(db, config)
     }
 
-    /// An app over an existing pool (tests share one this way).
-    pub fn with_db(db: Db, config: Config) -> App {
-        App { state: AppState::new(db, config), resources: Vec::new(), routes: Router::new() }
+    /// An app over an existing pool (tests share one this way). Fails on a mail setting the
+    /// transport refuses.
+    pub fn with_db(db: Db, config: Config) -> Result<App, StartupError> {
+        Ok(App { state: AppState::new(db, config)?, resources: Vec::new(), routes: Router::new() })
     }
 
     /// Serves `R` at `R::DESC.path` with the six tenant-scoped endpoints.
@@ -219,6 +234,8 @@ impl<S: Clone + Send + Sync + 'static> SlashRoutes<S> for Router<S> {
 pub enum StartupError {
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error(
         "refusing to serve: {}. Serve with a role that owns nothing and has neither SUPERUSER nor \
          BYPASSRLS (DATABASE_APP_URL; by default the migration creates one), or set ALLOW_RLS_BYPASS=1 \

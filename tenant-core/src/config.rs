@@ -55,6 +55,14 @@ pub struct Config {
     /// `MAX_COMPANIES_PER_USER`: companies one user may belong to and still create another
     /// (`POST /api/companies` past it → 409); default 20. Bounds what one account can make.
     pub max_companies_per_user: u32,
+    /// `MAX_PENDING_INVITATIONS_PER_COMPANY`: invitations one company may have pending at once
+    /// (`POST /api/members` past it → 409); default 100. Bounds the mail one admin can send.
+    pub max_pending_invitations_per_company: u32,
+    /// `INVITATION_TTL_SECS`: how long an invitation can be accepted, default 604800 (7 days).
+    pub invitation_ttl: Duration,
+    /// `EMAIL_VERIFICATION_TTL_SECS`: how long a verification token is valid, default 259200
+    /// (3 days, Django's `PASSWORD_RESET_TIMEOUT`).
+    pub email_verification_ttl: Duration,
     /// `THROTTLE_AUTH_ADDRESS`: attempts on the credential endpoints (sign-up, login) per client
     /// address, as DRF writes rates; default `30/min`.
     pub throttle_auth_address: crate::throttle::Rate,
@@ -66,6 +74,8 @@ pub struct Config {
     /// `PASSWORD_HASH_QUEUE`: logins and sign-ups that may wait for a worker; past it → 503 with
     /// `Retry-After`. Default 32.
     pub password_hash_queue: usize,
+    /// Outgoing mail (`EMAIL_BACKEND`…): see [`crate::mail::MailConfig`].
+    pub email: crate::mail::MailConfig,
 }
 
 /// Loads `.env` from the working directory into the environment, if the file exists. Variables
@@ -114,10 +124,14 @@ impl Config {
             jwt_leeway: Duration::ZERO,
             statement_timeout: Duration::from_secs(5),
             max_companies_per_user: 20,
+            max_pending_invitations_per_company: 100,
+            invitation_ttl: Duration::from_secs(7 * 24 * 3600),
+            email_verification_ttl: Duration::from_secs(3 * 24 * 3600),
             throttle_auth_address: crate::throttle::Rate::per_minute(30),
             throttle_auth_account: crate::throttle::Rate::per_minute(10),
             password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_hash_queue: 32,
+            email: crate::mail::MailConfig::console(),
         }
     }
 
@@ -168,6 +182,15 @@ impl Config {
         }
         if let Some(v) = get("MAX_COMPANIES_PER_USER") {
             config.max_companies_per_user = parse("MAX_COMPANIES_PER_USER", &v)?;
+        }
+        if let Some(v) = get("MAX_PENDING_INVITATIONS_PER_COMPANY") {
+            config.max_pending_invitations_per_company = parse("MAX_PENDING_INVITATIONS_PER_COMPANY", &v)?;
+        }
+        if let Some(v) = get("INVITATION_TTL_SECS") {
+            config.invitation_ttl = Duration::from_secs(parse("INVITATION_TTL_SECS", &v)?);
+        }
+        if let Some(v) = get("EMAIL_VERIFICATION_TTL_SECS") {
+            config.email_verification_ttl = Duration::from_secs(parse("EMAIL_VERIFICATION_TTL_SECS", &v)?);
         }
         if let Some(v) = get("THROTTLE_AUTH_ADDRESS") {
             config.throttle_auth_address =

@@ -130,8 +130,10 @@ pub fn migration_statements(
 /// composite foreign key stays on one shard. The keys `schema` generates already include
 /// `company_id` everywhere, as Citus requires.
 pub fn citus_statements(resources: &[ResourceDesc]) -> Result<Vec<String>, DbError> {
-    let mut statements: Vec<String> =
-        ["companies", "users", "memberships"].iter().map(|t| format!("SELECT create_reference_table('{t}')")).collect();
+    let mut statements: Vec<String> = ["companies", "users", "memberships", "email_verifications", "invitations"]
+        .iter()
+        .map(|t| format!("SELECT create_reference_table('{t}')"))
+        .collect();
     let ordered = create_order(resources)?;
     let mut colocate: Option<&str> = None;
     for desc in ordered {

@@ -75,7 +75,7 @@ async fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("t.db").display());
     let db = Db::connect(&url, 4).await.unwrap();
-    let app = App::with_db(db.clone(), Config::new(url)).resource::<Note>();
+    let app = App::with_db(db.clone(), Config::new(url)).unwrap().resource::<Note>();
     app.migrate().await.unwrap();
     let mut tokens = vec![];
     for name in ["A", "B"] {

@@ -120,6 +120,8 @@ pub struct TestApp {
     pub router: Router,
     /// The URL of this test's own database.
     pub database_url: String,
+    /// Where the app's mail goes (`EMAIL_BACKEND=file`): read with [`TestApp::mails_to`].
+    pub mail_dir: Arc<TempDir>,
     // Declared last: dropped after the router and its pool.
     // Shared with apps made by `connect_again`: the database goes when the last one does.
     _guard: Arc<DbGuard>,
@@ -362,24 +364,27 @@ impl TestApp {
     /// used only to migrate, and requests are served as the app role the migration creates,
     /// under row-level security; the start-up check must pass.
     async fn build(backend: Backend, url: String, guard: DbGuard) -> TestApp {
-        let app = Self::connect(&url, APP_POOL_SIZE).await;
+        let mail_dir = Arc::new(tempfile::tempdir().expect("a mail directory"));
+        let app = Self::connect(&url, APP_POOL_SIZE, &mail_dir).await;
         app.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
         let db = app.state().db().clone();
         let router = app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {url}: {e}"));
-        TestApp { backend, db, router, database_url: url, _guard: Arc::new(guard) }
+        TestApp { backend, db, router, database_url: url, mail_dir, _guard: Arc::new(guard) }
     }
 
-    async fn connect(url: &str, pool_size: u32) -> tenant_core::App {
-        Self::connect_configured(url, pool_size, |_| {}).await
+    async fn connect(url: &str, pool_size: u32, mail_dir: &TempDir) -> tenant_core::App {
+        Self::connect_configured(url, pool_size, mail_dir, |_| {}).await
     }
 
     /// The tests' configuration, then `configure`'s changes.
     async fn connect_configured(
         url: &str,
         pool_size: u32,
+        mail_dir: &TempDir,
         configure: impl FnOnce(&mut tenant_core::Config),
     ) -> tenant_core::App {
         let mut config = tenant_core::Config::new(url);
+        config.email.backend = tenant_core::mail::EmailBackend::File { dir: mail_dir.path().to_path_buf() };
         config.max_connections = pool_size;
         config.jwt_secret = TEST_JWT_SECRET.to_string();
         // Fixed, not one per core, so that tests of the hashing bound behave alike on any machine.
@@ -402,26 +407,28 @@ impl TestApp {
     /// A second app over this test's database whose configuration `configure` changed (e.g. the
     /// production throttles).
     pub async fn connect_again_with(&self, configure: impl FnOnce(&mut tenant_core::Config)) -> TestApp {
-        let app = Self::connect_configured(&self.database_url, APP_POOL_SIZE, configure).await;
+        let app = Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, configure).await;
         let db = app.state().db().clone();
         TestApp {
             backend: self.backend,
             db,
             router: app.into_router().await.unwrap_or_else(|e| panic!("isolation check: {e}")),
             database_url: self.database_url.clone(),
+            mail_dir: self.mail_dir.clone(),
             _guard: self._guard.clone(),
         }
     }
 
     /// Like [`TestApp::connect_again`], with a pool of `pool_size` connections.
     pub async fn connect_again_with_pool(&self, database_url: &str, pool_size: u32) -> TestApp {
-        let app = Self::connect(database_url, pool_size).await;
+        let app = Self::connect(database_url, pool_size, &self.mail_dir).await;
         let db = app.state().db().clone();
         TestApp {
             backend: self.backend,
             db,
             router: app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {database_url}: {e}")),
             database_url: database_url.to_string(),
+            mail_dir: self.mail_dir.clone(),
             _guard: self._guard.clone(),
         }
     }
@@ -547,9 +554,23 @@ impl TestApp {
         Resp { status, headers, body, text }
     }
 
-    /// `POST /api/auth/signup` with a unique email and [`PASSWORD`]; panics unless 201.
+    /// `POST /api/auth/signup` with a unique email and [`PASSWORD`], then the e-mail verification
+    /// with the token of the message it sent; panics unless 201 and 200.
     pub async fn signup(&self, company_name: &str) -> User {
+        let user = self.signup_unverified(company_name).await;
+        self.verify_email(&user.email).await;
+        user
+    }
+
+    /// `POST /api/auth/signup` with a unique email and [`PASSWORD`]; panics unless 201. The
+    /// address stays unverified.
+    pub async fn signup_unverified(&self, company_name: &str) -> User {
         let email = format!("user-{}@example.com", Uuid::new_v4().simple());
+        self.signup_as(&email, company_name).await
+    }
+
+    /// `POST /api/auth/signup` with `email` and [`PASSWORD`]; panics unless 201. Unverified.
+    pub async fn signup_as(&self, email: &str, company_name: &str) -> User {
         let r = self
             .post(
                 "/api/auth/signup",
@@ -573,7 +594,7 @@ impl TestApp {
         };
         User {
             id: uuid_at("/user/id"),
-            email,
+            email: r.body.pointer("/user/email").and_then(Value::as_str).unwrap_or(email).to_string(),
             password: PASSWORD.to_string(),
             company_id: uuid_at("/company/id"),
             access: string_at("access"),
@@ -581,10 +602,53 @@ impl TestApp {
         }
     }
 
-    /// Adds `member` to `admin`'s active (default) company with `role`; panics unless 201.
+    /// Every message the app sent to `address`, as RFC 5322 text, oldest first.
+    pub fn mails_to(&self, address: &str) -> Vec<String> {
+        let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(self.mail_dir.path())
+            .expect("the mail directory")
+            .filter_map(Result::ok)
+            .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "eml"))
+            .map(|entry| {
+                let modified = entry.metadata().and_then(|m| m.modified()).expect("a file time");
+                (modified, std::fs::read_to_string(entry.path()).expect("a readable message"))
+            })
+            .filter(|(_, text)| {
+                text.lines()
+                    .take_while(|line| !line.is_empty())
+                    .any(|line| line.to_ascii_lowercase().starts_with("to:") && line.contains(address))
+            })
+            .collect();
+        mails.sort();
+        mails.into_iter().map(|(_, text)| text).collect()
+    }
+
+    /// The token of the newest message to `address` that carries one (API.md: a line of its own
+    /// starting with `Token: `); panics if there is none.
+    #[track_caller]
+    pub fn last_token_for(&self, address: &str) -> String {
+        self.mails_to(address)
+            .iter()
+            .rev()
+            .find_map(|mail| mail.lines().find_map(|l| l.trim_end().strip_prefix("Token: ").map(str::to_string)))
+            .unwrap_or_else(|| panic!("no message with a token was sent to {address}"))
+    }
+
+    /// Verifies `address` with the token last sent to it; panics unless 200.
+    pub async fn verify_email(&self, address: &str) {
+        let token = self.last_token_for(address);
+        let r = self.post("/api/auth/verify-email", &Auth::None, json!({ "token": token })).await;
+        assert_eq!(r.status, 200, "verifying {address} failed: {} {}", r.status, r.text);
+    }
+
+    /// Invites `member` to `admin`'s active (default) company with `role`, and has `member`
+    /// accept (their address must be verified, as [`TestApp::signup`] leaves it); panics unless
+    /// 201 and 200.
     pub async fn add_member(&self, admin: &User, member: &User, role: &str) {
         let r = self.post("/api/members", &admin.auth(), json!({"email": member.email, "role": role})).await;
-        assert_eq!(r.status, 201, "adding {} as {role} failed: {} {}", member.email, r.status, r.text);
+        assert_eq!(r.status, 201, "inviting {} as {role} failed: {} {}", member.email, r.status, r.text);
+        let id = r.id();
+        let r = self.post(&format!("/api/invitations/{id}/accept"), &member.auth(), json!({})).await;
+        assert_eq!(r.status, 200, "{} accepting as {role} failed: {} {}", member.email, r.status, r.text);
     }
 
     /// `POST path`; panics unless 201; returns the created object.

@@ -107,6 +107,27 @@ pub(crate) async fn default_if_none(tx: &mut Tx, user_id: Uuid, company_id: Uuid
     Ok(())
 }
 
+/// 409 when `user_id` already belongs to `quota` companies (API.md: "a configurable number of
+/// companies per user"), checked before they join or create another. The user's row is locked
+/// first on PostgreSQL, so two simultaneous joins count each other (SQLite's write transaction
+/// already serialises them).
+pub(crate) async fn within_company_quota(tx: &mut Tx, user_id: Uuid, quota: u32) -> Result<(), ApiError> {
+    if tx.dialect().supports_row_locks() {
+        tx.execute(LOCK_USER, &[Value::Uuid(Some(user_id))]).await?;
+    }
+    let row = tx.fetch_optional(COUNT_MEMBERSHIPS, &[Value::Uuid(Some(user_id))], &[FieldType::I64]).await?;
+    let count: i64 = match row {
+        Some(row) => column(&mut row.into_iter(), "count")?,
+        None => 0,
+    };
+    if count >= i64::from(quota) {
+        return Err(ApiError::Conflict(format!(
+            "You already belong to {count} companies, the most one user may: leave one before joining another."
+        )));
+    }
+    Ok(())
+}
+
 /// `GET /api/companies` → `[{"id", "name", "created_at", "role"}]`.
 pub(super) async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<JsonValue>, ApiError> {
     let mut tx = state.db().begin(TxMode::Read).await?;
@@ -127,22 +148,7 @@ pub(super) async fn create(
     let name = cleaned(name)?;
 
     let mut tx = state.db().begin(TxMode::Write).await?;
-    // The user's row is locked first on PostgreSQL, so two simultaneous creations count each
-    // other (SQLite's write transaction already serialises them).
-    if tx.dialect().supports_row_locks() {
-        tx.execute(LOCK_USER, &[Value::Uuid(Some(user.user_id))]).await?;
-    }
-    let row = tx.fetch_optional(COUNT_MEMBERSHIPS, &[Value::Uuid(Some(user.user_id))], &[FieldType::I64]).await?;
-    let count: i64 = match row {
-        Some(row) => column(&mut row.into_iter(), "count")?,
-        None => 0,
-    };
-    let quota = state.config().max_companies_per_user;
-    if count >= quota as i64 {
-        return Err(ApiError::Conflict(format!(
-            "You already belong to {count} companies, the most one user may: leave one before creating another."
-        )));
-    }
+    within_company_quota(&mut tx, user.user_id, state.config().max_companies_per_user).await?;
     let company = create_company(&mut tx, user.user_id, name).await.map_err(user_gone)?;
     default_if_none(&mut tx, user.user_id, company.id).await?;
     tx.commit().await?;

@@ -15,7 +15,7 @@ use crate::resource::FieldType;
 use crate::tenant::{CurrentUser, requested_company, user_not_found};
 use crate::value::Value;
 
-const USER_BY_ID: &str = "SELECT email, default_company_id FROM users WHERE id = $1";
+const USER_BY_ID: &str = "SELECT email, email_verified_at, default_company_id FROM users WHERE id = $1";
 /// Sets the default company, only if the user is a member of it (0 rows otherwise).
 const SET_DEFAULT_IF_MEMBER: &str = "UPDATE users SET default_company_id = $2 WHERE id = $1 \
      AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.company_id = $2)";
@@ -28,6 +28,8 @@ pub(crate) const NOT_A_MEMBER: &str = "You are not a member of this company.";
 struct Me {
     id: Uuid,
     email: String,
+    /// Whether the user proved they receive mail at `email` (`auth/email_verification.rs`).
+    email_verified: bool,
     default_company_id: Option<Uuid>,
     active_company_id: Option<Uuid>,
     memberships: Vec<CompanyRow>,
@@ -38,16 +40,28 @@ impl Me {
     /// member), else the default company if the user is still a member of it, else none.
     async fn load(tx: &mut Tx, user_id: Uuid, requested: Option<Uuid>) -> Result<Me, ApiError> {
         let row = tx
-            .fetch_optional(USER_BY_ID, &[Value::Uuid(Some(user_id))], &[FieldType::Text, FieldType::Uuid])
+            .fetch_optional(
+                USER_BY_ID,
+                &[Value::Uuid(Some(user_id))],
+                &[FieldType::Text, FieldType::Timestamp, FieldType::Uuid],
+            )
             .await?
             // The `CurrentUser` extractor checked the user exists; this is a deletion since.
             .ok_or_else(user_not_found)?;
         let mut row = row.into_iter();
         let email: String = column(&mut row, "email")?;
+        let verified_at: Option<chrono::DateTime<chrono::Utc>> = column(&mut row, "email_verified_at")?;
         let default_company_id: Option<Uuid> = column(&mut row, "default_company_id")?;
         let memberships = CompanyRow::for_user(tx, user_id).await?;
         let active_company_id = active_company(&memberships, default_company_id, requested)?;
-        Ok(Me { id: user_id, email, default_company_id, active_company_id, memberships })
+        Ok(Me {
+            id: user_id,
+            email,
+            email_verified: verified_at.is_some(),
+            default_company_id,
+            active_company_id,
+            memberships,
+        })
     }
 
     fn to_json(&self) -> JsonValue {
@@ -59,6 +73,7 @@ impl Me {
         json!({
             "id": self.id,
             "email": self.email,
+            "email_verified": self.email_verified,
             "default_company_id": self.default_company_id,
             "active_company_id": self.active_company_id,
             "memberships": memberships,

@@ -1,5 +1,6 @@
 //! The members of the active company: `GET /api/members` (any member), and, for admins,
-//! `POST /api/members`, `PATCH /api/members/{user_id}` and `DELETE /api/members/{user_id}`.
+//! `PATCH /api/members/{user_id}` and `DELETE /api/members/{user_id}` (also any member for
+//! themselves: leaving). New members come through invitations (`invitations.rs`).
 //!
 //! Every change runs in one write transaction that first reads the company's whole roster
 //! (locking its rows on PostgreSQL; SQLite's write transaction already serialises writers),
@@ -13,7 +14,7 @@ use axum::http::StatusCode;
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::{Form, add_membership, cleaned, column, is_unique_violation, role_column};
+use super::{Form, column, role_column};
 use crate::body::JsonObject;
 use crate::db::Tx;
 use crate::error::ApiError;
@@ -27,7 +28,6 @@ const ROSTER: &str = "SELECT user_id, role FROM memberships WHERE company_id = $
 /// `ROSTER` with row locks, taken in a fixed order so two writers cannot deadlock.
 const ROSTER_FOR_UPDATE: &str =
     "SELECT user_id, role FROM memberships WHERE company_id = $1 ORDER BY user_id FOR UPDATE";
-const USER_BY_EMAIL: &str = "SELECT id, email FROM users WHERE email = $1";
 const EMAIL_BY_ID: &str = "SELECT email FROM users WHERE id = $1";
 const UPDATE_ROLE: &str = "UPDATE memberships SET role = $3 WHERE company_id = $1 AND user_id = $2";
 const DELETE_MEMBERSHIP: &str = "DELETE FROM memberships WHERE company_id = $1 AND user_id = $2";
@@ -37,25 +37,21 @@ const FALL_BACK_DEFAULT_IF: &str = "UPDATE users SET default_company_id = \
      (SELECT m.company_id FROM memberships m WHERE m.user_id = $1 ORDER BY m.created_at, m.company_id LIMIT 1) \
      WHERE id = $1 AND default_company_id = $2";
 
-/// The primary key of `memberships`, as each backend reports its violation.
-const MEMBERSHIP_PKEY: &str = "memberships_pkey";
-const MEMBERSHIP_PKEY_COLUMNS: &[&str] = &["company_id", "user_id"];
-
 fn member_json(user_id: Uuid, email: &str, role: Role) -> JsonValue {
     json!({ "user_id": user_id, "email": email, "role": role.as_str() })
 }
 
-fn already_member() -> ApiError {
+pub(super) fn already_member() -> ApiError {
     ApiError::duplicate("email", "A member")
 }
 
 /// The memberships of one company, read inside a write transaction.
 #[derive(Debug)]
-struct Roster(Vec<(Uuid, Role)>);
+pub(super) struct Roster(Vec<(Uuid, Role)>);
 
 impl Roster {
     /// Reads (and on PostgreSQL locks) every membership row of `company_id`.
-    async fn lock(tx: &mut Tx, company_id: Uuid) -> Result<Roster, ApiError> {
+    pub(super) async fn lock(tx: &mut Tx, company_id: Uuid) -> Result<Roster, ApiError> {
         let sql = if tx.dialect().supports_row_locks() { ROSTER_FOR_UPDATE } else { ROSTER };
         let rows = tx.fetch_all(sql, &[Value::Uuid(Some(company_id))], &[FieldType::Uuid, FieldType::Text]).await?;
         let members = rows
@@ -78,7 +74,7 @@ impl Roster {
 
     /// The caller's role as of now, not as of the `Tenant` check a moment ago: a caller
     /// demoted or removed meanwhile is refused.
-    fn require_admin(&self, caller: Uuid) -> Result<(), ApiError> {
+    pub(super) fn require_admin(&self, caller: Uuid) -> Result<(), ApiError> {
         match self.role_of(caller) {
             Some(Role::Admin) => Ok(()),
             Some(Role::Staff) => Err(ApiError::Forbidden("You do not have permission to perform this action.")),
@@ -134,43 +130,6 @@ pub(super) async fn list(mut tenant: Tenant) -> Result<Json<JsonValue>, ApiError
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(Json(JsonValue::Array(members)))
-}
-
-/// `POST /api/members` `{"email", "role"}` → 201 `{"user_id", "email", "role"}`. The user must
-/// have an account (else 404) and not be a member yet (else 409). Their default company is left
-/// alone, even when they have none (API.md: nobody's default company is changed by another
-/// user's action; otherwise an admin could steer a user's next writes into the admin's company).
-pub(super) async fn create(
-    mut tenant: Tenant,
-    body: Result<JsonObject, ApiError>,
-) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
-    tenant.require(Role::Admin)?;
-    let mut form = Form::new(body?);
-    let email = form.email("email");
-    let role = form.role("role", true);
-    form.finish()?;
-    let (email, role) = (cleaned(email)?, cleaned(role)?);
-
-    let mut scoped = tenant.begin()?;
-    let company_id = scoped.company_id();
-    let tx = scoped.tx();
-    let roster = Roster::lock(tx, company_id).await?;
-    roster.require_admin(tenant.user_id())?;
-    let row = tx
-        .fetch_optional(USER_BY_EMAIL, &[Value::Text(Some(email))], &[FieldType::Uuid, FieldType::Text])
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let mut row = row.into_iter();
-    let user_id: Uuid = column(&mut row, "id")?;
-    let email: String = column(&mut row, "email")?;
-    if roster.role_of(user_id).is_some() {
-        return Err(already_member());
-    }
-    add_membership(tx, company_id, user_id, role).await.map_err(|err| {
-        if is_unique_violation(&err, MEMBERSHIP_PKEY, MEMBERSHIP_PKEY_COLUMNS) { already_member() } else { err.into() }
-    })?;
-    scoped.commit().await?;
-    Ok((StatusCode::CREATED, Json(member_json(user_id, &email, role))))
 }
 
 /// `PATCH /api/members/{user_id}` `{"role"}` → 200 `{"user_id", "email", "role"}`.

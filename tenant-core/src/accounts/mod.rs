@@ -1,4 +1,5 @@
-//! The account endpoints every app gets: `/api/me`, `/api/companies` and `/api/members`.
+//! The account endpoints every app gets: `/api/me`, `/api/companies`, `/api/members` and
+//! `/api/invitations`.
 //!
 //! They work on the core tables (users, companies, memberships), not on tenant resources, so
 //! they write their own SQL; like everything else it uses `$n` placeholders only and runs on
@@ -7,11 +8,12 @@
 //! reuse these helpers.
 
 mod companies;
+mod invitations;
 mod me;
 mod members;
 
 use axum::Router;
-use axum::routing::{get, patch};
+use axum::routing::{delete, get, patch, post};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
@@ -26,13 +28,18 @@ use crate::value::{FieldValue, Value, from_value};
 
 pub(crate) use companies::{CompanyRow, add_membership, create_company};
 
-/// Routes of `/api/me`, `/api/companies`, `/api/members` and `/api/members/{user_id}`.
+/// Routes of `/api/me`, `/api/companies`, `/api/members[/…]` and `/api/invitations[/…]`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route_with_slash("/api/me", get(me::get_me).patch(me::patch_me))
         .route_with_slash("/api/companies", get(companies::list).post(companies::create))
-        .route_with_slash("/api/members", get(members::list).post(members::create))
+        .route_with_slash("/api/members", get(members::list).post(invitations::create))
+        .route_with_slash("/api/members/invitations", get(invitations::list_pending))
+        .route_with_slash("/api/members/invitations/{id}", delete(invitations::revoke))
         .route_with_slash("/api/members/{user_id}", patch(members::update).delete(members::remove))
+        .route_with_slash("/api/invitations", get(invitations::list_mine))
+        .route_with_slash("/api/invitations/{id}/accept", post(invitations::accept))
+        .route_with_slash("/api/invitations/{id}/decline", post(invitations::decline))
         // The membership check of a write follows its whole body (see `body_first.rs`).
         .route_layer(axum::middleware::from_fn(crate::body_first::read_body_first))
 }
@@ -72,11 +79,36 @@ pub(crate) fn is_unique_violation(err: &DbError, constraint: &str, columns: &[&s
     }
 }
 
-/// Normalises an email address (trimmed, lower-cased, so the unique index on `users.email` is
-/// case-insensitive) and checks it with the same rule as every `email` field of a resource.
-pub fn normalize_email(input: &str) -> Option<String> {
-    let email = input.trim().to_lowercase();
-    is_email(&email).then_some(email)
+/// API.md: email addresses are unique "case-insensitive, Unicode-normalised; format characters
+/// such as zero-width spaces refused".
+pub(crate) const EMAIL_FORMAT_CHARACTERS: &str =
+    "Enter a valid email address: invisible formatting characters (such as zero-width spaces) are not allowed.";
+
+/// The form in which addresses are stored and compared: trimmed, lower-cased, then in Unicode
+/// Normalization Form C, so `é` typed composed or decomposed is one address (as the unique
+/// index on `users.email` and invitations see it). Used as is for logins, which validate nothing.
+pub fn canonical_email(input: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    input.trim().to_lowercase().nfc().collect()
+}
+
+/// Whether `s` holds a character of Unicode's general category Format (Cf): zero-width spaces
+/// and joiners, bidirectional controls, soft hyphens… invisible, so two addresses that differ
+/// only by them would look identical to a person comparing them.
+fn has_format_characters(s: &str) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    s.chars().any(|c| c.general_category() == GeneralCategory::Format)
+}
+
+/// An address as sign-up and invitations accept it: [`canonical_email`], checked with the same
+/// rule as every `email` field of a resource, without format characters. The error is the 400
+/// message.
+pub fn normalize_email(input: &str) -> Result<String, &'static str> {
+    if has_format_characters(input) {
+        return Err(EMAIL_FORMAT_CHARACTERS);
+    }
+    let email = canonical_email(input);
+    if is_email(&email) { Ok(email) } else { Err(INVALID_EMAIL) }
 }
 
 /// A JSON body being validated: each accessor checks one field, records its errors, and
@@ -158,11 +190,13 @@ impl Form {
             self.error(name, format!("Ensure this field has no more than {MAX_EMAIL_LEN} characters."));
             return None;
         }
-        let email = normalize_email(&value);
-        if email.is_none() {
-            self.error(name, INVALID_EMAIL);
+        match normalize_email(&value) {
+            Ok(email) => Some(email),
+            Err(message) => {
+                self.error(name, message);
+                None
+            }
         }
-        email
     }
 
     /// A role, `admin` or `staff`. Absent and not `required` → `None` without an error.
@@ -228,15 +262,30 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_lower_cased_and_checked() {
-        assert_eq!(normalize_email("  Alice@Example.COM ").as_deref(), Some("alice@example.com"));
-        assert_eq!(normalize_email("a.b+tag@sub.example.co").as_deref(), Some("a.b+tag@sub.example.co"));
+        assert_eq!(normalize_email("  Alice@Example.COM ").as_deref(), Ok("alice@example.com"));
+        assert_eq!(normalize_email("a.b+tag@sub.example.co").as_deref(), Ok("a.b+tag@sub.example.co"));
         for bad in
             ["", "   ", "alice", "alice@", "@example.com", "alice@example", "a@b@example.com", "al ice@example.com"]
         {
-            assert_eq!(normalize_email(bad), None, "{bad:?}");
+            assert_eq!(normalize_email(bad), Err(INVALID_EMAIL), "{bad:?}");
         }
         let long = format!("{}@example.com", "a".repeat(250));
-        assert_eq!(normalize_email(&long), None);
+        assert_eq!(normalize_email(&long), Err(INVALID_EMAIL));
+    }
+
+    #[test]
+    fn emails_are_compared_in_nfc_and_refuse_format_characters() {
+        // "é" composed (U+00E9) and decomposed (e + U+0301) are one address.
+        let composed = normalize_email("Jos\u{e9}@example.com").unwrap();
+        let decomposed = normalize_email("Jose\u{301}@example.com").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(composed, "jos\u{e9}@example.com");
+        assert_eq!(canonical_email(" JOSE\u{301}@Example.com "), composed);
+        // Zero-width space, zero-width joiner, soft hyphen, a bidirectional override, BOM.
+        for c in ['\u{200b}', '\u{200d}', '\u{ad}', '\u{202e}', '\u{feff}'] {
+            let input = format!("al{c}ice@example.com");
+            assert_eq!(normalize_email(&input), Err(EMAIL_FORMAT_CHARACTERS), "{input:?}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `POST /api/auth/signup`, `POST /api/auth/token` and `POST /api/auth/token/refresh`.
+//! `POST /api/auth/signup`, `POST /api/auth/token` and `POST /api/auth/token/refresh`; the
+//! e-mail verification routes are in `email_verification.rs`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,7 +8,9 @@ use axum::{Json, Router};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use crate::accounts::{Form, MAX_COMPANY_NAME_LEN, cleaned, column, create_company, is_unique_violation, now};
+use crate::accounts::{
+    Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, column, create_company, is_unique_violation, now,
+};
 use crate::app::{AppState, SlashRoutes};
 use crate::auth::jwt::{TokenError, TokenType};
 use crate::auth::password::MAX_PASSWORD_LEN;
@@ -39,12 +42,15 @@ pub fn routes() -> Router<AppState> {
         .route_with_slash("/api/auth/signup", post(signup))
         .route_with_slash("/api/auth/token", post(token))
         .route_with_slash("/api/auth/token/refresh", post(refresh))
+        .route_with_slash("/api/auth/verify-email", post(super::email_verification::verify))
+        .route_with_slash("/api/auth/verify-email/resend", post(super::email_verification::resend))
 }
 
 /// `POST /api/auth/signup` `{"email", "password", "company_name"}` → 201
-/// `{"user": {"id", "email", "default_company_id"}, "company": {"id", "name", "created_at", "role"},
+/// `{"user": {"id", "email", "email_verified", "default_company_id"}, "company": {"id", "name", "created_at", "role"},
 /// "access", "refresh"}`. The user, the company, the admin membership and the default company
-/// are written in one transaction. A taken email (case-insensitively) is a 409, detected from
+/// are written in one transaction, with the e-mail verification token whose message is sent once
+/// it commits (`"email_verified": false` until the token comes back). A taken email (case-insensitively) is a 409, detected from
 /// the unique index so that two simultaneous sign-ups cannot both succeed.
 async fn signup(
     State(state): State<AppState>,
@@ -89,11 +95,14 @@ async fn signup(
     })?;
     let company = create_company(&mut tx, user_id, company_name).await?;
     tx.execute(SET_DEFAULT, &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company.id))]).await?;
+    let verification =
+        super::email_verification::issue(&mut tx, user_id, &email, state.config().email_verification_ttl).await?;
     tx.commit().await?;
+    state.send_mail(verification).await;
 
     let keys = state.keys();
     let body = json!({
-        "user": { "id": user_id, "email": email, "default_company_id": company.id },
+        "user": { "id": user_id, "email": email, "email_verified": false, "default_company_id": company.id },
         "company": company.to_json(),
         "access": keys.issue(user_id, TokenType::Access),
         "refresh": keys.issue(user_id, TokenType::Refresh),
@@ -117,7 +126,7 @@ async fn token(
     let email = form.text("email", usize::MAX);
     let password = form.secret("password");
     form.finish()?;
-    let (email, password) = (cleaned(email)?.to_lowercase(), cleaned(password)?);
+    let (email, password) = (canonical_email(&cleaned(email)?), cleaned(password)?);
     state.throttle().account(&email)?;
 
     let mut tx = state.db().begin(TxMode::Read).await?;

@@ -1,5 +1,6 @@
 //! Authentication: tokens, passwords, and the `/api/auth/*` endpoints.
 
+pub mod email_verification;
 pub mod handlers;
 pub mod jwt;
 pub mod password;

@@ -13,6 +13,7 @@ use crate::auth::password::Hashers;
 use crate::config::{Config, ConfigError, warn_loudly};
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
+use crate::fair_share::CompanyConnections;
 use crate::keep_alive::KeepAliveLayer;
 use crate::mail::{Email, Mailer};
 use crate::resource::{Resource, ResourceDesc};
@@ -33,6 +34,7 @@ struct Inner {
     hashers: Hashers,
     throttle: AuthThrottle,
     mailer: Mailer,
+    company_connections: Option<CompanyConnections>,
     config: Config,
 }
 
@@ -44,7 +46,8 @@ impl AppState {
             .with_leeway(config.jwt_leeway);
         let hashers = Hashers::new(config.password_hash_workers, config.password_hash_queue);
         let throttle = AuthThrottle::new(config.throttle_auth_address, config.throttle_auth_account);
-        Ok(AppState(Arc::new(Inner { db, keys, hashers, throttle, mailer, config })))
+        let company_connections = CompanyConnections::new(config.company_connection_share());
+        Ok(AppState(Arc::new(Inner { db, keys, hashers, throttle, mailer, company_connections, config })))
     }
 
     /// Sends `email` through the configured backend. A failure is logged, not returned: the
@@ -60,6 +63,11 @@ impl AppState {
     /// The throttles of the credential endpoints.
     pub fn throttle(&self) -> &AuthThrottle {
         &self.0.throttle
+    }
+
+    /// Each company's share of the pool (`None`: unlimited); see `fair_share.rs`.
+    pub fn company_connections(&self) -> Option<&CompanyConnections> {
+        self.0.company_connections.as_ref()
     }
 
     /// The password hashing workers (bounded concurrency and memory; see [`Hashers`]).

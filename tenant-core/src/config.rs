@@ -36,6 +36,10 @@ pub struct Config {
     pub row_level_security: bool,
     /// `DATABASE_MAX_CONNECTIONS`, default 10.
     pub max_connections: u32,
+    /// `DATABASE_MAX_CONNECTIONS_PER_COMPANY`: pooled connections one company's requests may
+    /// hold at once, so one tenant cannot starve the others (`fair_share.rs`); `0` = no limit.
+    /// Unset (`None`): half the pool, rounded up.
+    pub max_connections_per_company: Option<u32>,
     /// `BIND_ADDR`, default `127.0.0.1:8080`.
     pub bind_addr: SocketAddr,
     /// `JWT_SECRET`; see [`DEV_JWT_SECRET`].
@@ -117,6 +121,7 @@ impl Config {
             allow_rls_bypass: false,
             row_level_security: true,
             max_connections: 10,
+            max_connections_per_company: None,
             bind_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             jwt_secret: DEV_JWT_SECRET.to_string(),
             access_ttl: Duration::from_secs(15 * 60),
@@ -158,6 +163,9 @@ impl Config {
         }
         if let Some(v) = get("DATABASE_MAX_CONNECTIONS") {
             config.max_connections = parse("DATABASE_MAX_CONNECTIONS", &v)?;
+        }
+        if let Some(v) = get("DATABASE_MAX_CONNECTIONS_PER_COMPANY") {
+            config.max_connections_per_company = Some(parse("DATABASE_MAX_CONNECTIONS_PER_COMPANY", &v)?);
         }
         if let Some(v) = get("BIND_ADDR") {
             config.bind_addr = parse("BIND_ADDR", &v)?;
@@ -210,6 +218,12 @@ impl Config {
             config.password_hash_queue = parse("PASSWORD_HASH_QUEUE", &v)?;
         }
         Ok(config)
+    }
+
+    /// Each company's share of the pool: [`Config::max_connections_per_company`], or half of
+    /// [`Config::max_connections`] (rounded up) when unset; `0` = no limit.
+    pub fn company_connection_share(&self) -> u32 {
+        self.max_connections_per_company.unwrap_or_else(|| self.max_connections.div_ceil(2))
     }
 
     pub fn uses_dev_secret(&self) -> bool {

@@ -14,6 +14,7 @@ pub mod config;
 pub mod crud;
 pub mod db;
 pub mod error;
+pub mod fair_share;
 pub mod keep_alive;
 pub mod mail;
 pub mod query;

@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::auth::jwt::TokenType;
 use crate::db::{Dialect, Tx, TxMode};
 use crate::error::ApiError;
+use crate::fair_share::CompanyPermit;
 use crate::resource::FieldType;
 use crate::row::{RowDecoder, RowReader};
 use crate::value::{DecodeError, FieldValue, Value};
@@ -170,6 +171,8 @@ pub struct Tenant {
     company_id: Uuid,
     role: Role,
     tx: Option<Tx>,
+    /// The company's connection share this request holds with its connection (`fair_share.rs`).
+    permit: Option<CompanyPermit>,
 }
 
 impl std::fmt::Debug for Tenant {
@@ -267,7 +270,7 @@ impl Tenant {
     /// through it; it can be taken once.
     pub fn begin(&mut self) -> Result<Scoped, ApiError> {
         let tx = self.tx.take().ok_or_else(|| ApiError::internal("the tenant transaction was already taken"))?;
-        Ok(Scoped { tx, company_id: self.company_id })
+        Ok(Scoped { tx, company_id: self.company_id, _permit: self.permit.take() })
     }
 }
 
@@ -314,8 +317,32 @@ impl FromRequestParts<AppState> for Tenant {
         let mode = tx_mode(&parts.method);
         let mut tx = state.db().begin(mode).await?;
         let lock = mode == TxMode::Write && parts.extensions.get::<LockMembership>().is_some();
-        let (company_id, role) = Tenant::resolve(state, &mut tx, lock, user_id, requested).await?;
-        Ok(Tenant { user_id, company_id, role, tx: Some(tx) })
+        let (mut company_id, mut role) = Tenant::resolve(state, &mut tx, lock, user_id, requested).await?;
+        let permit = match state.company_connections() {
+            None => None,
+            Some(shares) => match shares.try_acquire(company_id) {
+                Some(permit) => Some(permit),
+                None => {
+                    // The company holds its whole share: give this connection back to the pool
+                    // (other companies may need it) while waiting, then start over.
+                    tx.rollback().await?;
+                    let permit = shares.acquire(company_id).await.ok_or(ApiError::Busy(1))?;
+                    tx = state.db().begin(mode).await?;
+                    let resolved = Tenant::resolve(state, &mut tx, lock, user_id, requested).await?;
+                    if resolved.0 != company_id {
+                        // The default company changed meanwhile: that company's share, if free.
+                        drop(permit);
+                        let permit = shares.try_acquire(resolved.0).ok_or(ApiError::Busy(1))?;
+                        (company_id, role) = resolved;
+                        Some(permit)
+                    } else {
+                        role = resolved.1;
+                        Some(permit)
+                    }
+                }
+            },
+        };
+        Ok(Tenant { user_id, company_id, role, tx: Some(tx), permit })
     }
 }
 
@@ -324,6 +351,8 @@ impl FromRequestParts<AppState> for Tenant {
 pub struct Scoped {
     tx: Tx,
     company_id: Uuid,
+    /// Released with the transaction's connection (see [`Tenant`]'s `permit`).
+    _permit: Option<CompanyPermit>,
 }
 
 impl Scoped {

@@ -66,6 +66,9 @@ pub struct Config {
     /// `PASSWORD_HASH_QUEUE`: logins and sign-ups that may wait for a worker; past it → 503 with
     /// `Retry-After`. Default 32.
     pub password_hash_queue: usize,
+    /// Outgoing e-mail: `EMAIL_BACKEND` (default `console`), `DEFAULT_FROM_EMAIL` and the
+    /// backend's variables; see [`crate::mail::MailConfig::from_lookup`].
+    pub email: crate::mail::MailConfig,
 }
 
 /// Loads `.env` from the working directory into the environment, if the file exists. Variables
@@ -118,6 +121,7 @@ impl Config {
             throttle_auth_account: crate::throttle::Rate::per_minute(10),
             password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_hash_queue: 32,
+            email: crate::mail::MailConfig::console(),
         }
     }
 
@@ -186,6 +190,7 @@ impl Config {
         if let Some(v) = get("PASSWORD_HASH_QUEUE") {
             config.password_hash_queue = parse("PASSWORD_HASH_QUEUE", &v)?;
         }
+        config.email = crate::mail::MailConfig::from_lookup(&get)?;
         Ok(config)
     }
 
@@ -194,7 +199,7 @@ impl Config {
     }
 }
 
-fn parse_flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+pub(crate) fn parse_flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" | "" => Ok(false),
@@ -202,7 +207,7 @@ fn parse_flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
+pub(crate) fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
 {

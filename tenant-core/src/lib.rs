@@ -15,6 +15,7 @@ pub mod crud;
 pub mod db;
 pub mod error;
 pub mod keep_alive;
+pub mod mail;
 pub mod query;
 pub mod resource;
 pub mod rls;

@@ -257,7 +257,7 @@ enum Transport {
         dir: PathBuf,
     },
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        transport: Box<AsyncSmtpTransport<Tokio1Executor>>,
         /// `host:port`, for errors.
         server: String,
         timeout: Duration,
@@ -363,7 +363,7 @@ fn smtp_transport(smtp: &SmtpSettings) -> Result<Transport, ConfigError> {
         (None, None) => {}
     }
     Ok(Transport::Smtp {
-        transport: builder.build(),
+        transport: Box::new(builder.build()),
         server: format!("{}:{}", smtp.host, smtp.port),
         timeout: smtp.timeout,
         password: smtp.password.clone(),
@@ -596,7 +596,8 @@ mod tests {
         let text = formatted(&Email {
             to: "Zoë <zoe@example.com>".into(),
             subject: "Invitation à Café Zoë".into(),
-            body: format!("Café Zoë invites you.\r\nToken: abc\r\n{long_ascii}\r\n"),
+            // Mostly non-ASCII, so that base64 would be the shorter encoding.
+            body: format!("Café Zoë invites you.\nΚαλώς ήρθατε — добро пожаловать\nToken: abc\r\n{long_ascii}\n"),
         });
         let (headers, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(headers.contains("Content-Transfer-Encoding: quoted-printable\r\n"), "{headers}");
@@ -605,6 +606,7 @@ mod tests {
         assert!(lines.contains(&"Token: abc"), "{body}");
         assert!(lines.contains(&long_ascii.as_str()), "{body}");
         assert!(lines.contains(&"Caf=C3=A9 Zo=C3=AB invites you."), "{body}");
+        assert_eq!(lines.len(), 7, "the long non-ASCII line is soft-wrapped: {body}");
         assert!(headers.contains("Subject: Invitation =?utf-8?b?"), "{headers}");
     }
 

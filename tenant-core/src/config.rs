@@ -78,7 +78,8 @@ pub struct Config {
     /// `PASSWORD_HASH_QUEUE`: logins and sign-ups that may wait for a worker; past it → 503 with
     /// `Retry-After`. Default 32.
     pub password_hash_queue: usize,
-    /// Outgoing mail (`EMAIL_BACKEND`…): see [`crate::mail::MailConfig`].
+    /// Outgoing e-mail: `EMAIL_BACKEND` (default `console`), `DEFAULT_FROM_EMAIL` and the
+    /// backend's variables; see [`crate::mail::MailConfig::from_lookup`].
     pub email: crate::mail::MailConfig,
 }
 
@@ -217,6 +218,7 @@ impl Config {
         if let Some(v) = get("PASSWORD_HASH_QUEUE") {
             config.password_hash_queue = parse("PASSWORD_HASH_QUEUE", &v)?;
         }
+        config.email = crate::mail::MailConfig::from_lookup(&get)?;
         Ok(config)
     }
 
@@ -231,7 +233,7 @@ impl Config {
     }
 }
 
-fn parse_flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
+pub(crate) fn parse_flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
     match value.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" | "" => Ok(false),
@@ -239,7 +241,7 @@ fn parse_flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
     }
 }
 
-fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
+pub(crate) fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
 {

@@ -20,6 +20,8 @@
 //!   When no server can be reached the test is skipped with a loud warning, except under CI
 //!   (env `CI` set) or when `TEST_POSTGRES_URL` is set explicitly: then it fails.
 
+pub mod smtp_sink;
+
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};

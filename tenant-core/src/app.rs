@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::auth::jwt::Keys;
 use crate::auth::password::Hashers;
+use crate::body_first::RequestTimeout;
 use crate::config::{Config, ConfigError, warn_loudly};
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
@@ -217,6 +218,7 @@ impl App {
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::Extension(RequestTimeout(self.state.config().request_timeout)))
             .layer(KeepAliveLayer)
             .with_state(self.state))
     }

@@ -7,7 +7,9 @@
 //! a row minutes later (issue 17). Layered on the tenant routes that take a body, this middleware
 //! reads it first (within [`MAX_BODY_BYTES`]), so the membership check, the transaction and the
 //! write all happen after the last byte arrived, and a removal that committed before then is
-//! seen. The whole request is bounded by [`REQUEST_TIMEOUT`].
+//! seen. The whole request is bounded by `REQUEST_TIMEOUT_SECS` ([`RequestTimeout`]), so a
+//! write authorised at its start cannot complete long after (an access token that expires
+//! meanwhile, a membership removed meanwhile that waits on the write's share lock).
 
 use std::time::Duration;
 
@@ -23,14 +25,21 @@ use crate::app::MAX_BODY_BYTES;
 use crate::body::is_json_content_type;
 use crate::error::ApiError;
 
-/// The longest a tenant write may take, its body's upload included: past it the request is
-/// abandoned (its transaction, if open, rolls back) and answered 503 with `Connection: close`.
+/// The default of [`RequestTimeout`].
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest a tenant write may take, its body's upload included (`REQUEST_TIMEOUT_SECS`,
+/// default [`REQUEST_TIMEOUT`]): past it the request is abandoned (its transaction, if open,
+/// rolls back) and answered 503 with `Connection: close`. `App::into_router` puts the configured
+/// value in every request's extensions, where [`read_body_first`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestTimeout(pub Duration);
 
 /// `route_layer(axum::middleware::from_fn(read_body_first))`: see the module's docs. Requests
 /// without a body, or with a body that is not JSON (which no handler reads: it answers 415),
 /// pass straight on, under the same time limit.
 pub async fn read_body_first(req: Request, next: Next) -> Response {
+    let limit = req.extensions().get::<RequestTimeout>().map_or(REQUEST_TIMEOUT, |t| t.0);
     let work = async move {
         use axum::body::HttpBody;
         if req.body().is_end_stream() || !is_json_content_type(&req) {
@@ -49,7 +58,7 @@ pub async fn read_body_first(req: Request, next: Next) -> Response {
             }
         }
     };
-    match tokio::time::timeout(REQUEST_TIMEOUT, work).await {
+    match tokio::time::timeout(limit, work).await {
         Ok(response) => response,
         Err(_) => close(
             (

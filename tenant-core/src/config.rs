@@ -56,6 +56,10 @@ pub struct Config {
     /// cannot hold the pool the others need; default 5000, `0` = no limit. SQLite has no such
     /// limit (the list input caps bound its work).
     pub statement_timeout: Duration,
+    /// `REQUEST_TIMEOUT_SECS`: the longest a write to a tenant resource or an account route may
+    /// take, its body's upload included (past it: 503 and `Connection: close`, its transaction
+    /// rolled back); default 30. See `body_first.rs`.
+    pub request_timeout: Duration,
     /// `MAX_COMPANIES_PER_USER`: companies one user may belong to and still create another
     /// (`POST /api/companies` past it → 409); default 20. Bounds what one account can make.
     pub max_companies_per_user: u32,
@@ -129,6 +133,7 @@ impl Config {
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             jwt_leeway: Duration::ZERO,
             statement_timeout: Duration::from_secs(5),
+            request_timeout: crate::body_first::REQUEST_TIMEOUT,
             max_companies_per_user: 20,
             max_pending_invitations_per_company: 100,
             invitation_ttl: Duration::from_secs(7 * 24 * 3600),
@@ -188,6 +193,12 @@ impl Config {
         }
         if let Some(v) = get("DATABASE_STATEMENT_TIMEOUT_MS") {
             config.statement_timeout = Duration::from_millis(parse("DATABASE_STATEMENT_TIMEOUT_MS", &v)?);
+        }
+        if let Some(v) = get("REQUEST_TIMEOUT_SECS") {
+            config.request_timeout = Duration::from_secs(parse("REQUEST_TIMEOUT_SECS", &v)?);
+            if config.request_timeout.is_zero() {
+                return Err(ConfigError { name: "REQUEST_TIMEOUT_SECS", message: "must be at least 1".into() });
+            }
         }
         if let Some(v) = get("MAX_COMPANIES_PER_USER") {
             config.max_companies_per_user = parse("MAX_COMPANIES_PER_USER", &v)?;

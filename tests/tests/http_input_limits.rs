@@ -243,3 +243,36 @@ async fn send_raw(app: &TestApp, method: &str, path: &str, auth: &Auth, raw: &st
     let headers = [("authorization", bearer.as_str()), ("content-type", "application/json")];
     app.send(method, path, &headers, Some(raw.as_bytes().to_vec())).await
 }
+
+mod request_timeout {
+    use std::time::Duration;
+
+    use axum::body::{Body, Bytes};
+    use futures::StreamExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    both_backends! {
+        /// A write whose body stalls is abandoned at `REQUEST_TIMEOUT_SECS`: 503, the connection
+        /// closed, nothing written, and no transaction was ever held for it.
+        async fn a_stalled_upload_is_abandoned_at_the_configured_request_timeout(app: TestApp) {
+            let strict = app.connect_again_with(|c| c.request_timeout = Duration::from_secs(1)).await;
+            let alice = strict.signup("Acme").await;
+            let first = futures::stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(b"{\"name\": \"Sl")) });
+            let body = Body::from_stream(first.chain(futures::stream::pending()));
+            let request = axum::http::Request::post("/api/customers")
+                .header("authorization", format!("Bearer {}", alice.access))
+                .header("content-type", "application/json")
+                .body(body)
+                .unwrap();
+            let started = std::time::Instant::now();
+            let response = strict.router.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), 503);
+            assert_eq!(response.headers().get("connection").unwrap(), "close");
+            assert!(started.elapsed() < Duration::from_secs(20), "abandoned at the configured limit, not the default 30 s");
+            let list = strict.get("/api/customers", &alice.auth()).await;
+            assert_eq!(list.body["count"], json!(0));
+        }
+    }
+}

@@ -74,6 +74,10 @@ pub struct Config {
     /// `THROTTLE_AUTH_ADDRESS`: attempts on the credential endpoints (sign-up, login) per client
     /// address, as DRF writes rates; default `30/min`.
     pub throttle_auth_address: crate::throttle::Rate,
+    /// `TRUSTED_PROXIES`: the reverse proxies (comma-separated addresses or CIDR blocks) whose
+    /// `X-Forwarded-For` entries name the client the throttles count; default none (the TCP
+    /// peer is the client). See [`crate::throttle::ClientAddress`].
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `THROTTLE_AUTH_ACCOUNT`: attempts per account (the email an attempt names); default `10/min`.
     pub throttle_auth_account: crate::throttle::Rate,
     /// `PASSWORD_HASH_WORKERS`: threads that hash passwords, each holding Argon2id's 19 MiB;
@@ -140,6 +144,7 @@ impl Config {
             email_verification_ttl: Duration::from_secs(3 * 24 * 3600),
             throttle_auth_address: crate::throttle::Rate::per_minute(30),
             throttle_auth_account: crate::throttle::Rate::per_minute(10),
+            trusted_proxies: Vec::new(),
             password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_hash_queue: 32,
             email: crate::mail::MailConfig::console(),
@@ -215,6 +220,10 @@ impl Config {
         if let Some(v) = get("THROTTLE_AUTH_ADDRESS") {
             config.throttle_auth_address =
                 v.parse().map_err(|message| ConfigError { name: "THROTTLE_AUTH_ADDRESS", message })?;
+        }
+        if let Some(v) = get("TRUSTED_PROXIES") {
+            config.trusted_proxies = crate::throttle::parse_trusted_proxies(&v)
+                .map_err(|message| ConfigError { name: "TRUSTED_PROXIES", message })?;
         }
         if let Some(v) = get("THROTTLE_AUTH_ACCOUNT") {
             config.throttle_auth_account =

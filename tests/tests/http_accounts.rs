@@ -1118,3 +1118,44 @@ both_backends! {
         assert_eq!(created, 2, "one user never belongs to more than the quota");
     }
 }
+
+mod behind_a_proxy {
+    use super::*;
+
+    both_backends! {
+        /// With `TRUSTED_PROXIES`, clients behind the proxy are throttled one by one (by their
+        /// `X-Forwarded-For` address), and a client that reaches the app directly cannot choose
+        /// its bucket with the header.
+        async fn throttles_count_the_forwarded_client_of_a_trusted_proxy_only(app: TestApp) {
+            use axum::extract::connect_info::MockConnectInfo;
+            use tower::ServiceExt;
+            let strict = app
+                .connect_again_with(|c| {
+                    c.throttle_auth_address = "2/min".parse().unwrap();
+                    c.trusted_proxies = tenant_core::throttle::parse_trusted_proxies("10.0.0.0/8").unwrap();
+                })
+                .await;
+            let from = |peer: [u8; 4]| strict.router.clone().layer(MockConnectInfo(std::net::SocketAddr::from((peer, 40000))));
+            let login = |forwarded: &str| {
+                axum::http::Request::post("/api/auth/token")
+                    .header("content-type", "application/json")
+                    .header("x-forwarded-for", forwarded)
+                    .body(axum::body::Body::from(json!({"email": "nobody@example.com", "password": "nope-nope-nope"}).to_string()))
+                    .unwrap()
+            };
+            let status = |r: axum::response::Response| r.status().as_u16();
+            // Client A, through the proxy: two attempts, then 429 (whatever A writes to the left).
+            let proxy = [10, 0, 0, 1];
+            assert_eq!(status(from(proxy).oneshot(login("203.0.113.5")).await.unwrap()), 401);
+            assert_eq!(status(from(proxy).oneshot(login("6.6.6.6, 203.0.113.5")).await.unwrap()), 401);
+            assert_eq!(status(from(proxy).oneshot(login("7.7.7.7, 203.0.113.5")).await.unwrap()), 429);
+            // Client B, through the same proxy (and a second one), has its own count.
+            assert_eq!(status(from(proxy).oneshot(login("203.0.113.6, 10.0.0.2")).await.unwrap()), 401);
+            // A client that is not a proxy: its header is ignored, its own address counts.
+            let direct = [198, 51, 100, 7];
+            assert_eq!(status(from(direct).oneshot(login("1.0.0.1")).await.unwrap()), 401);
+            assert_eq!(status(from(direct).oneshot(login("1.0.0.2")).await.unwrap()), 401);
+            assert_eq!(status(from(direct).oneshot(login("1.0.0.3")).await.unwrap()), 429);
+        }
+    }
+}

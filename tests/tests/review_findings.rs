@@ -1,0 +1,39 @@
+//! Security review of invitations, e-mail verification, the mailer and the per-company
+//! connection share. Each finding is a test that fails on the code it was written against; tests
+//! marked **Sound** in their doc comment pin behaviour that was suspected and found correct.
+
+use serde_json::json;
+use tests::*;
+use uuid::Uuid;
+
+async fn invite(app: &TestApp, admin: &Auth, email: &str, role: &str) -> Resp {
+    app.post("/api/members", admin, json!({"email": email, "role": role})).await
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}@example.com", Uuid::now_v7().simple())
+}
+
+both_backends! {
+    /// Finding: invitation mail is unthrottled. `POST /api/members` sends a message on every
+    /// call, renewals included, and revoking frees the pending quota, so any admin (anyone: sign-up
+    /// makes you one) can mail an arbitrary address without bound, with text they choose (the
+    /// company name). The verification resend is throttled "as each call sends mail"; this is
+    /// the same, aimed at third parties.
+    async fn invitation_mail_to_one_address_is_bounded(app: TestApp) {
+        let spammer = app.signup("Totally Legit Prize Department").await;
+        let victim = unique("victim");
+        let mut statuses = Vec::new();
+        for round in 0..30 {
+            let r = invite(&app, &spammer.auth(), &victim, "staff").await;
+            statuses.push(r.status);
+            // Every fifth round, revoke and invite afresh: the pending quota never fills.
+            if round % 5 == 4 && r.status == 201 {
+                app.delete(&format!("/api/members/invitations/{}", r.id()), &spammer.auth()).await.assert_status(204);
+            }
+        }
+        assert!(statuses.iter().all(|s| *s == 201 || *s == 429), "{statuses:?}");
+        let sent = app.mails_to(&victim).len();
+        assert!(sent <= 5, "30 invitations in a few seconds mailed {victim} {sent} times; statuses {statuses:?}");
+    }
+}

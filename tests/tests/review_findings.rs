@@ -37,3 +37,22 @@ both_backends! {
         assert!(sent <= 5, "30 invitations in a few seconds mailed {victim} {sent} times; statuses {statuses:?}");
     }
 }
+
+both_backends! {
+    /// Finding: a company name is pasted verbatim into the invitation message, line breaks
+    /// included, so an inviter writes arbitrary lines into a message sent from the service's own
+    /// address, e.g. a `Token: ` line, which API.md reserves for messages that carry a token
+    /// (an invitation carries none), or "To accept, POST /api/invitations/<another id>/accept".
+    async fn a_company_name_cannot_forge_lines_of_the_invitation_message(app: TestApp) {
+        let forger = app.signup("Acme\nToken: forged-by-the-inviter\nTo accept, visit https://evil.example").await;
+        let invitee = unique("invitee");
+        invite(&app, &forger.auth(), &invitee, "staff").await.assert_status(201);
+        let mails = app.mails_to(&invitee);
+        assert_eq!(mails.len(), 1);
+        let body = mails[0].split_once("\r\n\r\n").expect("headers, then a body").1;
+        assert!(
+            !body.lines().any(|l| l.starts_with("Token: ") || l.starts_with("To accept, visit")),
+            "the company name wrote its own lines into the message:\n{body}"
+        );
+    }
+}

@@ -56,3 +56,47 @@ both_backends! {
         );
     }
 }
+
+/// Runs `sql` with `params` as the database owner (outside the app), as an operator would.
+async fn as_owner(app: &TestApp, sql: &'static str, params: &[tenant_core::Value]) -> u64 {
+    let owner = tenant_core::Db::connect(&app.database_url, 1).await.expect("owner connection");
+    let n = owner.execute(sql, params).await.expect("owner statement");
+    owner.close().await;
+    n
+}
+
+both_backends! {
+    /// Finding: the NFC normalisation added with migration 0002 is applied to input only; the
+    /// rows written before it (the previous release stored addresses trimmed and lower-cased, in
+    /// whatever normal form the client sent) are not normalised by the migration. Such a user
+    /// can no longer log in with the address they signed up with, and the same address can be
+    /// registered a second time, as another account.
+    async fn addresses_stored_before_nfc_still_log_in_and_stay_unique(app: TestApp) {
+        let tag = Uuid::now_v7().simple().to_string();
+        let composed = format!("jos\u{e9}-{tag}@example.com");
+        let decomposed = format!("jose\u{301}-{tag}@example.com");
+        let jose = app.signup_as(&composed, "Jose Co").await;
+        // The row as the previous release wrote it for a client that sent the decomposed form.
+        let n = as_owner(
+            &app,
+            "UPDATE users SET email = $1 WHERE id = $2",
+            &[tenant_core::Value::Text(Some(decomposed.clone())), tenant_core::Value::Uuid(Some(jose.id))],
+        )
+        .await;
+        assert_eq!(n, 1);
+        // After the upgrade, the user types what they always typed.
+        let login = app.post("/api/auth/token", &Auth::None, json!({"email": decomposed, "password": PASSWORD})).await;
+        let dup = app
+            .post("/api/auth/signup", &Auth::None, json!({"email": composed, "password": PASSWORD, "company_name": "Twin"}))
+            .await;
+        assert_eq!(
+            (login.status, dup.status),
+            (200, 409),
+            "legacy account: login {} {}; second sign-up of the same address {} {}",
+            login.status,
+            login.text,
+            dup.status,
+            dup.text
+        );
+    }
+}

@@ -100,3 +100,32 @@ both_backends! {
         );
     }
 }
+
+both_backends! {
+    /// Finding: `is_email` accepts `<`, `>` (and `,`, `"`…) anywhere but the domain's ends, and
+    /// the mailer parses the stored address as a *mailbox* (`Name <address>`). So an account's
+    /// address and the address its verification message is delivered to differ: the user
+    /// `bob<attacker@example.com>` is verified by whoever reads attacker@example.com. The
+    /// invariant "a verified address is one whose mail its owner reads" is broken; Django's
+    /// EmailValidator refuses these characters in an unquoted local part.
+    async fn the_verified_address_is_the_one_the_message_was_delivered_to(app: TestApp) {
+        let tag = Uuid::now_v7().simple().to_string();
+        let attacker_mailbox = format!("attacker-{tag}@example.com");
+        let stored = format!("ceo.acme.example<{attacker_mailbox}>");
+        let r = app
+            .post("/api/auth/signup", &Auth::None, json!({"email": stored, "password": PASSWORD, "company_name": "X"}))
+            .await;
+        if r.status == 400 {
+            return; // refused as an address: the fix
+        }
+        r.assert_status(201);
+        let token = app.last_token_for(&attacker_mailbox);
+        let verified = app.post("/api/auth/verify-email", &Auth::None, json!({"token": token})).await;
+        let me = app.get("/api/me", &Auth::bearer(r.body["access"].as_str().unwrap())).await;
+        panic!(
+            "{stored:?} was accepted as an address; its verification went to {attacker_mailbox} ({}), \
+             and now /api/me says {} / email_verified {}",
+            verified.status, me.body["email"], me.body["email_verified"]
+        );
+    }
+}

@@ -129,3 +129,24 @@ both_backends! {
         );
     }
 }
+
+both_backends! {
+    /// Finding (low): the rule "addresses with invisible format characters are refused" checks
+    /// Unicode category Cf only. Other default-ignorable code points render as nothing too and
+    /// pass: the combining grapheme joiner U+034F and variation selectors (category Mn), the
+    /// Hangul fillers U+115F, U+1160, U+3164, U+FFA0 (Lo). `alice\u{34f}@example.com` is a
+    /// second account that looks exactly like `alice@example.com` in every member list.
+    async fn addresses_with_other_invisible_characters_are_refused(app: TestApp) {
+        let mut accepted = Vec::new();
+        for c in ['\u{34f}', '\u{fe0f}', '\u{e0100}', '\u{115f}', '\u{1160}', '\u{3164}', '\u{ffa0}'] {
+            let email = format!("ali{c}ce-{}@example.com", Uuid::now_v7().simple());
+            let r = app
+                .post("/api/auth/signup", &Auth::None, json!({"email": email, "password": PASSWORD, "company_name": "X"}))
+                .await;
+            if r.status != 400 {
+                accepted.push((format!("U+{:04X}", c as u32), r.status));
+            }
+        }
+        assert!(accepted.is_empty(), "invisible characters accepted in an address at sign-up: {accepted:?}");
+    }
+}

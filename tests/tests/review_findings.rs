@@ -2,6 +2,8 @@
 //! connection share. Each finding is a test that fails on the code it was written against; tests
 //! marked **Sound** in their doc comment pin behaviour that was suspected and found correct.
 
+use std::time::Duration;
+
 use serde_json::json;
 use tests::*;
 use uuid::Uuid;
@@ -148,5 +150,39 @@ both_backends! {
             }
         }
         assert!(accepted.is_empty(), "invisible characters accepted in an address at sign-up: {accepted:?}");
+    }
+}
+
+both_backends! {
+    /// Finding (configuration): an `INVITATION_TTL_SECS` or `EMAIL_VERIFICATION_TTL_SECS` that
+    /// puts the expiry past year 9999 (e.g. a huge value meant as "never expire"; the config
+    /// accepts any u64) is stored on SQLite as `+262143-…` text, which compares before any
+    /// current time: every invitation is born expired (and purged), and verifying a token reads
+    /// back a timestamp chrono cannot parse: 500. PostgreSQL works. Both should behave alike
+    /// (clamp the expiry, or refuse the setting).
+    async fn a_long_ttl_works_on_both_backends(app: TestApp) {
+        let forever = Duration::from_secs(u64::MAX);
+        let long = app
+            .connect_again_with(|c| {
+                c.invitation_ttl = forever;
+                c.email_verification_ttl = forever;
+            })
+            .await;
+        // Users verified through the default app; the invitation made through the long one.
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        let invitation = invite(&long, &alice.auth(), &bob.email, "staff").await;
+        invitation.assert_status(201);
+        let mine = long.get("/api/invitations", &bob.auth()).await;
+        let pending = long.get("/api/members/invitations", &alice.auth()).await;
+        let carol = long.signup_unverified("Carol Co").await;
+        let token = long.last_token_for(&carol.email);
+        let verified = long.post("/api/auth/verify-email", &Auth::None, json!({"token": token})).await;
+        assert_eq!(
+            (mine.body.as_array().map(Vec::len), pending.body.as_array().map(Vec::len), verified.status),
+            (Some(1), Some(1), 200),
+            "{:?}: invitee sees {}; admin sees {}; verification {} {}",
+            long.backend, mine.text, pending.text, verified.status, verified.text
+        );
     }
 }

@@ -186,3 +186,43 @@ both_backends! {
         );
     }
 }
+
+/// Finding (PostgreSQL): renewing an invitation does not check that the row it renews still
+/// exists. `POST /api/members` reads the pending invitation (`PENDING_FOR`), then `UPDATE`s it
+/// by id; if the invitee's decline (or accept) locked it in between and commits its `DELETE`,
+/// the `UPDATE` waits, then changes nothing, and the admin is answered 201 `"status": "pending"`
+/// with the id of an invitation that no longer exists, and the invitee is mailed that id (every
+/// use of it is a 404). After an accept, the admin is told a *member* has a pending invitation.
+/// The roster lock does not help: accept and decline do not take it.
+#[tokio::test]
+async fn pg_a_renewal_racing_a_decline_answers_an_invitation_that_exists() {
+    use sqlx::Connection;
+    let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+    let alice = app.signup("Acme").await;
+    let bob = app.signup("Bob Co").await;
+    let id = invite(&app, &alice.auth(), &bob.email, "staff").await.id();
+    // Bob's decline, held between its two statements (ONE_OF_MINE_FOR_UPDATE, then DELETE).
+    let mut owner = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
+    let mut decline = owner.begin().await.unwrap();
+    sqlx::query("SELECT id FROM invitations WHERE id = $1 FOR UPDATE").bind(id).execute(&mut *decline).await.unwrap();
+    let admin = alice.auth();
+    let renew = invite(&app, &admin, &bob.email, "admin");
+    let declined = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        sqlx::query("DELETE FROM invitations WHERE id = $1").bind(id).execute(&mut *decline).await.unwrap();
+        decline.commit().await.unwrap();
+    };
+    let (renewed, ()) = tokio::join!(renew, declined);
+    owner.close().await.unwrap();
+    renewed.assert_status(201);
+    let pending = app.get("/api/members/invitations", &alice.auth()).await;
+    let listed: Vec<&str> = pending.body.as_array().unwrap().iter().filter_map(|i| i["id"].as_str()).collect();
+    let accept = app.post(&format!("/api/invitations/{}/accept", renewed.id()), &bob.auth(), json!({})).await;
+    assert!(
+        listed.contains(&renewed.id().to_string().as_str()) && accept.status == 200,
+        "201 {} says pending, but the company's pending invitations are {} and accepting it is {}",
+        renewed.text,
+        pending.text,
+        accept.status
+    );
+}

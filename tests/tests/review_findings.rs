@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures::future::join_all;
-use serde_json::json;
+use serde_json::{Value, json};
 use tests::*;
 use uuid::Uuid;
 
@@ -407,4 +407,60 @@ async fn the_console_mail_default_is_announced_at_start_up() {
         "no start-up warning about the console mail backend (stderr: {stderr:?}); a verification token \
          was printed to stdout: {token_printed}"
     );
+}
+
+/// Sends 160 invitations (8 at a time) through a README app whose stdout is `stdout`; whether
+/// `/healthz` still answers within 5 s afterwards, and how many invitations were answered.
+async fn healthy_after_a_burst_of_console_mail(stdout: std::process::Stdio) -> (bool, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let addr = readme_app::free_addr();
+    let url = format!("sqlite:{}", dir.path().join("app.db").display());
+    let mut child = readme_app::start_with_stdout(
+        &[("DATABASE_URL", &url), ("BIND_ADDR", &addr), ("JWT_SECRET", "a-real-secret-0123456789abcdef-0123456789")],
+        dir.path(),
+        stdout,
+    );
+    readme_app::wait_ready(&mut child, &addr).await;
+    let signup = json!({"email": unique("admin"), "password": PASSWORD, "company_name": "Acme"}).to_string();
+    let (status, body) = readme_app::http(&addr, "POST", "/api/auth/signup", None, Some(&signup)).await;
+    assert_eq!(status, 201, "{body}");
+    let access = serde_json::from_str::<Value>(&body).unwrap()["access"].as_str().unwrap().to_string();
+    let invitation = json!({"email": unique("someone"), "role": "staff"}).to_string();
+    // About 1 KiB per message: a 64 KiB pipe is full after some 60; send well past that, many at once.
+    let mut answered = 0;
+    for _ in 0..20 {
+        let batch = join_all((0..8).map(|_| {
+            tokio::time::timeout(
+                Duration::from_secs(2),
+                readme_app::http(&addr, "POST", "/api/members", Some(&access), Some(&invitation)),
+            )
+        }))
+        .await;
+        answered += batch.iter().filter(|r| r.is_ok()).count();
+    }
+    let health =
+        tokio::time::timeout(Duration::from_secs(5), readme_app::http(&addr, "GET", "/healthz", None, None)).await;
+    (matches!(health, Ok((200, _))), answered)
+}
+
+/// Finding: the console backend writes with a blocking `write_all` on standard output, on a
+/// runtime worker thread, under the process-wide stdout lock. When stdout stops draining (a
+/// stalled log pipe or collector), the first send blocks its worker and every later send blocks
+/// on the lock, until no worker is left: the whole server, `/healthz` included, stops
+/// answering. Invitations are unthrottled, so one admin fills the pipe in seconds. (stdout is
+/// piped here and never read.)
+#[tokio::test]
+async fn a_stdout_that_stops_draining_does_not_stop_the_server() {
+    let (healthy, answered) = healthy_after_a_burst_of_console_mail(std::process::Stdio::piped()).await;
+    assert!(
+        healthy,
+        "/healthz did not answer within 5 s once stdout stopped draining ({answered} of 160 invitations answered)"
+    );
+}
+
+/// Control of the finding above (passes): the same burst with stdout drained (`/dev/null`).
+#[tokio::test]
+async fn control_a_drained_stdout_keeps_the_server_up() {
+    let (healthy, answered) = healthy_after_a_burst_of_console_mail(std::process::Stdio::null()).await;
+    assert!(healthy && answered == 160, "{answered} of 160 invitations answered");
 }

@@ -464,3 +464,174 @@ async fn control_a_drained_stdout_keeps_the_server_up() {
     let (healthy, answered) = healthy_after_a_burst_of_console_mail(std::process::Stdio::null()).await;
     assert!(healthy && answered == 160, "{answered} of 160 invitations answered");
 }
+
+both_backends! {
+    /// **Sound**: a company name with CR/LF cannot add a header to the invitation message (the
+    /// subject is RFC 2047-encoded as one header).
+    async fn sound_company_name_cannot_inject_mail_headers(app: TestApp) {
+        let admin = app.signup("Acme\r\nBcc: mallory@example.com\r\nX-Injected: yes").await;
+        let invitee = unique("invitee");
+        invite(&app, &admin.auth(), &invitee, "staff").await.assert_status(201);
+        let mail = &app.mails_to(&invitee)[0];
+        let headers = mail.split_once("\r\n\r\n").unwrap().0;
+        assert!(!headers.lines().any(|l| l.starts_with("Bcc:") || l.starts_with("X-Injected:")), "{headers}");
+        assert_eq!(headers.lines().filter(|l| l.starts_with("Subject:")).count(), 1, "{headers}");
+    }
+}
+
+both_backends! {
+    /// **Sound**: odd input on every new endpoint is a 4xx, never a 5xx.
+    async fn sound_no_5xx_from_the_new_endpoints(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        let real = invite(&app, &alice.auth(), &bob.email, "staff").await.id();
+        let mut seen = Vec::new();
+        let emails = [
+            json!("\u{130}STANBUL@example.com"), json!("\u{1e9e}@example.com"), json!("a@b.c<d>"),
+            json!("a,b@example.com"), json!("\"quoted\"@example.com"), json!("x@xn--bcher-kva.example"),
+            json!("b\u{fc}cher@b\u{fc}cher.example"), json!("\u{212a}elvin@example.com"),
+            json!(format!("{}@example.com", "\u{23a}".repeat(60))), json!(format!("{}@e.co", "a".repeat(300))),
+            json!("a@b.co\r\nBcc: x@y.z"), json!("a\u{0}@b.co"), json!(5), json!(null), json!(["a@b.co"]),
+            json!({"a": 1}), json!(""), json!("@"), json!("a@.co"), json!("\u{10ffff}@example.com"),
+        ];
+        for email in emails {
+            for role in [json!("staff"), json!("owner"), json!(1), json!(null)] {
+                let r = app.post("/api/members", &alice.auth(), json!({"email": email, "role": role})).await;
+                seen.push((format!("invite {email} {role}"), r.status));
+            }
+        }
+        for body in [b"{".to_vec(), b"[]".to_vec(), b"null".to_vec(), vec![0xff, 0xfe], b"{\"email\": \"\\ud800@x.co\", \"role\": \"staff\"}".to_vec()] {
+            let auth = format!("Bearer {}", alice.access);
+            let r = app.send("POST", "/api/members", &[("authorization", &auth), ("content-type", "application/json")], Some(body.clone())).await;
+            seen.push((format!("raw {:?}", String::from_utf8_lossy(&body)), r.status));
+        }
+        let ids = [
+            real.to_string(), format!("{real}/"), real.simple().to_string(), format!("{{{real}}}"),
+            format!("urn:uuid:{real}"), "%00".into(), "%FF%FE".into(), "..".into(), "x".repeat(5000),
+            "00000000-0000-0000-0000-000000000000".into(),
+        ];
+        for id in &ids {
+            for (method, path, who) in [
+                ("DELETE", format!("/api/members/invitations/{id}"), &alice),
+                ("POST", format!("/api/invitations/{id}/decline"), &alice),
+                ("POST", format!("/api/invitations/{id}/accept"), &alice),
+                ("GET", format!("/api/invitations/{id}/accept"), &bob),
+            ] {
+                let r = app.request(method, &path, &who.auth(), Some(json!({}))).await;
+                seen.push((format!("{method} {path}"), r.status));
+            }
+        }
+        for (method, path) in [
+            ("POST", "/api/members/invitations"), ("PATCH", "/api/members/invitations"),
+            ("DELETE", "/api/members/invitations"), ("GET", "/api/members/invitations/"),
+            ("GET", "/api/invitations/"), ("PUT", "/api/invitations"), ("POST", "/api/auth/verify-email/resend/"),
+        ] {
+            let r = app.request(method, path, &alice.auth(), Some(json!({}))).await;
+            seen.push((format!("{method} {path}"), r.status));
+        }
+        for token in [json!("\u{202e}"), json!("a".repeat(128)), json!(" ".repeat(10)), json!("\u{1F600}".repeat(200)), json!(true)] {
+            let r = app.post("/api/auth/verify-email", &Auth::None, json!({"token": token})).await;
+            seen.push((format!("verify {token}"), r.status));
+        }
+        let bad: Vec<_> = seen.iter().filter(|(_, s)| *s >= 500).collect();
+        assert!(bad.is_empty(), "5xx answers: {bad:?}");
+        // Alice revoked the real invitation above (its first spelling); a new one still works.
+        let again = invite(&app, &alice.auth(), &bob.email, "staff").await.id();
+        app.post(&format!("/api/invitations/{again}/accept"), &bob.auth(), json!({})).await.assert_status(200);
+    }
+}
+
+both_backends! {
+    /// **Sound**: simultaneous invitations cannot overrun `MAX_PENDING_INVITATIONS_PER_COMPANY`
+    /// (the roster lock serialises them), and simultaneous accepts cannot overrun
+    /// `MAX_COMPANIES_PER_USER` (the user row is locked; SQLite's write transaction serialises).
+    async fn sound_quotas_hold_under_concurrency(app: TestApp) {
+        let capped = app
+            .connect_again_with(|c| {
+                c.max_pending_invitations_per_company = 3;
+                c.max_companies_per_user = 2;
+            })
+            .await;
+        let alice = capped.signup("Acme").await;
+        let addresses: Vec<String> = (0..10).map(|_| unique("burst")).collect();
+        let admin = alice.auth();
+        let results = join_all(addresses.iter().map(|a| invite(&capped, &admin, a, "staff"))).await;
+        let created = results.iter().filter(|r| r.status == 201).count();
+        assert!(results.iter().all(|r| r.status == 201 || r.status == 409), "{:?}", results.iter().map(|r| (r.status, &r.text)).collect::<Vec<_>>());
+        assert_eq!(created, 3);
+        let pending = capped.get("/api/members/invitations", &alice.auth()).await;
+        assert_eq!(pending.body.as_array().unwrap().len(), 3);
+
+        // Bob (one company) is invited by five companies and accepts all at once: one gets in.
+        let bob = capped.signup("Bob Co").await;
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            let admin = capped.signup(&format!("Inviter {n}")).await;
+            ids.push(invite(&capped, &admin.auth(), &bob.email, "admin").await.id());
+        }
+        let accepted = join_all(ids.iter().map(|id| capped.post(&format!("/api/invitations/{id}/accept"), &bob.auth(), json!({})))).await;
+        let statuses: Vec<u16> = accepted.iter().map(|r| r.status).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+        let me = capped.get("/api/me", &bob.auth()).await;
+        assert_eq!(me.body["memberships"].as_array().unwrap().len(), 2);
+    }
+}
+
+both_backends! {
+    /// **Sound**: one invitation accepted ten times at once makes one membership; one
+    /// verification token presented ten times at once verifies once (single use).
+    async fn sound_single_use_under_concurrency(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let bob = app.signup("Bob Co").await;
+        let id = invite(&app, &alice.auth(), &bob.email, "staff").await.id();
+        let path = format!("/api/invitations/{id}/accept");
+        let accepted = join_all((0..10).map(|_| app.post(&path, &bob.auth(), json!({})))).await;
+        let statuses: Vec<u16> = accepted.iter().map(|r| r.status).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| [200, 404, 409].contains(s)), "{statuses:?}");
+        let members = app.get("/api/members", &alice.auth()).await;
+        assert_eq!(members.body.as_array().unwrap().len(), 2);
+
+        let carol = app.signup_unverified("Carol Co").await;
+        let token = app.last_token_for(&carol.email);
+        let verified = join_all((0..10).map(|_| app.post("/api/auth/verify-email", &Auth::None, json!({"token": token})))).await;
+        let statuses: Vec<u16> = verified.iter().map(|r| r.status).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| [200, 400].contains(s)), "{statuses:?}");
+    }
+}
+
+both_backends! {
+    /// **Sound**: a verification token verifies only the user and the address it was issued for:
+    /// presented by someone else it verifies its owner (who received it), never the presenter;
+    /// an invitation to an address is invisible and unanswerable to every other account,
+    /// verified or not, and in every company (X-Company-Id changes nothing).
+    async fn sound_tokens_and_invitations_are_bound_to_their_address(app: TestApp) {
+        let alice = app.signup("Acme").await;
+        let victim = app.signup_unverified("Victim Co").await;
+        let mallory = app.signup_unverified("Mallory Co").await;
+        let token = app.last_token_for(&victim.email);
+        let r = app.post("/api/auth/verify-email", &mallory.auth(), json!({"token": token})).await;
+        r.assert_status(200);
+        assert_eq!(r.body["email"], json!(victim.email));
+        assert_eq!(app.get("/api/me", &mallory.auth()).await.body["email_verified"], false);
+        let id = invite(&app, &alice.auth(), &victim.email, "admin").await.id();
+        app.verify_email(&mallory.email).await;
+        for auth in [mallory.auth(), mallory.in_company(alice.company_id), mallory.in_company(mallory.company_id)] {
+            assert_eq!(app.get("/api/invitations", &auth).await.body, json!([]));
+            for action in ["accept", "decline"] {
+                app.post(&format!("/api/invitations/{id}/{action}"), &auth, json!({})).await.assert_status(404);
+            }
+        }
+        // Another company's admin cannot see, renew into their own, or revoke it.
+        let other: Value = app.get("/api/members/invitations", &mallory.auth()).await.body;
+        assert_eq!(other, json!([]));
+        app.delete(&format!("/api/members/invitations/{id}"), &mallory.auth()).await.assert_status(404);
+        app.delete(&format!("/api/members/invitations/{id}"), &mallory.in_company(alice.company_id)).await.assert_status(403);
+        let renewed = invite(&app, &mallory.auth(), &victim.email, "staff").await;
+        assert_ne!(renewed.id(), id, "Mallory's invitation is her company's own");
+        let pending = app.get("/api/members/invitations", &alice.auth()).await;
+        assert_eq!(pending.body[0]["role"], "admin", "Alice's invitation is untouched: {}", pending.text);
+    }
+}

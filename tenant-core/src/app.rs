@@ -106,6 +106,14 @@ impl App {
                  set JWT_SECRET (32+ random bytes) before exposing this server.",
             );
         }
+        if config.email.backend == crate::mail::EmailBackend::Console {
+            warn_loudly(
+                false,
+                "EMAIL_BACKEND is not set: e-mail is printed to standard output, verification tokens \
+                 included, so whoever reads this output can verify any address. Set EMAIL_BACKEND=smtp \
+                 (or file) outside development.",
+            );
+        }
         let db = Db::connect_serving(&config).await?;
         if db.dialect() == Dialect::Postgres
             && config.app_database_url.is_none()

@@ -252,7 +252,8 @@ struct Inner {
 }
 
 enum Transport {
-    Console,
+    /// Messages are handed to a writer thread ([`ConsoleWriter`]).
+    Console(ConsoleWriter),
     File {
         dir: PathBuf,
     },
@@ -269,7 +270,7 @@ enum Transport {
 impl fmt::Debug for Mailer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let backend = match &self.inner.transport {
-            Transport::Console => "console".to_string(),
+            Transport::Console(_) => "console".to_string(),
             Transport::File { dir } => format!("file {}", dir.display()),
             Transport::Smtp { server, .. } => format!("smtp {server}"),
         };
@@ -284,7 +285,7 @@ impl Mailer {
     pub fn new(config: &MailConfig) -> Result<Mailer, ConfigError> {
         let from = parse_from(&config.from)?;
         let transport = match &config.backend {
-            EmailBackend::Console => Transport::Console,
+            EmailBackend::Console => Transport::Console(ConsoleWriter::start()?),
             EmailBackend::File { dir } => {
                 if dir.as_os_str().is_empty() {
                     return Err(ConfigError { name: "EMAIL_FILE_DIR", message: "must not be empty".into() });
@@ -305,7 +306,7 @@ impl Mailer {
     pub async fn send(&self, email: Email) -> Result<(), MailError> {
         let message = build_message(&self.inner.from, &email)?;
         match &self.inner.transport {
-            Transport::Console => write_console(&message.formatted()),
+            Transport::Console(writer) => writer.send(&message.formatted()),
             Transport::File { dir } => write_file(dir, &message.formatted()).await,
             Transport::Smtp { transport, server, timeout, password } => {
                 match tokio::time::timeout(*timeout, transport.send(message)).await {
@@ -388,20 +389,56 @@ fn build_message(from: &Mailbox, email: &Email) -> Result<Message, MailError> {
         .map_err(|e| MailError::Message(e.to_string()))
 }
 
-/// Django's console backend: the message, then a line of dashes, in one write.
-fn write_console(formatted: &[u8]) -> Result<(), MailError> {
-    use std::io::Write;
-    let mut out = String::from_utf8_lossy(formatted).replace("\r\n", "\n");
-    if !out.ends_with('\n') {
-        out.push('\n');
+/// Messages the console backend holds while standard output is slow; past them, a message is
+/// dropped (with an error the caller logs) rather than waited for.
+const CONSOLE_BACKLOG: usize = 64;
+
+/// Django's console backend, written from a thread of its own: standard output is a pipe that
+/// can stop draining (a stalled log collector), and a blocking write on a runtime worker would
+/// then stop every request of the server in turn. The thread ends when the mailer is dropped.
+struct ConsoleWriter(std::sync::mpsc::SyncSender<String>);
+
+impl ConsoleWriter {
+    fn start() -> Result<ConsoleWriter, ConfigError> {
+        let (queue, messages) = std::sync::mpsc::sync_channel::<String>(CONSOLE_BACKLOG);
+        std::thread::Builder::new()
+            .name("console-mail".into())
+            .spawn(move || {
+                use std::io::Write;
+                for message in messages {
+                    let mut stdout = std::io::stdout().lock();
+                    if stdout.write_all(message.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+                        // Standard output is gone: nothing more can be shown.
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| ConfigError {
+                name: "EMAIL_BACKEND",
+                message: format!("cannot start the console writer: {e}"),
+            })?;
+        Ok(ConsoleWriter(queue))
     }
-    out.push_str(&"-".repeat(79));
-    out.push('\n');
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|source| MailError::Io { target: "standard output".into(), source })
+
+    /// The message, then a line of dashes, queued for one write; never blocks.
+    fn send(&self, formatted: &[u8]) -> Result<(), MailError> {
+        let mut out = String::from_utf8_lossy(formatted).replace("\r\n", "\n");
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&"-".repeat(79));
+        out.push('\n');
+        self.0.try_send(out).map_err(|err| MailError::Io {
+            target: "standard output".into(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::WouldBlock,
+                match err {
+                    std::sync::mpsc::TrySendError::Full(_) => "not keeping up: message dropped",
+                    std::sync::mpsc::TrySendError::Disconnected(_) => "closed: message dropped",
+                },
+            ),
+        })
+    }
 }
 
 /// One `<uuid v7>.eml` file, written under a temporary name then renamed, so that a reader of the

@@ -46,7 +46,7 @@ impl AppState {
         let keys = Keys::new(config.jwt_secret.as_bytes(), config.access_ttl, config.refresh_ttl)
             .with_leeway(config.jwt_leeway);
         let hashers = Hashers::new(config.password_hash_workers, config.password_hash_queue);
-        let throttle = AuthThrottle::new(config.throttle_auth_address, config.throttle_auth_account);
+        let throttle = AuthThrottle::new(&config);
         let company_connections = CompanyConnections::new(config.company_connection_share());
         Ok(AppState(Arc::new(Inner { db, keys, hashers, throttle, mailer, company_connections, config })))
     }

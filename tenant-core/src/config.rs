@@ -74,6 +74,11 @@ pub struct Config {
     /// `THROTTLE_AUTH_ADDRESS`: attempts on the credential endpoints (sign-up, login) per client
     /// address, as DRF writes rates; default `30/min`.
     pub throttle_auth_address: crate::throttle::Rate,
+    /// `THROTTLE_INVITATION_COMPANY`: invitations one company may send, default `100/hour`.
+    pub throttle_invitation_company: crate::throttle::Rate,
+    /// `THROTTLE_INVITATION_ADDRESS`: invitations one address may receive (from every company
+    /// together), default `5/hour`: invitation mail goes to people who asked for nothing.
+    pub throttle_invitation_address: crate::throttle::Rate,
     /// `TRUSTED_PROXIES`: the reverse proxies (comma-separated addresses or CIDR blocks) whose
     /// `X-Forwarded-For` entries name the client the throttles count; default none (the TCP
     /// peer is the client). See [`crate::throttle::ClientAddress`].
@@ -144,6 +149,8 @@ impl Config {
             email_verification_ttl: Duration::from_secs(3 * 24 * 3600),
             throttle_auth_address: crate::throttle::Rate::per_minute(30),
             throttle_auth_account: crate::throttle::Rate::per_minute(10),
+            throttle_invitation_company: crate::throttle::Rate::per_hour(100),
+            throttle_invitation_address: crate::throttle::Rate::per_hour(5),
             trusted_proxies: Vec::new(),
             password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_hash_queue: 32,
@@ -220,6 +227,14 @@ impl Config {
         if let Some(v) = get("THROTTLE_AUTH_ADDRESS") {
             config.throttle_auth_address =
                 v.parse().map_err(|message| ConfigError { name: "THROTTLE_AUTH_ADDRESS", message })?;
+        }
+        if let Some(v) = get("THROTTLE_INVITATION_COMPANY") {
+            config.throttle_invitation_company =
+                v.parse().map_err(|message| ConfigError { name: "THROTTLE_INVITATION_COMPANY", message })?;
+        }
+        if let Some(v) = get("THROTTLE_INVITATION_ADDRESS") {
+            config.throttle_invitation_address =
+                v.parse().map_err(|message| ConfigError { name: "THROTTLE_INVITATION_ADDRESS", message })?;
         }
         if let Some(v) = get("TRUSTED_PROXIES") {
             config.trusted_proxies = crate::throttle::parse_trusted_proxies(&v)

@@ -53,11 +53,20 @@ impl FromStr for Rate {
 impl Rate {
     /// `n/min` (`n` of 0 counts as 1).
     pub const fn per_minute(n: u32) -> Rate {
+        Rate::per(n, Duration::from_secs(60))
+    }
+
+    /// `n/hour` (`n` of 0 counts as 1).
+    pub const fn per_hour(n: u32) -> Rate {
+        Rate::per(n, Duration::from_secs(3600))
+    }
+
+    const fn per(n: u32, period: Duration) -> Rate {
         let requests = match NonZeroU32::new(n) {
             Some(n) => n,
             None => NonZeroU32::MIN,
         };
-        Rate { requests, period: Duration::from_secs(60) }
+        Rate { requests, period }
     }
 
     fn quota(self) -> Quota {
@@ -143,12 +152,15 @@ pub fn parse_trusted_proxies(value: &str) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
-/// The throttles of the credential endpoints: one count per client address, one per account
-/// (the normalised email an attempt names).
+/// The throttles of the endpoints that check credentials or send mail: one count per client
+/// address, one per account (the normalised email an attempt names); and for invitations, whose
+/// mail goes to third parties, one count per inviting company and one per invited address.
 #[derive(Debug)]
 pub struct AuthThrottle {
     by_address: DefaultKeyedRateLimiter<IpAddr>,
     by_account: DefaultKeyedRateLimiter<String>,
+    invitations_by_company: DefaultKeyedRateLimiter<uuid::Uuid>,
+    invitations_by_address: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
     checks: AtomicU64,
     warned: std::sync::Once,
@@ -159,10 +171,14 @@ pub struct AuthThrottle {
 const PRUNE_EVERY: u64 = 1024;
 
 impl AuthThrottle {
-    pub fn new(per_address: Rate, per_account: Rate) -> AuthThrottle {
+    /// The rates of `config`: `THROTTLE_AUTH_ADDRESS`, `THROTTLE_AUTH_ACCOUNT`,
+    /// `THROTTLE_INVITATION_COMPANY` and `THROTTLE_INVITATION_ADDRESS`.
+    pub fn new(config: &crate::Config) -> AuthThrottle {
         AuthThrottle {
-            by_address: RateLimiter::keyed(per_address.quota()),
-            by_account: RateLimiter::keyed(per_account.quota()),
+            by_address: RateLimiter::keyed(config.throttle_auth_address.quota()),
+            by_account: RateLimiter::keyed(config.throttle_auth_account.quota()),
+            invitations_by_company: RateLimiter::keyed(config.throttle_invitation_company.quota()),
+            invitations_by_address: RateLimiter::keyed(config.throttle_invitation_address.quota()),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
             warned: std::sync::Once::new(),
@@ -190,6 +206,15 @@ impl AuthThrottle {
     /// Counts one attempt on `account` (a normalised email): 429 past its rate.
     pub fn account(&self, account: &str) -> Result<(), ApiError> {
         self.by_account.check_key(&account.to_string()).map_err(|wait| self.throttled(wait))
+    }
+
+    /// Counts one invitation of `company` to `address` (normalised): 429 past either rate, so
+    /// nobody can make the service mail an address, or mail many, without bound (a revoked
+    /// invitation frees the pending quota, not these counts).
+    pub fn invitation(&self, company: uuid::Uuid, address: &str) -> Result<(), ApiError> {
+        self.prune();
+        self.invitations_by_company.check_key(&company).map_err(|wait| self.throttled(wait))?;
+        self.invitations_by_address.check_key(&address.to_string()).map_err(|wait| self.throttled(wait))
     }
 
     fn throttled(&self, wait: governor::NotUntil<<DefaultClock as Clock>::Instant>) -> ApiError {
@@ -274,8 +299,27 @@ mod tests {
     }
 
     #[test]
+    fn invitations_are_counted_per_company_and_per_address() {
+        let mut config = crate::Config::new("sqlite::memory:");
+        config.throttle_invitation_company = "3/hour".parse().unwrap();
+        config.throttle_invitation_address = "2/hour".parse().unwrap();
+        let throttle = AuthThrottle::new(&config);
+        let (a, b) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        throttle.invitation(a, "x@example.com").unwrap();
+        throttle.invitation(a, "x@example.com").unwrap();
+        // A third invitation of one address, even from another company, is refused.
+        assert!(matches!(throttle.invitation(b, "x@example.com"), Err(ApiError::Throttled(_))));
+        // Company a sent 2 (the refused one counted for b): one more, then refused.
+        throttle.invitation(a, "y@example.com").unwrap();
+        assert!(matches!(throttle.invitation(a, "z@example.com"), Err(ApiError::Throttled(_))));
+    }
+
+    #[test]
     fn a_burst_then_429_with_the_wait() {
-        let throttle = AuthThrottle::new("3/min".parse().unwrap(), "2/min".parse().unwrap());
+        let mut config = crate::Config::new("sqlite::memory:");
+        config.throttle_auth_address = "3/min".parse().unwrap();
+        config.throttle_auth_account = "2/min".parse().unwrap();
+        let throttle = AuthThrottle::new(&config);
         let ip = ClientAddress(Some(IpAddr::from([10, 0, 0, 1])));
         for _ in 0..3 {
             throttle.address(ip).unwrap();

@@ -395,6 +395,8 @@ impl TestApp {
         // (`connect_again_with`).
         config.throttle_auth_address = "100000/min".parse().expect("a rate");
         config.throttle_auth_account = "100000/min".parse().expect("a rate");
+        config.throttle_invitation_company = "100000/min".parse().expect("a rate");
+        config.throttle_invitation_address = "100000/min".parse().expect("a rate");
         configure(&mut config);
         let app = tenant_core::App::connect(config).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
         demo_app::register(app)

@@ -81,6 +81,8 @@ fn invitation_id(path: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiE
 /// or not the address has an account; a current member → 409; past
 /// `MAX_PENDING_INVITATIONS_PER_COMPANY` pending invitations → 409. Inviting an address again
 /// renews its invitation (same id, the new role, a new expiry) and sends the message again.
+/// Every invitation counts against `THROTTLE_INVITATION_COMPANY` and
+/// `THROTTLE_INVITATION_ADDRESS` (429), as each one mails someone who asked for nothing.
 pub(super) async fn create(
     State(state): State<AppState>,
     mut tenant: Tenant,
@@ -92,6 +94,7 @@ pub(super) async fn create(
     let role = form.role("role", true);
     form.finish()?;
     let (email, role) = (cleaned(email)?, cleaned(role)?);
+    state.throttle().invitation(tenant.company_id(), &email)?;
 
     let mut scoped = tenant.begin()?;
     let company_id = scoped.company_id();

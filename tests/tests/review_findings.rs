@@ -56,7 +56,23 @@ both_backends! {
     /// address, e.g. a `Token: ` line, which API.md reserves for messages that carry a token
     /// (an invitation carries none), or "To accept, POST /api/invitations/<another id>/accept".
     async fn a_company_name_cannot_forge_lines_of_the_invitation_message(app: TestApp) {
-        let forger = app.signup("Acme\nToken: forged-by-the-inviter\nTo accept, visit https://evil.example").await;
+        // Names are single lines: refused at sign-up and at company creation.
+        let forged = "Acme\nToken: forged-by-the-inviter\nTo accept, visit https://evil.example";
+        let r = app
+            .post("/api/auth/signup", &Auth::None, json!({"email": unique("forger"), "password": PASSWORD, "company_name": forged}))
+            .await;
+        r.assert_status(400);
+        assert_eq!(r.body, json!({"company_name": ["Control characters (such as line breaks) are not allowed."]}));
+        let forger = app.signup("Acme").await;
+        let r = app.post("/api/companies", &forger.auth(), json!({"name": forged})).await;
+        r.assert_status(400);
+        r.assert_field_error("name");
+        // A name stored before the rule still writes no line of its own into the message.
+        as_owner(&app, "UPDATE companies SET name = $1 WHERE id = $2", &[
+            tenant_core::Value::Text(Some(forged.to_string())),
+            tenant_core::Value::Uuid(Some(forger.company_id)),
+        ])
+        .await;
         let invitee = unique("invitee");
         invite(&app, &forger.auth(), &invitee, "staff").await.assert_status(201);
         let mails = app.mails_to(&invitee);
@@ -478,7 +494,13 @@ both_backends! {
     /// **Sound**: a company name with CR/LF cannot add a header to the invitation message (the
     /// subject is RFC 2047-encoded as one header).
     async fn sound_company_name_cannot_inject_mail_headers(app: TestApp) {
-        let admin = app.signup("Acme\r\nBcc: mallory@example.com\r\nX-Injected: yes").await;
+        // Refused as a name since; written as a name stored before the rule would be.
+        let admin = app.signup("Acme").await;
+        as_owner(&app, "UPDATE companies SET name = $1 WHERE id = $2", &[
+            tenant_core::Value::Text(Some("Acme\r\nBcc: mallory@example.com\r\nX-Injected: yes".to_string())),
+            tenant_core::Value::Uuid(Some(admin.company_id)),
+        ])
+        .await;
         let invitee = unique("invitee");
         invite(&app, &admin.auth(), &invitee, "staff").await.assert_status(201);
         let mail = &app.mails_to(&invitee)[0];

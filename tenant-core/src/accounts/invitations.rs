@@ -189,6 +189,9 @@ fn message(
     let expires = Value::Timestamp(Some(expires_at)).to_json();
     let expires = expires.as_str().unwrap_or_default().to_string();
     let who = inviter.unwrap_or("An admin of the company");
+    // Names are single lines since sign-up refuses control characters; a name stored before
+    // that rule still cannot write lines of its own into the message.
+    let company_name: String = company_name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     Email {
         to: to.to_string(),
         subject: format!("Invitation to join {company_name}"),

@@ -55,6 +55,7 @@ pub(crate) const NOT_BLANK: &str = "This field may not be blank.";
 pub(crate) const NOT_A_STRING: &str = "Not a valid string.";
 pub(crate) const INVALID_EMAIL: &str = "Enter a valid email address.";
 pub(crate) const INVALID_UUID: &str = "Must be a valid UUID.";
+pub(crate) const CONTROL_CHARACTERS: &str = "Control characters (such as line breaks) are not allowed.";
 
 /// Reads the next column of a row as `T` (a mismatch is a schema bug: 500, logged).
 pub(crate) fn column<T: FieldValue>(row: &mut impl Iterator<Item = Value>, name: &'static str) -> Result<T, ApiError> {
@@ -154,12 +155,18 @@ impl Form {
         }
     }
 
-    /// A required, trimmed, non-blank string of at most `max` characters.
+    /// A required, trimmed, non-blank, single-line string of at most `max` characters (a name:
+    /// shown in lists and mail subjects and bodies, where a line break or another control
+    /// character would let it write lines of its own).
     pub(crate) fn text(&mut self, name: &str, max: usize) -> Option<String> {
         let value = self.raw_string(name, true)?;
         let value = value.trim();
         if value.is_empty() {
             self.error(name, NOT_BLANK);
+            return None;
+        }
+        if value.chars().any(char::is_control) {
+            self.error(name, CONTROL_CHARACTERS);
             return None;
         }
         if value.chars().count() > max {
@@ -321,6 +328,19 @@ mod tests {
         assert_eq!(f.text("ok", 200).map(|s| s.chars().count()), Some(200));
         assert_eq!(f.text("long", 200), None);
         assert_eq!(errors(f)["long"], vec!["Ensure this field has no more than 200 characters."]);
+    }
+
+    #[test]
+    fn names_are_single_lines() {
+        let mut f = form(json!({"a": "Acme\nToken: x", "b": "Tab\there", "c": "Bell\u{7}", "ok": "Café Zoë & Co"}));
+        assert_eq!(f.text("a", 200), None);
+        assert_eq!(f.text("b", 200), None);
+        assert_eq!(f.text("c", 200), None);
+        assert_eq!(f.text("ok", 200).as_deref(), Some("Café Zoë & Co"));
+        let errors = errors(f);
+        for field in ["a", "b", "c"] {
+            assert_eq!(errors[field], vec![CONTROL_CHARACTERS]);
+        }
     }
 
     #[test]

@@ -109,8 +109,7 @@ pub(super) async fn create(
         return Err(already_member());
     }
     let created_at = now();
-    let ttl = chrono::TimeDelta::from_std(state.config().invitation_ttl).unwrap_or(chrono::TimeDelta::MAX);
-    let expires_at = created_at.checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let expires_at = crate::validate::expiry_after(created_at, state.config().invitation_ttl);
     tx.execute(PURGE_EXPIRED, &[company.clone(), Value::Timestamp(Some(created_at))]).await?;
     let existing = tx.fetch_optional(PENDING_FOR, &[company.clone(), address.clone()], &[FieldType::Uuid]).await?;
     let role_text = Value::Text(Some(role.as_str().to_string()));

@@ -62,16 +62,12 @@ fn digest(token: &str) -> String {
     format!("{:x}", Sha256::digest(token.as_bytes()))
 }
 
-fn ttl_of(duration: Duration) -> chrono::TimeDelta {
-    chrono::TimeDelta::from_std(duration).unwrap_or(chrono::TimeDelta::MAX)
-}
-
 /// Replaces `user_id`'s outstanding tokens with a new one for `email`, inside the caller's
 /// transaction, and returns the message to send once it commits.
 pub(crate) async fn issue(tx: &mut Tx, user_id: Uuid, email: &str, ttl: Duration) -> Result<Email, ApiError> {
     let token = new_token()?;
     let created_at = now();
-    let expires_at = created_at.checked_add_signed(ttl_of(ttl)).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let expires_at = crate::validate::expiry_after(created_at, ttl);
     tx.execute(DELETE_TOKENS_OF_USER, &[Value::Uuid(Some(user_id))]).await?;
     tx.execute(
         INSERT_TOKEN,

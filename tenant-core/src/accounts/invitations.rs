@@ -33,6 +33,7 @@ const MEMBER_BY_EMAIL: &str = "SELECT m.user_id FROM memberships m JOIN users u 
      WHERE m.company_id = $1 AND u.email = $2";
 const PURGE_EXPIRED: &str = "DELETE FROM invitations WHERE company_id = $1 AND expires_at <= $2";
 const PENDING_FOR: &str = "SELECT id FROM invitations WHERE company_id = $1 AND email = $2";
+const PENDING_FOR_UPDATE: &str = "SELECT id FROM invitations WHERE company_id = $1 AND email = $2 FOR UPDATE";
 const COUNT_PENDING: &str = "SELECT COUNT(*) FROM invitations WHERE company_id = $1";
 const INSERT: &str = "INSERT INTO invitations (id, company_id, email, role, invited_by, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -105,31 +106,41 @@ pub(super) async fn create(
     // quota below cannot be overrun by simultaneous invitations.
     let roster = Roster::lock(tx, company_id).await?;
     roster.require_admin(tenant.user_id())?;
-    if tx.fetch_optional(MEMBER_BY_EMAIL, &[company.clone(), address.clone()], &[FieldType::Uuid]).await?.is_some() {
-        return Err(already_member());
-    }
     let created_at = now();
     let expires_at = crate::validate::expiry_after(created_at, state.config().invitation_ttl);
     tx.execute(PURGE_EXPIRED, &[company.clone(), Value::Timestamp(Some(created_at))]).await?;
-    let existing = tx.fetch_optional(PENDING_FOR, &[company.clone(), address.clone()], &[FieldType::Uuid]).await?;
+    // On PostgreSQL the pending invitation is locked first: an accept or decline under way
+    // (which lock it too) finishes before, and what follows sees its outcome (the invitation
+    // gone, the invitee perhaps a member now).
+    let pending_sql = if tx.dialect().supports_row_locks() { PENDING_FOR_UPDATE } else { PENDING_FOR };
+    let existing = tx.fetch_optional(pending_sql, &[company.clone(), address.clone()], &[FieldType::Uuid]).await?;
+    if tx.fetch_optional(MEMBER_BY_EMAIL, &[company.clone(), address.clone()], &[FieldType::Uuid]).await?.is_some() {
+        return Err(already_member());
+    }
     let role_text = Value::Text(Some(role.as_str().to_string()));
     let inviter = Value::Uuid(Some(tenant.user_id()));
-    let id = match existing {
+    let renewed = match existing {
         Some(row) => {
             let id: Uuid = column(&mut row.into_iter(), "id")?;
-            tx.execute(
-                RENEW,
-                &[
-                    Value::Uuid(Some(id)),
-                    role_text,
-                    inviter.clone(),
-                    Value::Timestamp(Some(created_at)),
-                    Value::Timestamp(Some(expires_at)),
-                ],
-            )
-            .await?;
-            id
+            let renewed = tx
+                .execute(
+                    RENEW,
+                    &[
+                        Value::Uuid(Some(id)),
+                        role_text.clone(),
+                        inviter.clone(),
+                        Value::Timestamp(Some(created_at)),
+                        Value::Timestamp(Some(expires_at)),
+                    ],
+                )
+                .await?;
+            // Gone meanwhile (declined, accepted): a new invitation instead.
+            (renewed == 1).then_some(id)
         }
+        None => None,
+    };
+    let id = match renewed {
+        Some(id) => id,
         None => {
             let row = tx.fetch_optional(COUNT_PENDING, std::slice::from_ref(&company), &[FieldType::I64]).await?;
             let pending: i64 = match row {

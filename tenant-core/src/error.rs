@@ -111,6 +111,8 @@ impl From<DbError> for ApiError {
             // A tenant's query too heavy for the time allowed: the database is busy for it, not
             // broken, and the answer is the same 503 (API.md: "database unreachable or busy").
             DbError::Timeout => ApiError::Unavailable("statement timeout".into()),
+            // Handled where a NOWAIT lock is taken (the Tenant extractor); elsewhere, busy.
+            DbError::LockNotAvailable => ApiError::Busy(1),
             other => ApiError::Internal(other.to_string()),
         }
     }

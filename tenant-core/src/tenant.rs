@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::auth::jwt::TokenType;
-use crate::db::{Dialect, Tx, TxMode};
+use crate::db::{DbError, Dialect, Tx, TxMode};
 use crate::error::ApiError;
-use crate::fair_share::CompanyPermit;
+use crate::fair_share::{CompanyConnections, CompanyPermit};
 use crate::resource::FieldType;
 use crate::row::{RowDecoder, RowReader};
 use crate::value::{DecodeError, FieldValue, Value};
@@ -196,9 +196,10 @@ const RESOLVE_MEMBERSHIP_AND_SET_TENANT: &str = "SELECT m.company_id, m.role, \
      WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1))";
 
 /// The PostgreSQL statements of a resource write ([`LockMembership`]): the membership row is
-/// locked for share until the write commits, so removing (or demoting) the member waits for the writes already authorised, and
-/// every write that starts after the removal sees it (issue 17). Reads take no lock: a read that
-/// was authorised may finish (API.md), and a lock would make every read write to the row.
+/// locked for share until the write commits, so removing (or demoting) the member waits for the
+/// writes already authorised, and every write that starts after the removal sees it (issue 17).
+/// Reads take no lock: a read that was authorised may finish (API.md), and a lock would make
+/// every read write to the row.
 const RESOLVE_MEMBERSHIP_FOR_WRITE: &str = "SELECT m.company_id, m.role FROM memberships m \
      WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
      FOR SHARE OF m";
@@ -206,6 +207,35 @@ const RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE: &str = "SELECT m.company_id, 
      set_config('app.company_id', m.company_id::text, true) FROM memberships m \
      WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
      FOR SHARE OF m";
+/// The same, refusing to wait for the lock (`55P03` when the row is locked, which only a change
+/// of the company's roster does): the first attempt of a write when companies have connection
+/// shares, so that a write never waits on its membership row while holding a connection but no
+/// share (`fair_share.rs`).
+const RESOLVE_MEMBERSHIP_FOR_WRITE_NOWAIT: &str = "SELECT m.company_id, m.role FROM memberships m \
+     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
+     FOR SHARE OF m NOWAIT";
+const RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE_NOWAIT: &str = "SELECT m.company_id, m.role, \
+     set_config('app.company_id', m.company_id::text, true) FROM memberships m \
+     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
+     FOR SHARE OF m NOWAIT";
+
+/// How the membership statement treats the caller's membership row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowLock {
+    /// Reads, and every request on SQLite (whose write transaction is the lock).
+    None,
+    /// Lock for share, waiting if the row is locked.
+    Wait,
+    /// Lock for share, or [`Resolved::Locked`] at once if the row is locked.
+    NoWait,
+}
+
+/// What the membership statement found.
+enum Resolved {
+    Member(Uuid, Role),
+    /// The row was locked and the statement did not wait ([`RowLock::NoWait`]).
+    Locked,
+}
 
 impl Tenant {
     pub fn user_id(&self) -> Uuid {
@@ -238,21 +268,27 @@ impl Tenant {
     async fn resolve(
         state: &AppState,
         tx: &mut Tx,
-        lock: bool,
+        lock: RowLock,
         user_id: Uuid,
         requested: Option<Uuid>,
-    ) -> Result<(Uuid, Role), ApiError> {
+    ) -> Result<Resolved, ApiError> {
         let params = [Value::Uuid(Some(user_id)), Value::Uuid(requested)];
         // SQLite needs no row lock: a write transaction holds the database's write lock, which a
         // removal (a write) waits for.
         let sql = match (tx.dialect(), state.config().row_level_security, lock) {
-            (Dialect::Postgres, true, false) => RESOLVE_MEMBERSHIP_AND_SET_TENANT,
-            (Dialect::Postgres, true, true) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE,
-            (Dialect::Postgres, false, true) => RESOLVE_MEMBERSHIP_FOR_WRITE,
+            (Dialect::Postgres, true, RowLock::None) => RESOLVE_MEMBERSHIP_AND_SET_TENANT,
+            (Dialect::Postgres, true, RowLock::Wait) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE,
+            (Dialect::Postgres, true, RowLock::NoWait) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE_NOWAIT,
+            (Dialect::Postgres, false, RowLock::Wait) => RESOLVE_MEMBERSHIP_FOR_WRITE,
+            (Dialect::Postgres, false, RowLock::NoWait) => RESOLVE_MEMBERSHIP_FOR_WRITE_NOWAIT,
             _ => RESOLVE_MEMBERSHIP,
         };
-        match tx.fetch_optional_with(sql, &params, &mut Membership).await? {
-            Some((company_id, Ok(role))) => Ok((company_id, role)),
+        let found = match tx.fetch_optional_with(sql, &params, &mut Membership).await {
+            Err(DbError::LockNotAvailable) if lock == RowLock::NoWait => return Ok(Resolved::Locked),
+            other => other?,
+        };
+        match found {
+            Some((company_id, Ok(role))) => Ok(Resolved::Member(company_id, role)),
             Some((_, Err(role))) => Err(ApiError::internal(format!("unknown role {role:?} in memberships"))),
             None if tx.fetch_optional(USER_EXISTS, &params[..1], &[FieldType::Uuid]).await?.is_none() => {
                 Err(user_not_found())
@@ -263,6 +299,42 @@ impl Tenant {
                     "No active company: send X-Company-Id or set a default company you are a member of.",
                 ),
             }),
+        }
+    }
+
+    /// The membership of a caller whose company is over its connection share (or whose
+    /// membership row a roster change holds): this request's connection went back to the pool;
+    /// learn the company without waiting on any lock, wait for one of its shares, then take a
+    /// connection again and resolve for real (waiting on the row lock now, within the share).
+    async fn resolve_within_share(
+        state: &AppState,
+        shares: &CompanyConnections,
+        mode: TxMode,
+        lock: bool,
+        user_id: Uuid,
+        requested: Option<Uuid>,
+        known: Option<Uuid>,
+    ) -> Result<(Tx, Uuid, Role, CompanyPermit), ApiError> {
+        let company_id = match known {
+            Some(company_id) => company_id,
+            None => {
+                let mut probe = state.db().begin(TxMode::Read).await?;
+                let resolved = Tenant::resolve(state, &mut probe, RowLock::None, user_id, requested).await?;
+                probe.rollback().await?;
+                match resolved {
+                    Resolved::Member(company_id, _) => company_id,
+                    Resolved::Locked => return Err(ApiError::internal("a statement without a lock found a lock")),
+                }
+            }
+        };
+        let permit = shares.acquire(company_id).await.ok_or(ApiError::Busy(1))?;
+        let mut tx = state.db().begin(mode).await?;
+        let lock = if lock { RowLock::Wait } else { RowLock::None };
+        match Tenant::resolve(state, &mut tx, lock, user_id, requested).await? {
+            Resolved::Member(resolved, role) if resolved == company_id => Ok((tx, company_id, role, permit)),
+            // The default company changed meanwhile: the caller may simply try again.
+            Resolved::Member(..) => Err(ApiError::Busy(1)),
+            Resolved::Locked => Err(ApiError::internal("a waiting lock reported the row locked")),
         }
     }
 
@@ -315,33 +387,48 @@ impl FromRequestParts<AppState> for Tenant {
             Err(_) => return Err(user_not_found()),
         };
         let mode = tx_mode(&parts.method);
-        let mut tx = state.db().begin(mode).await?;
         let lock = mode == TxMode::Write && parts.extensions.get::<LockMembership>().is_some();
-        let (mut company_id, mut role) = Tenant::resolve(state, &mut tx, lock, user_id, requested).await?;
-        let permit = match state.company_connections() {
-            None => None,
-            Some(shares) => match shares.try_acquire(company_id) {
-                Some(permit) => Some(permit),
-                None => {
-                    // The company holds its whole share: give this connection back to the pool
-                    // (other companies may need it) while waiting, then start over.
-                    tx.rollback().await?;
-                    let permit = shares.acquire(company_id).await.ok_or(ApiError::Busy(1))?;
-                    tx = state.db().begin(mode).await?;
-                    let resolved = Tenant::resolve(state, &mut tx, lock, user_id, requested).await?;
-                    if resolved.0 != company_id {
-                        // The default company changed meanwhile: that company's share, if free.
-                        drop(permit);
-                        let permit = shares.try_acquire(resolved.0).ok_or(ApiError::Busy(1))?;
-                        (company_id, role) = resolved;
-                        Some(permit)
-                    } else {
-                        role = resolved.1;
-                        Some(permit)
-                    }
-                }
-            },
+        let shares = state.company_connections();
+        // With connection shares, a write does not wait on its membership row before it holds
+        // its company's share: the lock is tried without waiting first.
+        let first_lock = match (lock, shares.is_some()) {
+            (false, _) => RowLock::None,
+            (true, true) => RowLock::NoWait,
+            (true, false) => RowLock::Wait,
         };
+        let mut tx = state.db().begin(mode).await?;
+        let (company_id, role, permit) =
+            match (Tenant::resolve(state, &mut tx, first_lock, user_id, requested).await?, shares) {
+                (Resolved::Member(company_id, role), None) => (company_id, role, None),
+                (Resolved::Member(company_id, role), Some(shares)) => match shares.try_acquire(company_id) {
+                    Some(permit) => (company_id, role, Some(permit)),
+                    None => {
+                        // The company holds its whole share: give this connection back to the pool
+                        // (other companies may need it) while waiting.
+                        tx.rollback().await?;
+                        let (again, company_id, role, permit) = Tenant::resolve_within_share(
+                            state,
+                            shares,
+                            mode,
+                            lock,
+                            user_id,
+                            requested,
+                            Some(company_id),
+                        )
+                        .await?;
+                        tx = again;
+                        (company_id, role, Some(permit))
+                    }
+                },
+                (Resolved::Locked, shares) => {
+                    tx.rollback().await?;
+                    let shares = shares.ok_or_else(|| ApiError::internal("NOWAIT without connection shares"))?;
+                    let (again, company_id, role, permit) =
+                        Tenant::resolve_within_share(state, shares, mode, lock, user_id, requested, None).await?;
+                    tx = again;
+                    (company_id, role, Some(permit))
+                }
+            };
         Ok(Tenant { user_id, company_id, role, tx: Some(tx), permit })
     }
 }

@@ -127,6 +127,9 @@ pub enum DbError {
     /// A statement ran past `statement_timeout` and was cancelled (PostgreSQL `57014`).
     #[error("statement timeout")]
     Timeout,
+    /// A `NOWAIT` row lock found the row locked (PostgreSQL `55P03`).
+    #[error("row lock not available")]
+    LockNotAvailable,
     /// A value did not have the expected type.
     #[error(transparent)]
     Decode(#[from] crate::value::DecodeError),
@@ -147,6 +150,7 @@ impl DbError {
                     },
                     ErrorKind::ForeignKeyViolation => DbError::ForeignKey,
                     _ if db.code().as_deref() == Some(QUERY_CANCELED) => DbError::Timeout,
+                    _ if db.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => DbError::LockNotAvailable,
                     _ => DbError::Other(db.to_string()),
                 }
             }
@@ -161,6 +165,8 @@ impl DbError {
 
 /// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request).
 const QUERY_CANCELED: &str = "57014";
+/// PostgreSQL's SQLSTATE for a `NOWAIT` lock that found its row locked.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")

@@ -276,6 +276,7 @@ impl std::fmt::Debug for StartupError {
 
 async fn migrate_with(db: &Db, resources: &[ResourceDesc], serving: Option<ServingRole<'_>>) -> Result<(), DbError> {
     db.migrate_core().await?;
+    crate::accounts::canonicalize_stored_emails(db).await?;
     for statement in schema::migration_statements(db.dialect(), resources, serving)? {
         db.execute(Sql::assembled(statement), &[]).await?;
     }

@@ -112,6 +112,9 @@ both_backends! {
         )
         .await;
         assert_eq!(n, 1);
+        // The upgrade migrates the database (as `App::migrate` does at every start).
+        let upgrade = tenant_core::App::connect(tenant_core::Config::new(&app.database_url)).await.unwrap();
+        demo_app::register(upgrade).migrate().await.unwrap();
         // After the upgrade, the user types what they always typed.
         let login = app.post("/api/auth/token", &Auth::None, json!({"email": decomposed, "password": PASSWORD})).await;
         let dup = app

@@ -21,6 +21,7 @@ use crate::app::{AppState, SlashRoutes};
 use crate::body::JsonObject;
 use crate::db::DbError;
 use crate::error::{ApiError, FieldErrors};
+use crate::resource::FieldType;
 use crate::tenant::Role;
 pub(crate) use crate::validate::now;
 use crate::validate::{NUL_NOT_ALLOWED, is_email};
@@ -83,33 +84,94 @@ pub(crate) fn is_unique_violation(err: &DbError, constraint: &str, columns: &[&s
 /// API.md: email addresses are unique "case-insensitive, Unicode-normalised; format characters
 /// such as zero-width spaces refused".
 pub(crate) const EMAIL_FORMAT_CHARACTERS: &str =
-    "Enter a valid email address: invisible formatting characters (such as zero-width spaces) are not allowed.";
+    "Enter a valid email address: invisible characters (such as zero-width spaces) are not allowed.";
 
-/// The form in which addresses are stored and compared: trimmed, lower-cased, then in Unicode
-/// Normalization Form C, so `é` typed composed or decomposed is one address (as the unique
-/// index on `users.email` and invitations see it). Used as is for logins, which validate nothing.
+/// The form in which addresses are stored and compared: trimmed, lower-cased, in Unicode
+/// Normalization Form C, and with an internationalised domain in IDNA's one Unicode form, so
+/// `é` typed composed or decomposed, or a domain in any case or mapping, is one address (as the
+/// unique index on `users.email` and invitations see it). Used as is for logins, which validate
+/// nothing.
 pub fn canonical_email(input: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    input.trim().to_lowercase().nfc().collect()
+    let email: String = input.trim().to_lowercase().nfc().collect();
+    match email.rsplit_once('@') {
+        Some((local, domain)) if !domain.is_ascii() || domain.contains("xn--") => {
+            match crate::validate::email_domain_ascii(domain) {
+                Some(ascii) => format!("{local}@{}", idna::domain_to_unicode(&ascii).0),
+                None => email,
+            }
+        }
+        _ => email,
+    }
 }
 
-/// Whether `s` holds a character of Unicode's general category Format (Cf): zero-width spaces
-/// and joiners, bidirectional controls, soft hyphens… invisible, so two addresses that differ
-/// only by them would look identical to a person comparing them.
-fn has_format_characters(s: &str) -> bool {
+/// Whether `s` holds a character that shows as nothing: Unicode's general category Format (Cf:
+/// zero-width spaces and joiners, bidirectional controls, soft hyphens…) or its
+/// Default_Ignorable_Code_Point property (variation selectors, the combining grapheme joiner,
+/// Hangul fillers…). Two addresses that differ only by them would look identical to a person.
+fn has_invisible_characters(s: &str) -> bool {
+    use icu_properties::CodePointSetData;
+    use icu_properties::props::DefaultIgnorableCodePoint;
     use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
-    s.chars().any(|c| c.general_category() == GeneralCategory::Format)
+    let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
+    s.chars().any(|c| c.general_category() == GeneralCategory::Format || ignorable.contains(c))
 }
 
-/// An address as sign-up and invitations accept it: [`canonical_email`], checked with the same
-/// rule as every `email` field of a resource, without format characters. The error is the 400
-/// message.
+/// An address as sign-up and invitations accept it: without invisible characters, then
+/// [`canonical_email`], then checked with the rule of every `email` field ([`is_email`]: a bare
+/// address, where the mail really goes). The error is the 400 message.
 pub fn normalize_email(input: &str) -> Result<String, &'static str> {
-    if has_format_characters(input) {
+    if has_invisible_characters(input) {
         return Err(EMAIL_FORMAT_CHARACTERS);
     }
     let email = canonical_email(input);
     if is_email(&email) { Ok(email) } else { Err(INVALID_EMAIL) }
+}
+
+/// Addresses stored before [`canonical_email`] existed (earlier versions stored them trimmed and
+/// lower-cased only): the rows that may differ from their canonical form, those with a non-ASCII
+/// character or an IDNA A-label.
+const MAYBE_NOT_CANONICAL_POSTGRES: &str =
+    "SELECT id, email FROM users WHERE email !~ '^[ -~]*$' OR email LIKE '%xn--%' ORDER BY created_at, id";
+const MAYBE_NOT_CANONICAL_SQLITE: &str =
+    "SELECT id, email FROM users WHERE email GLOB '*[^ -~]*' OR email LIKE '%xn--%' ORDER BY created_at, id";
+const EMAIL_TAKEN: &str = "SELECT id FROM users WHERE email = $1";
+const SET_EMAIL: &str = "UPDATE users SET email = $2 WHERE id = $1";
+
+/// Rewrites stored addresses into their canonical form, so that their users still log in with
+/// what they always typed and nobody can register the same address again in another form. Run
+/// by `App::migrate` (idempotent; it reads only the rows that can differ). An address whose
+/// canonical form is already another user's is left as it is and reported: two accounts cannot
+/// be merged automatically.
+pub(crate) async fn canonicalize_stored_emails(db: &crate::db::Db) -> Result<(), DbError> {
+    let sql = match db.dialect() {
+        crate::db::Dialect::Postgres => MAYBE_NOT_CANONICAL_POSTGRES,
+        crate::db::Dialect::Sqlite => MAYBE_NOT_CANONICAL_SQLITE,
+    };
+    let mut tx = db.begin(crate::db::TxMode::Write).await?;
+    let rows = tx.fetch_all(sql, &[], &[FieldType::Uuid, FieldType::Text]).await?;
+    for row in rows {
+        let mut row = row.into_iter();
+        let id: Uuid = from_value("id", row.next())?;
+        let email: String = from_value("email", row.next())?;
+        let canonical = canonical_email(&email);
+        if canonical == email {
+            continue;
+        }
+        if tx.fetch_optional(EMAIL_TAKEN, &[Value::Text(Some(canonical.clone()))], &[FieldType::Uuid]).await?.is_some()
+        {
+            crate::config::warn_loudly(
+                false,
+                &format!(
+                    "user {id}: the address {email:?} is {canonical:?} in canonical form, which another user \
+                     has; left as it is (merge or rename one of the accounts)"
+                ),
+            );
+            continue;
+        }
+        tx.execute(SET_EMAIL, &[Value::Uuid(Some(id)), Value::Text(Some(canonical))]).await?;
+    }
+    tx.commit().await
 }
 
 /// A JSON body being validated: each accessor checks one field, records its errors, and
@@ -288,8 +350,25 @@ mod tests {
         assert_eq!(composed, decomposed);
         assert_eq!(composed, "jos\u{e9}@example.com");
         assert_eq!(canonical_email(" JOSE\u{301}@Example.com "), composed);
-        // Zero-width space, zero-width joiner, soft hyphen, a bidirectional override, BOM.
-        for c in ['\u{200b}', '\u{200d}', '\u{ad}', '\u{202e}', '\u{feff}'] {
+        // An internationalised domain has one form, however it was typed.
+        assert_eq!(canonical_email("a@CAFE\u{301}.Example"), "a@caf\u{e9}.example");
+        assert_eq!(normalize_email("a@xn--caf-dma.example").unwrap(), "a@caf\u{e9}.example");
+        // Zero-width space, zero-width joiner, soft hyphen, a bidirectional override, BOM (Cf);
+        // the combining grapheme joiner, variation selectors, Hangul fillers (Default_Ignorable).
+        for c in [
+            '\u{200b}',
+            '\u{200d}',
+            '\u{ad}',
+            '\u{202e}',
+            '\u{feff}',
+            '\u{34f}',
+            '\u{fe0f}',
+            '\u{e0100}',
+            '\u{115f}',
+            '\u{1160}',
+            '\u{3164}',
+            '\u{ffa0}',
+        ] {
             let input = format!("al{c}ice@example.com");
             assert_eq!(normalize_email(&input), Err(EMAIL_FORMAT_CHARACTERS), "{input:?}");
         }

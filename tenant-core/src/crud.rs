@@ -19,12 +19,12 @@ use crate::body_first::read_body_first;
 use crate::db::{DbError, Row, Sql};
 use crate::error::{ApiError, FieldErrors, NON_FIELD_ERRORS};
 use crate::query::{ListQuery, last_values};
-use crate::resource::{FieldType, Resource, ResourceDesc};
-use crate::row::{Model, RowDecoder, RowReader, Values};
+use crate::resource::{Resource, ResourceDesc};
+use crate::row::{Model, RowDecoder, Values};
 use crate::schema::unique_field;
 use crate::tenant::{LockMembership, Scoped, Tenant};
 use crate::validate::{Mode, now, validate_body};
-use crate::value::{DecodeError, Value};
+use crate::value::{DecodeError, FieldType, RowReader, Value};
 
 /// Index of the first user field in a row (after id, company_id, created_at, updated_at).
 const FIRST_FIELD: usize = 4;

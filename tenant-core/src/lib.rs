@@ -20,6 +20,7 @@ pub mod mail;
 pub mod query;
 pub mod resource;
 pub mod rls;
+pub mod role;
 pub mod row;
 pub mod schema;
 pub mod tenant;
@@ -31,20 +32,21 @@ pub use app::{App, AppState};
 pub use config::Config;
 pub use db::{Db, Dialect};
 pub use error::ApiError;
-pub use resource::{Field, FieldType, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
-pub use tenant::{CurrentUser, Role, Scoped, Tenant};
+pub use resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+pub use role::Role;
+pub use tenant::{CurrentUser, Scoped, Tenant};
 pub use tenant_macros::{TenantEnum, tenant_resource};
-pub use value::{FieldValue, Value};
+pub use value::{FieldType, FieldValue, Value};
 
 /// What generated code reaches at run time. Not a public API: the macro and this module change
 /// together, so a user's crate only ever depends on `tenant-core`.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::resource::{Field, FieldType, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
-    pub use crate::row::RowReader;
-    pub use crate::tenant::Role;
+    pub use crate::resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+    pub use crate::role::Role;
     pub use crate::value::{
-        DecodeError, FieldValue, Lengthable, Numeric, Orderable, Searchable, Uniqueable, UuidField, Value,
+        DecodeError, FieldType, FieldValue, Lengthable, Numeric, Orderable, RowReader, Searchable, Uniqueable,
+        UuidField, Value,
     };
     pub use axum;
     pub use chrono;

@@ -249,7 +249,8 @@ fn escape_like(term: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::{FieldType, Permissions, ResourceSql};
+    use crate::resource::{Permissions, ResourceSql};
+    use crate::value::FieldType;
 
     const DESC: ResourceDesc = ResourceDesc {
         name: "Thing",

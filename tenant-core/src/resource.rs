@@ -4,47 +4,12 @@
 //! is implemented once in this crate by reading a [`ResourceDesc`]. That keeps the generated code
 //! small and lets the runtime be tested without macros.
 
-use crate::row::RowReader;
-use crate::tenant::Role;
-use crate::value::{DecodeError, Value};
+use crate::role::Role;
+use crate::value::{DecodeError, FieldType, RowReader, Value};
 
 /// The columns every tenant resource has, in this order, before its own fields.
 /// Rows returned by [`ResourceSql`] statements always start with them.
 pub const SYSTEM_COLUMNS: [&str; 4] = ["id", "company_id", "created_at", "updated_at"];
-
-/// The storage type of a field. Chosen by the field's Rust type through
-/// [`FieldValue`](crate::value::FieldValue), never by guessing from tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldType {
-    Text,
-    Bool,
-    I32,
-    I64,
-    F64,
-    Uuid,
-    /// A calendar date, `YYYY-MM-DD`.
-    Date,
-    /// A UTC instant, RFC 3339 in JSON.
-    Timestamp,
-    /// A string limited to these values (a `#[derive(TenantEnum)]` enum).
-    Choice(&'static [&'static str]),
-}
-
-impl FieldType {
-    /// A short description used in validation messages and docs.
-    pub fn describe(self) -> &'static str {
-        match self {
-            FieldType::Text => "string",
-            FieldType::Bool => "boolean",
-            FieldType::I32 | FieldType::I64 => "integer",
-            FieldType::F64 => "number",
-            FieldType::Uuid => "UUID",
-            FieldType::Date => "date",
-            FieldType::Timestamp => "date-time",
-            FieldType::Choice(_) => "choice",
-        }
-    }
-}
 
 /// A field that holds the id of another resource of the **same company**.
 #[derive(Debug, Clone, Copy)]

@@ -11,8 +11,8 @@
 //! migrations run as the owner. SQLite has no RLS: there, query scoping is the guard.
 
 use crate::db::{Db, DbError, Dialect};
-use crate::resource::{FieldType, ResourceDesc};
-use crate::value::Value;
+use crate::resource::ResourceDesc;
+use crate::value::{FieldType, Value};
 
 /// The setting that carries the active company through a transaction.
 pub const TENANT_SETTING: &str = "app.company_id";

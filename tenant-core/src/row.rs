@@ -16,36 +16,8 @@ use std::marker::PhantomData;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::resource::{FieldType, Resource};
-use crate::value::{DecodeError, Value};
-
-/// One row, read left to right: every call consumes the next column. `None` is SQL NULL.
-///
-/// `column` names the column for the error when its value does not have the asked type.
-pub trait RowReader {
-    fn text(&mut self, column: &'static str) -> Result<Option<String>, DecodeError>;
-    fn bool(&mut self, column: &'static str) -> Result<Option<bool>, DecodeError>;
-    fn i32(&mut self, column: &'static str) -> Result<Option<i32>, DecodeError>;
-    fn i64(&mut self, column: &'static str) -> Result<Option<i64>, DecodeError>;
-    fn f64(&mut self, column: &'static str) -> Result<Option<f64>, DecodeError>;
-    fn uuid(&mut self, column: &'static str) -> Result<Option<Uuid>, DecodeError>;
-    fn date(&mut self, column: &'static str) -> Result<Option<NaiveDate>, DecodeError>;
-    fn timestamp(&mut self, column: &'static str) -> Result<Option<DateTime<Utc>>, DecodeError>;
-
-    /// The next column as a [`Value`] of storage type `ty`.
-    fn value(&mut self, ty: FieldType, column: &'static str) -> Result<Value, DecodeError> {
-        Ok(match ty {
-            FieldType::Text | FieldType::Choice(_) => Value::Text(self.text(column)?),
-            FieldType::Bool => Value::Bool(self.bool(column)?),
-            FieldType::I32 => Value::I32(self.i32(column)?),
-            FieldType::I64 => Value::I64(self.i64(column)?),
-            FieldType::F64 => Value::F64(self.f64(column)?),
-            FieldType::Uuid => Value::Uuid(self.uuid(column)?),
-            FieldType::Date => Value::Date(self.date(column)?),
-            FieldType::Timestamp => Value::Timestamp(self.timestamp(column)?),
-        })
-    }
-}
+use crate::resource::Resource;
+use crate::value::{DecodeError, FieldType, RowReader, Value};
 
 /// Builds one `Output` from each row a query returns. Generic over the reader, so that each
 /// backend's reader is called directly (and inlined) instead of through `dyn`: decoding is the

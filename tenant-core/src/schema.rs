@@ -13,7 +13,8 @@
 //!   `(company_id, field)` indexes for filter and reference fields.
 
 use crate::db::{DbError, Dialect};
-use crate::resource::{Field, FieldType, ResourceDesc};
+use crate::resource::{Field, ResourceDesc};
+use crate::value::FieldType;
 
 /// The name of the unique constraint of `field`; [`unique_field`] reads it back.
 pub fn unique_constraint_name(table: &str, field: &str) -> String {

@@ -8,7 +8,6 @@ use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, AsHeaderName};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -16,9 +15,9 @@ use crate::auth::jwt::TokenType;
 use crate::db::{DbError, Dialect, Tx, TxMode};
 use crate::error::ApiError;
 use crate::fair_share::{CompanyConnections, CompanyPermit};
-use crate::resource::FieldType;
-use crate::row::{RowDecoder, RowReader};
-use crate::value::{DecodeError, FieldValue, Value};
+use crate::role::Role;
+use crate::row::RowDecoder;
+use crate::value::{DecodeError, FieldType, FieldValue, RowReader, Value};
 
 /// The header that picks the active company for one request.
 pub const COMPANY_HEADER: &str = "x-company-id";
@@ -27,31 +26,6 @@ pub const COMPANY_HEADER: &str = "x-company-id";
 pub const REPEATED_AUTHORIZATION: &str = "Authorization was sent more than once: send one `Bearer <token>`.";
 /// The 403 detail for an `X-Company-Id` header sent more than once.
 pub const REPEATED_COMPANY: &str = "X-Company-Id was sent more than once: send it once.";
-
-/// A member's role in a company. Ordered: `Admin` may do everything `Staff` may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Staff,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Staff => "staff",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "staff" => Some(Role::Staff),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
 
 /// The 401 detail for a correctly signed token whose user does not exist (never did, or was
 /// deleted): Simple JWT's `JWTAuthentication` answers so on every route, and API.md requires a

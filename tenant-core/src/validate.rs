@@ -9,8 +9,8 @@ use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use crate::error::FieldErrors;
-use crate::resource::{Field, FieldType, ResourceDesc};
-use crate::value::Value;
+use crate::resource::{Field, ResourceDesc};
+use crate::value::{FieldType, Value};
 
 /// What the body is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,67 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::resource::FieldType;
-use crate::row::RowReader;
+/// The storage type of a field. Chosen by the field's Rust type through
+/// [`FieldValue`](crate::value::FieldValue), never by guessing from tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Text,
+    Bool,
+    I32,
+    I64,
+    F64,
+    Uuid,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// A UTC instant, RFC 3339 in JSON.
+    Timestamp,
+    /// A string limited to these values (a `#[derive(TenantEnum)]` enum).
+    Choice(&'static [&'static str]),
+}
+
+impl FieldType {
+    /// A short description used in validation messages and docs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FieldType::Text => "string",
+            FieldType::Bool => "boolean",
+            FieldType::I32 | FieldType::I64 => "integer",
+            FieldType::F64 => "number",
+            FieldType::Uuid => "UUID",
+            FieldType::Date => "date",
+            FieldType::Timestamp => "date-time",
+            FieldType::Choice(_) => "choice",
+        }
+    }
+}
+
+/// One row, read left to right: every call consumes the next column. `None` is SQL NULL.
+///
+/// `column` names the column for the error when its value does not have the asked type.
+pub trait RowReader {
+    fn text(&mut self, column: &'static str) -> Result<Option<String>, DecodeError>;
+    fn bool(&mut self, column: &'static str) -> Result<Option<bool>, DecodeError>;
+    fn i32(&mut self, column: &'static str) -> Result<Option<i32>, DecodeError>;
+    fn i64(&mut self, column: &'static str) -> Result<Option<i64>, DecodeError>;
+    fn f64(&mut self, column: &'static str) -> Result<Option<f64>, DecodeError>;
+    fn uuid(&mut self, column: &'static str) -> Result<Option<Uuid>, DecodeError>;
+    fn date(&mut self, column: &'static str) -> Result<Option<NaiveDate>, DecodeError>;
+    fn timestamp(&mut self, column: &'static str) -> Result<Option<DateTime<Utc>>, DecodeError>;
+
+    /// The next column as a [`Value`] of storage type `ty`.
+    fn value(&mut self, ty: FieldType, column: &'static str) -> Result<Value, DecodeError> {
+        Ok(match ty {
+            FieldType::Text | FieldType::Choice(_) => Value::Text(self.text(column)?),
+            FieldType::Bool => Value::Bool(self.bool(column)?),
+            FieldType::I32 => Value::I32(self.i32(column)?),
+            FieldType::I64 => Value::I64(self.i64(column)?),
+            FieldType::F64 => Value::F64(self.f64(column)?),
+            FieldType::Uuid => Value::Uuid(self.uuid(column)?),
+            FieldType::Date => Value::Date(self.date(column)?),
+            FieldType::Timestamp => Value::Timestamp(self.timestamp(column)?),
+        })
+    }
+}
 
 /// One nullable, typed value. Each variant carries `Option` so that a NULL keeps its type
 /// (PostgreSQL needs a typed NULL parameter).

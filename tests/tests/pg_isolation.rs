@@ -4,7 +4,7 @@
 use futures::future::join_all;
 use serde_json::json;
 use tenant_core::db::{DbError, TxMode};
-use tenant_core::resource::FieldType;
+use tenant_core::value::FieldType;
 use tenant_core::{Db, Value};
 use tests::demo::{customer, invoice_body, tag};
 use tests::{Backend, TestApp, User};

@@ -4,8 +4,8 @@
 
 use demo_app::Customer;
 use tenant_core::db::{DbError, TxMode};
-use tenant_core::resource::FieldType;
 use tenant_core::row::Model;
+use tenant_core::value::FieldType;
 use tenant_core::{Resource, Value};
 use tests::demo::customer;
 use tests::{TestApp, both_backends};

@@ -13,9 +13,9 @@ use crate::app::AppState;
 use crate::body::JsonObject;
 use crate::db::{DbError, Tx, TxMode};
 use crate::error::ApiError;
-use crate::resource::FieldType;
-use crate::tenant::{CurrentUser, Role, user_not_found};
-use crate::value::Value;
+use crate::role::Role;
+use crate::tenant::{CurrentUser, user_not_found};
+use crate::value::{FieldType, Value};
 
 /// The companies of a user, oldest first.
 const USER_COMPANIES: &str = "SELECT c.id, c.name, c.created_at, m.role FROM memberships m \

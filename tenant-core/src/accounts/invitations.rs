@@ -25,9 +25,9 @@ use crate::body::JsonObject;
 use crate::db::TxMode;
 use crate::error::ApiError;
 use crate::mail::Email;
-use crate::resource::FieldType;
-use crate::tenant::{CurrentUser, Role, Tenant};
-use crate::value::Value;
+use crate::role::Role;
+use crate::tenant::{CurrentUser, Tenant};
+use crate::value::{FieldType, Value};
 
 const MEMBER_BY_EMAIL: &str = "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id \
      WHERE m.company_id = $1 AND u.email = $2";

@@ -11,9 +11,8 @@ use crate::app::AppState;
 use crate::body::JsonObject;
 use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
-use crate::resource::FieldType;
 use crate::tenant::{CurrentUser, requested_company, user_not_found};
-use crate::value::Value;
+use crate::value::{FieldType, Value};
 
 const USER_BY_ID: &str = "SELECT email, email_verified_at, default_company_id FROM users WHERE id = $1";
 /// Sets the default company, only if the user is a member of it (0 rows otherwise).
@@ -145,7 +144,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::tenant::Role;
+    use crate::role::Role;
 
     fn company(id: Uuid) -> CompanyRow {
         CompanyRow { id, name: "c".into(), created_at: Utc::now(), role: Role::Staff }

@@ -18,9 +18,9 @@ use super::{Form, column, role_column};
 use crate::body::JsonObject;
 use crate::db::Tx;
 use crate::error::ApiError;
-use crate::resource::FieldType;
-use crate::tenant::{Role, Tenant};
-use crate::value::Value;
+use crate::role::Role;
+use crate::tenant::Tenant;
+use crate::value::{FieldType, Value};
 
 const LIST_MEMBERS: &str = "SELECT m.user_id, u.email, m.role FROM memberships m \
      JOIN users u ON u.id = m.user_id WHERE m.company_id = $1 ORDER BY m.created_at, m.user_id";

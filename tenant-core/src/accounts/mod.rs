@@ -21,11 +21,10 @@ use crate::app::{AppState, SlashRoutes};
 use crate::body::JsonObject;
 use crate::db::DbError;
 use crate::error::{ApiError, FieldErrors};
-use crate::resource::FieldType;
-use crate::tenant::Role;
+use crate::role::Role;
 pub(crate) use crate::validate::now;
 use crate::validate::{NUL_NOT_ALLOWED, is_email};
-use crate::value::{FieldValue, Value, from_value};
+use crate::value::{FieldType, FieldValue, Value, from_value};
 
 pub(crate) use companies::{CompanyRow, add_membership, create_company};
 

@@ -26,10 +26,9 @@ use crate::body::JsonObject;
 use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
 use crate::mail::Email;
-use crate::resource::FieldType;
 use crate::tenant::{CurrentUser, user_not_found};
 use crate::throttle::ClientAddress;
-use crate::value::Value;
+use crate::value::{FieldType, Value};
 
 /// The 400 on `token` for a token that is unknown, used, expired, or for an address the user no
 /// longer has: one message for all, so a guess learns nothing.

@@ -18,10 +18,9 @@ use crate::auth::password_validation::validate_password;
 use crate::body::JsonObject;
 use crate::db::TxMode;
 use crate::error::ApiError;
-use crate::resource::FieldType;
 use crate::tenant::{user_exists, user_not_found};
 use crate::throttle::ClientAddress;
-use crate::value::Value;
+use crate::value::{FieldType, Value};
 
 /// What `/api/auth/token` answers for an unknown email and a wrong password alike.
 pub const BAD_CREDENTIALS: &str = "No active account found with the given credentials";

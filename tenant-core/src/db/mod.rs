@@ -13,9 +13,8 @@ use std::borrow::Cow;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
-use crate::resource::FieldType;
 use crate::row::{ByTypes, RowDecoder};
-use crate::value::{DecodeError, Value};
+use crate::value::{DecodeError, FieldType, Value};
 
 /// A decoded row, in the order of the statement's columns.
 pub type Row = Vec<Value>;

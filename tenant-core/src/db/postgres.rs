@@ -11,8 +11,8 @@ use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
 use super::{DbError, Reader, Sql, native_reads};
-use crate::row::{RowDecoder, RowReader};
-use crate::value::{DecodeError, Value};
+use crate::row::RowDecoder;
+use crate::value::{DecodeError, RowReader, Value};
 
 fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(5))

@@ -14,8 +14,8 @@ use sqlx::{Sqlite, SqlitePool};
 use uuid::Uuid;
 
 use super::{DbError, Reader, Sql, native_reads};
-use crate::row::{RowDecoder, RowReader};
-use crate::value::{DecodeError, Value};
+use crate::row::RowDecoder;
+use crate::value::{DecodeError, RowReader, Value};
 
 pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, DbError> {
     let options = SqliteConnectOptions::from_str(url)

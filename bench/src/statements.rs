@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn tenant_setting_is_the_one_row_level_security_reads() {
-        assert!(MEMBERSHIP.contains(&format!("set_config('{}'", tenant_core::rls::TENANT_SETTING)));
+        assert!(MEMBERSHIP.contains(&format!("set_config('{}'", tenant_core::db::TENANT_SETTING)));
     }
 
     #[test]

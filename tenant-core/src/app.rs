@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::auth::jwt::Keys;
 use crate::auth::password::Hashers;
 use crate::body_first::RequestTimeout;
-use crate::config::{Config, ConfigError, warn_loudly};
+use crate::config::Config;
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
 use crate::fair_share::CompanyConnections;
@@ -19,6 +19,7 @@ use crate::keep_alive::KeepAliveLayer;
 use crate::mail::{Email, Mailer};
 use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
+use crate::setting::{ConfigError, warn_loudly};
 use crate::throttle::AuthThrottle;
 
 /// Request bodies larger than this are refused with 413.

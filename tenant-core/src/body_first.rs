@@ -23,13 +23,11 @@ use serde_json::json;
 
 use crate::app::MAX_BODY_BYTES;
 use crate::body::is_json_content_type;
+use crate::config::DEFAULT_REQUEST_TIMEOUT;
 use crate::error::ApiError;
 
-/// The default of [`RequestTimeout`].
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The longest a tenant write may take, its body's upload included (`REQUEST_TIMEOUT_SECS`,
-/// default [`REQUEST_TIMEOUT`]): past it the request is abandoned (its transaction, if open,
+/// default [`DEFAULT_REQUEST_TIMEOUT`]): past it the request is abandoned (its transaction, if open,
 /// rolls back) and answered 503 with `Connection: close`. `App::into_router` puts the configured
 /// value in every request's extensions, where [`read_body_first`] finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +37,7 @@ pub struct RequestTimeout(pub Duration);
 /// without a body, or with a body that is not JSON (which no handler reads: it answers 415),
 /// pass straight on, under the same time limit.
 pub async fn read_body_first(req: Request, next: Next) -> Response {
-    let limit = req.extensions().get::<RequestTimeout>().map_or(REQUEST_TIMEOUT, |t| t.0);
+    let limit = req.extensions().get::<RequestTimeout>().map_or(DEFAULT_REQUEST_TIMEOUT, |t| t.0);
     let work = async move {
         use axum::body::HttpBody;
         if req.body().is_end_stream() || !is_json_content_type(&req) {

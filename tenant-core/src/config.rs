@@ -1,7 +1,15 @@
 //! Configuration from the environment (and a `.env` file, read by the binary).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
+
+use ipnet::IpNet;
+
+pub use crate::setting::ConfigError;
+
+/// The default of [`Config::request_timeout`] (`REQUEST_TIMEOUT_SECS`).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+use crate::setting::{parse, parse_flag};
 
 /// Used when `JWT_SECRET` is unset: fine on a laptop, never in production (logged loudly).
 pub const DEV_JWT_SECRET: &str = "insecure-development-secret-change-me";
@@ -73,18 +81,18 @@ pub struct Config {
     pub email_verification_ttl: Duration,
     /// `THROTTLE_AUTH_ADDRESS`: attempts on the credential endpoints (sign-up, login) per client
     /// address, as DRF writes rates; default `30/min`.
-    pub throttle_auth_address: crate::throttle::Rate,
+    pub throttle_auth_address: crate::rate::Rate,
     /// `THROTTLE_INVITATION_COMPANY`: invitations one company may send, default `100/hour`.
-    pub throttle_invitation_company: crate::throttle::Rate,
+    pub throttle_invitation_company: crate::rate::Rate,
     /// `THROTTLE_INVITATION_ADDRESS`: invitations one address may receive (from every company
     /// together), default `5/hour`: invitation mail goes to people who asked for nothing.
-    pub throttle_invitation_address: crate::throttle::Rate,
+    pub throttle_invitation_address: crate::rate::Rate,
     /// `TRUSTED_PROXIES`: the reverse proxies (comma-separated addresses or CIDR blocks) whose
     /// `X-Forwarded-For` entries name the client the throttles count; default none (the TCP
     /// peer is the client). See [`crate::throttle::ClientAddress`].
-    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub trusted_proxies: Vec<IpNet>,
     /// `THROTTLE_AUTH_ACCOUNT`: attempts per account (the email an attempt names); default `10/min`.
-    pub throttle_auth_account: crate::throttle::Rate,
+    pub throttle_auth_account: crate::rate::Rate,
     /// `PASSWORD_HASH_WORKERS`: threads that hash passwords, each holding Argon2id's 19 MiB;
     /// default one per core. Bounds the memory and CPU a burst of logins can take.
     pub password_hash_workers: usize,
@@ -106,24 +114,6 @@ pub fn load_dotenv() {
     }
 }
 
-/// Warnings about unsafe settings must reach the operator even when the app installed no
-/// `tracing` subscriber (README's minimal `main` installs none): then they go to stderr directly.
-/// `severe`: logged as an error (isolation is weakened), else as a warning.
-pub(crate) fn warn_loudly(severe: bool, message: &str) {
-    match (tracing::dispatcher::has_been_set(), severe) {
-        (true, true) => tracing::error!("{message}"),
-        (true, false) => tracing::warn!("{message}"),
-        (false, _) => eprintln!("WARNING: {message}"),
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("invalid configuration: {name}: {message}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub message: String,
-}
-
 impl Config {
     /// A configuration for `database_url` with every other setting at its default.
     pub fn new(database_url: impl Into<String>) -> Config {
@@ -142,15 +132,15 @@ impl Config {
             refresh_ttl: Duration::from_secs(7 * 24 * 3600),
             jwt_leeway: Duration::ZERO,
             statement_timeout: Duration::from_secs(5),
-            request_timeout: crate::body_first::REQUEST_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_companies_per_user: 20,
             max_pending_invitations_per_company: 100,
             invitation_ttl: Duration::from_secs(7 * 24 * 3600),
             email_verification_ttl: Duration::from_secs(3 * 24 * 3600),
-            throttle_auth_address: crate::throttle::Rate::per_minute(30),
-            throttle_auth_account: crate::throttle::Rate::per_minute(10),
-            throttle_invitation_company: crate::throttle::Rate::per_hour(100),
-            throttle_invitation_address: crate::throttle::Rate::per_hour(5),
+            throttle_auth_address: crate::rate::Rate::per_minute(30),
+            throttle_auth_account: crate::rate::Rate::per_minute(10),
+            throttle_invitation_company: crate::rate::Rate::per_hour(100),
+            throttle_invitation_address: crate::rate::Rate::per_hour(5),
             trusted_proxies: Vec::new(),
             password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_hash_queue: 32,
@@ -237,8 +227,8 @@ impl Config {
                 v.parse().map_err(|message| ConfigError { name: "THROTTLE_INVITATION_ADDRESS", message })?;
         }
         if let Some(v) = get("TRUSTED_PROXIES") {
-            config.trusted_proxies = crate::throttle::parse_trusted_proxies(&v)
-                .map_err(|message| ConfigError { name: "TRUSTED_PROXIES", message })?;
+            config.trusted_proxies =
+                parse_trusted_proxies(&v).map_err(|message| ConfigError { name: "TRUSTED_PROXIES", message })?;
         }
         if let Some(v) = get("THROTTLE_AUTH_ACCOUNT") {
             config.throttle_auth_account =
@@ -268,19 +258,19 @@ impl Config {
     }
 }
 
-pub(crate) fn parse_flag(name: &'static str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" | "" => Ok(false),
-        _ => Err(ConfigError { name, message: format!("{value:?}: expected 1/0, true/false, yes/no or on/off") }),
-    }
-}
-
-pub(crate) fn parse<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    value.trim().parse().map_err(|e: T::Err| ConfigError { name, message: format!("{value:?}: {e}") })
+/// `TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks (`10.0.0.0/8, 2001:db8::/32,
+/// 127.0.0.1`). Empty: none.
+pub fn parse_trusted_proxies(value: &str) -> Result<Vec<IpNet>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{item:?} is neither an IP address nor a CIDR block"))
+        })
+        .collect()
 }
 
 #[cfg(test)]

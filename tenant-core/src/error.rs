@@ -1,18 +1,14 @@
 //! The one error type of the HTTP layer. Each variant is a row of API.md's error table; the
 //! response body never carries SQL, a stack trace or a secret (internal causes are logged).
 
-use std::collections::BTreeMap;
-
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::db::DbError;
-
-/// Field name → messages, the body of a 400 or a 409 on a field. `non_field_errors` holds
-/// cross-field messages, as in Django REST Framework.
-pub type FieldErrors = BTreeMap<String, Vec<String>>;
+use crate::query::QueryError;
+pub use crate::validate::FieldErrors;
 
 pub const NON_FIELD_ERRORS: &str = "non_field_errors";
 
@@ -104,6 +100,15 @@ impl ApiError {
 
 /// Database failures that are not the client's fault become 503 (unreachable) or 500 (a bug).
 /// Constraint violations are mapped by the caller, who knows which field they concern.
+impl From<QueryError> for ApiError {
+    fn from(err: QueryError) -> ApiError {
+        match err {
+            QueryError::InvalidPage => ApiError::NotFoundDetail("Invalid page.".into()),
+            QueryError::Invalid(errors) => ApiError::Validation(errors),
+        }
+    }
+}
+
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> ApiError {
         match err {

@@ -23,7 +23,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use uuid::Uuid;
 
-use crate::config::{ConfigError, parse, parse_flag};
+use crate::setting::{ConfigError, parse, parse_flag};
 
 /// `DEFAULT_FROM_EMAIL` when unset (Django's default).
 pub const DEFAULT_FROM_EMAIL: &str = "webmaster@localhost";
@@ -353,11 +353,11 @@ fn smtp_transport(smtp: &SmtpSettings) -> Result<Transport, ConfigError> {
         (Some(user), Some(password)) => {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
-        (Some(_), None) => crate::config::warn_loudly(
+        (Some(_), None) => crate::setting::warn_loudly(
             false,
             "EMAIL_HOST_USER is set without EMAIL_HOST_PASSWORD: mail is sent without authentication",
         ),
-        (None, Some(_)) => crate::config::warn_loudly(
+        (None, Some(_)) => crate::setting::warn_loudly(
             false,
             "EMAIL_HOST_PASSWORD is set without EMAIL_HOST_USER: mail is sent without authentication",
         ),

@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 
 use crate::db::{Dialect, Sql};
-use crate::error::{ApiError, FieldErrors};
 use crate::resource::{Field, ResourceDesc};
+use crate::validate::FieldErrors;
 use crate::validate::{NUL_NOT_ALLOWED, value_from_str};
 use crate::value::Value;
 
@@ -29,6 +29,14 @@ pub const MAX_SEARCH_TERM_CHARS: usize = 100;
 /// Comma-separated terms of `?ordering=`; more → 400 on `ordering`. A field named twice counts
 /// once (its first occurrence decides), so the statement orders by each field at most once.
 pub const MAX_ORDERING_TERMS: usize = 20;
+
+/// Why a list's query string was refused: a page past the end or not a page (404 "Invalid
+/// page.", as DRF's `PageNumberPagination`), or bad parameters (400, one message per parameter).
+#[derive(Debug, PartialEq)]
+pub enum QueryError {
+    InvalidPage,
+    Invalid(FieldErrors),
+}
 
 /// A parsed list request.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,19 +73,14 @@ pub fn last_values(pairs: &[(String, String)]) -> Vec<(String, String)> {
 impl ListQuery {
     /// Reads the query string pairs. Unknown parameters are ignored, as in DRF; a repeated
     /// parameter counts with its last value ([`last_values`]).
-    pub fn parse(desc: &ResourceDesc, pairs: &[(String, String)]) -> Result<ListQuery, ApiError> {
+    pub fn parse(desc: &ResourceDesc, pairs: &[(String, String)]) -> Result<ListQuery, QueryError> {
         let mut query =
             ListQuery { page: 1, page_size: DEFAULT_PAGE_SIZE, ordering: vec![], search: vec![], filters: vec![] };
         let mut errors = FieldErrors::new();
         for (key, raw) in last_values(pairs) {
             match key.as_str() {
                 "page" => {
-                    query.page = raw
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|p| *p >= 1)
-                        .ok_or_else(|| ApiError::NotFoundDetail("Invalid page.".into()))?;
+                    query.page = raw.trim().parse::<u64>().ok().filter(|p| *p >= 1).ok_or(QueryError::InvalidPage)?;
                 }
                 // Like DRF: an unusable page size falls back to the default; a large one is capped.
                 "page_size" => {
@@ -117,7 +120,7 @@ impl ListQuery {
                 }
             }
         }
-        if errors.is_empty() { Ok(query) } else { Err(ApiError::Validation(errors)) }
+        if errors.is_empty() { Ok(query) } else { Err(QueryError::Invalid(errors)) }
     }
 
     /// The list statement and its parameters: the macro's `list` text with the page's count as
@@ -337,10 +340,10 @@ mod tests {
     #[test]
     fn rejects_undeclared_ordering_bad_filters_and_bad_pages() {
         let err = ListQuery::parse(&DESC, &pairs(&[("ordering", "note"), ("active", "maybe")])).unwrap_err();
-        let ApiError::Validation(errors) = err else { panic!() };
+        let QueryError::Invalid(errors) = err else { panic!() };
         assert!(errors.contains_key("ordering") && errors.contains_key("active"));
         for page in ["0", "-1", "x", "1e3"] {
-            assert!(matches!(ListQuery::parse(&DESC, &pairs(&[("page", page)])), Err(ApiError::NotFoundDetail(_))));
+            assert!(matches!(ListQuery::parse(&DESC, &pairs(&[("page", page)])), Err(QueryError::InvalidPage)));
         }
         // Unknown parameters and empty filter values are ignored.
         let q = ListQuery::parse(&DESC, &pairs(&[("nope", "1"), ("active", ""), ("page_size", "x")])).unwrap();
@@ -374,7 +377,7 @@ mod tests {
             " ".repeat(MAX_SEARCH_CHARS + 1),
             "a\0b".to_string(),
         ] {
-            let Err(ApiError::Validation(errors)) = search(&bad) else { panic!("{bad:?} is refused") };
+            let Err(QueryError::Invalid(errors)) = search(&bad) else { panic!("{bad:?} is refused") };
             assert!(errors.contains_key("search"));
         }
         let ordering = |raw: String| ListQuery::parse(&DESC, &pairs(&[("ordering", &raw)]));
@@ -382,7 +385,7 @@ mod tests {
         assert_eq!(q.ordering.len(), 1, "each field once");
         assert!(!q.ordering[0].1, "the first occurrence decides");
         assert!(ordering(vec!["name"; MAX_ORDERING_TERMS + 1].join(",")).is_err());
-        let Err(ApiError::Validation(errors)) = ordering(vec!["x"; MAX_ORDERING_TERMS].join(",")) else { panic!() };
+        let Err(QueryError::Invalid(errors)) = ordering(vec!["x"; MAX_ORDERING_TERMS].join(",")) else { panic!() };
         assert_eq!(errors["ordering"].len(), 1, "one message per unknown field");
     }
 }

@@ -14,16 +14,8 @@ use crate::db::{Db, DbError, Dialect};
 use crate::resource::ResourceDesc;
 use crate::value::{FieldType, Value};
 
-/// The setting that carries the active company through a transaction.
-pub const TENANT_SETTING: &str = "app.company_id";
-
 /// Name of the policy on each tenant table.
 pub const POLICY: &str = "tenant_isolation";
-
-/// Sets the tenant of the current transaction (transaction-local: gone at commit or rollback,
-/// so a pooled connection never carries it into another request). For raw transactions
-/// ([`crate::db::Tx::set_tenant`]); requests set it while resolving the membership.
-pub const SET_TENANT: &str = "SELECT set_config('app.company_id', $1, true)";
 
 /// The policy's predicate: read once per statement (sub-select), empty → NULL → no row.
 pub const TENANT_PREDICATE: &str = "company_id = (SELECT NULLIF(current_setting('app.company_id', true), '')::uuid)";

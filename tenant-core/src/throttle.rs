@@ -8,72 +8,18 @@
 //! their own share.
 
 use std::net::{IpAddr, SocketAddr};
-use std::num::NonZeroU32;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultKeyedRateLimiter, RateLimiter};
 use ipnet::IpNet;
 
 use crate::app::AppState;
-use crate::config::warn_loudly;
 use crate::error::ApiError;
-
-/// `N/period`, the period one of `s`, `m`, `h`, `d` or a word starting with one (`sec`, `min`,
-/// `hour`, `day`), as DRF's `SimpleRateThrottle.parse_rate` reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    pub requests: NonZeroU32,
-    pub period: Duration,
-}
-
-impl FromStr for Rate {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Rate, String> {
-        let bad = || format!("{s:?}: expected a rate such as 20/min (requests per s, min, hour or day)");
-        let (requests, period) = s.trim().split_once('/').ok_or_else(bad)?;
-        let requests = requests.trim().parse::<NonZeroU32>().map_err(|_| bad())?;
-        let period = match period.trim().chars().next() {
-            Some('s') => Duration::from_secs(1),
-            Some('m') => Duration::from_secs(60),
-            Some('h') => Duration::from_secs(3600),
-            Some('d') => Duration::from_secs(86_400),
-            _ => return Err(bad()),
-        };
-        Ok(Rate { requests, period })
-    }
-}
-
-impl Rate {
-    /// `n/min` (`n` of 0 counts as 1).
-    pub const fn per_minute(n: u32) -> Rate {
-        Rate::per(n, Duration::from_secs(60))
-    }
-
-    /// `n/hour` (`n` of 0 counts as 1).
-    pub const fn per_hour(n: u32) -> Rate {
-        Rate::per(n, Duration::from_secs(3600))
-    }
-
-    const fn per(n: u32, period: Duration) -> Rate {
-        let requests = match NonZeroU32::new(n) {
-            Some(n) => n,
-            None => NonZeroU32::MIN,
-        };
-        Rate { requests, period }
-    }
-
-    fn quota(self) -> Quota {
-        let every = (self.period / self.requests.get()).max(Duration::from_nanos(1));
-        Quota::with_period(every).unwrap_or_else(|| Quota::per_second(self.requests)).allow_burst(self.requests)
-    }
-}
+use crate::setting::warn_loudly;
 
 /// The client's address, when the app is served with it (`axum::serve(listener,
 /// router.into_make_service_with_connect_info::<SocketAddr>())`); `None` otherwise, and then
@@ -135,21 +81,6 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .ok()
         .or_else(|| hop.parse::<SocketAddr>().ok().map(|addr| addr.ip()))
         .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
-}
-
-/// `TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks (`10.0.0.0/8, 2001:db8::/32,
-/// 127.0.0.1`). Empty: none.
-pub fn parse_trusted_proxies(value: &str) -> Result<Vec<IpNet>, String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|item| !item.is_empty())
-        .map(|item| {
-            item.parse::<IpNet>()
-                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("{item:?} is neither an IP address nor a CIDR block"))
-        })
-        .collect()
 }
 
 /// The throttles of the endpoints that check credentials or send mail: one count per client
@@ -247,7 +178,7 @@ mod tests {
 
     #[test]
     fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
-        let trusted = parse_trusted_proxies("10.0.0.0/8, 2001:db8::1").unwrap();
+        let trusted = crate::config::parse_trusted_proxies("10.0.0.0/8, 2001:db8::1").unwrap();
         let proxy = ip("10.0.0.1");
         // A peer that is not a trusted proxy is the client, whatever it writes.
         assert_eq!(forwarded_client(ip("198.51.100.7"), &forwarded(&["203.0.113.5"]), &trusted), ip("198.51.100.7"));
@@ -275,28 +206,16 @@ mod tests {
 
     #[test]
     fn trusted_proxies_parse_addresses_and_blocks() {
-        assert_eq!(parse_trusted_proxies("").unwrap(), vec![]);
-        let parsed = parse_trusted_proxies(" 127.0.0.1 ,10.0.0.0/8,::1 ").unwrap();
+        assert_eq!(crate::config::parse_trusted_proxies("").unwrap(), vec![]);
+        let parsed = crate::config::parse_trusted_proxies(" 127.0.0.1 ,10.0.0.0/8,::1 ").unwrap();
         assert_eq!(parsed.len(), 3);
         assert!(parsed[0].contains(&ip("127.0.0.1")) && !parsed[0].contains(&ip("127.0.0.2")));
         assert!(parsed[1].contains(&ip("10.200.3.4")));
-        assert!(parse_trusted_proxies("10.0.0.0/33").unwrap_err().contains("10.0.0.0/33"));
-        assert!(parse_trusted_proxies("proxy.internal").is_err());
+        assert!(crate::config::parse_trusted_proxies("10.0.0.0/33").unwrap_err().contains("10.0.0.0/33"));
+        assert!(crate::config::parse_trusted_proxies("proxy.internal").is_err());
     }
 
     use super::*;
-
-    #[test]
-    fn rates_read_as_drf_writes_them() {
-        let rate = |s: &str| s.parse::<Rate>();
-        assert_eq!(rate("20/min").unwrap().period, Duration::from_secs(60));
-        assert_eq!(rate("5/s").unwrap().requests.get(), 5);
-        assert_eq!(rate(" 100 / day ").unwrap().period, Duration::from_secs(86_400));
-        assert_eq!(rate("3/hour").unwrap().period, Duration::from_secs(3600));
-        for bad in ["", "20", "0/min", "x/min", "20/week", "-1/s"] {
-            assert!(rate(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn invitations_are_counted_per_company_and_per_address() {

@@ -4,13 +4,18 @@
 //! `company_id`, `created_at`, `updated_at`) and unknown keys are ignored, so a client can never
 //! choose the company of a row.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Datelike, DurationRound, NaiveDate, TimeDelta, Utc};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use crate::error::FieldErrors;
 use crate::resource::{Field, ResourceDesc};
 use crate::value::{FieldType, Value};
+
+/// Field name → messages, the body of a 400 or a 409 on a field. `non_field_errors` holds
+/// cross-field messages, as in Django REST Framework.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
 /// What the body is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

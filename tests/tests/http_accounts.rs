@@ -1132,7 +1132,7 @@ mod behind_a_proxy {
             let strict = app
                 .connect_again_with(|c| {
                     c.throttle_auth_address = "2/min".parse().unwrap();
-                    c.trusted_proxies = tenant_core::throttle::parse_trusted_proxies("10.0.0.0/8").unwrap();
+                    c.trusted_proxies = tenant_core::config::parse_trusted_proxies("10.0.0.0/8").unwrap();
                 })
                 .await;
             let from = |peer: [u8; 4]| strict.router.clone().layer(MockConnectInfo(std::net::SocketAddr::from((peer, 40000))));

@@ -20,8 +20,9 @@ use uuid::Uuid;
 use crate::app::{AppState, SlashRoutes};
 use crate::body::JsonObject;
 use crate::db::DbError;
-use crate::error::{ApiError, FieldErrors};
+use crate::error::ApiError;
 use crate::role::Role;
+use crate::validate::FieldErrors;
 pub(crate) use crate::validate::now;
 use crate::validate::{NUL_NOT_ALLOWED, is_email};
 use crate::value::{FieldType, FieldValue, Value, from_value};
@@ -159,7 +160,7 @@ pub(crate) async fn canonicalize_stored_emails(db: &crate::db::Db) -> Result<(),
         }
         if tx.fetch_optional(EMAIL_TAKEN, &[Value::Text(Some(canonical.clone()))], &[FieldType::Uuid]).await?.is_some()
         {
-            crate::config::warn_loudly(
+            crate::setting::warn_loudly(
                 false,
                 &format!(
                     "user {id}: the address {email:?} is {canonical:?} in canonical form, which another user \

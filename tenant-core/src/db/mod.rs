@@ -162,6 +162,14 @@ impl DbError {
     }
 }
 
+/// The setting that carries the active company through a transaction.
+pub const TENANT_SETTING: &str = "app.company_id";
+
+/// Sets the tenant of the current transaction (transaction-local: gone at commit or rollback,
+/// so a pooled connection never carries it into another request). For raw transactions
+/// ([`Tx::set_tenant`]); requests set it while resolving the membership.
+pub const SET_TENANT: &str = "SELECT set_config('app.company_id', $1, true)";
+
 /// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request).
 const QUERY_CANCELED: &str = "57014";
 /// PostgreSQL's SQLSTATE for a `NOWAIT` lock that found its row locked.

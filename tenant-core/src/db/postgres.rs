@@ -10,7 +10,7 @@ use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
-use super::{DbError, Reader, Sql, native_reads};
+use super::sql::{DbError, Reader, SET_TENANT, Sql, native_reads};
 use crate::row::RowDecoder;
 use crate::value::{DecodeError, RowReader, Value};
 
@@ -56,7 +56,7 @@ pub(super) fn url_user(url: &str) -> Result<String, DbError> {
 
 /// Binds the transaction to a tenant for row-level security (see `rls.rs`).
 pub(super) async fn set_tenant(conn: &mut PgConnection, company_id: uuid::Uuid) -> Result<(), DbError> {
-    sqlx::query(super::SET_TENANT).bind(company_id.to_string()).execute(conn).await.map(drop).map_err(DbError::classify)
+    sqlx::query(SET_TENANT).bind(company_id.to_string()).execute(conn).await.map(drop).map_err(DbError::classify)
 }
 
 pub(super) async fn migrate(pool: &PgPool) -> Result<(), DbError> {

@@ -13,7 +13,7 @@ use sqlx::sqlite::{
 use sqlx::{Sqlite, SqlitePool};
 use uuid::Uuid;
 
-use super::{DbError, Reader, Sql, native_reads};
+use super::sql::{DbError, Reader, Sql, native_reads};
 use crate::row::RowDecoder;
 use crate::value::{DecodeError, RowReader, Value};
 
@@ -46,15 +46,6 @@ pub(super) async fn migrate(pool: &SqlitePool) -> Result<(), DbError> {
 /// The storage form of a timestamp: always six fractional digits, so text order is time order.
 pub(crate) fn timestamp_text(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-/// SQLite names no constraint on a unique violation; its message lists the columns:
-/// `UNIQUE constraint failed: customers.company_id, customers.email`.
-pub(super) fn unique_columns(message: &str) -> Vec<String> {
-    message
-        .strip_prefix("UNIQUE constraint failed: ")
-        .map(|cols| cols.split(", ").map(|c| c.rsplit('.').next().unwrap_or(c).trim().to_string()).collect())
-        .unwrap_or_default()
 }
 
 fn bind<'q>(mut query: Query<'q, Sqlite, SqliteArguments>, params: &'q [Value]) -> Query<'q, Sqlite, SqliteArguments> {
@@ -141,15 +132,6 @@ pub(super) async fn execute(conn: &mut SqliteConnection, sql: Sql, params: &[Val
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unique_columns_are_read_from_the_message() {
-        assert_eq!(
-            unique_columns("UNIQUE constraint failed: customers.company_id, customers.email"),
-            vec!["company_id", "email"]
-        );
-        assert!(unique_columns("something else").is_empty());
-    }
 
     #[test]
     fn timestamp_text_sorts_like_time() {

@@ -1,0 +1,193 @@
+//! What every backend module shares, below them all: the SQL text type, the dialects, how a
+//! driver error is classified into a [`DbError`] (constraint violations, timeouts, locks), the
+//! row reader over sqlx rows, and the name of the transaction-local tenant setting.
+
+use std::borrow::Cow;
+
+use crate::value::{DecodeError, Value};
+
+/// A decoded row, in the order of the statement's columns.
+pub type Row = Vec<Value>;
+
+/// A driver's row, read left to right by a backend's [`RowReader`] impl: each call takes the
+/// next column. A value that does not decode as asked is a [`DecodeError`] naming the column.
+pub(super) struct Reader<'r, R> {
+    row: &'r R,
+    next: usize,
+}
+
+impl<'r, R: sqlx::Row> Reader<'r, R> {
+    pub(super) fn new(row: &'r R) -> Self {
+        Reader { row, next: 0 }
+    }
+
+    #[inline]
+    pub(super) fn get<T>(&mut self, column: &'static str, expected: &'static str) -> Result<Option<T>, DecodeError>
+    where
+        T: for<'v> sqlx::Decode<'v, R::Database> + sqlx::Type<R::Database>,
+        usize: sqlx::ColumnIndex<R>,
+    {
+        let index = self.next;
+        self.next += 1;
+        self.row.try_get(index).map_err(|e| DecodeError {
+            column,
+            expected,
+            found: match e {
+                sqlx::Error::ColumnIndexOutOfBounds { .. } | sqlx::Error::ColumnNotFound(_) => "no column",
+                _ => "a column of another type",
+            },
+        })
+    }
+}
+
+/// `RowReader` methods that decode the column with the driver's own type (`Reader::get`):
+/// `native_reads!(text: String, "text"; …)` inside a backend's `impl RowReader`.
+macro_rules! native_reads {
+    ($($method:ident: $t:ty, $expected:literal;)*) => {
+        $(
+            #[inline]
+            fn $method(&mut self, column: &'static str) -> Result<Option<$t>, DecodeError> {
+                self.get(column, $expected)
+            }
+        )*
+    };
+}
+pub(super) use native_reads;
+
+/// Which SQL dialect a backend speaks, for the few statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    Sqlite,
+}
+
+impl Dialect {
+    /// The dialect a `DATABASE_URL` speaks, without connecting.
+    pub fn of_url(url: &str) -> Dialect {
+        if is_postgres_url(url) { Dialect::Postgres } else { Dialect::Sqlite }
+    }
+
+    pub fn supports_row_locks(self) -> bool {
+        matches!(self, Dialect::Postgres)
+    }
+}
+
+/// SQL text: either written into the program (`&'static str`, e.g. by the macro) or assembled at
+/// run time **only from static fragments** (column names from a [`crate::ResourceDesc`],
+/// keywords, `$n` placeholders). Client input is never part of SQL text; it is always bound.
+#[derive(Debug, Clone)]
+pub struct Sql(Cow<'static, str>);
+
+impl Sql {
+    /// Assembled text. The caller vouches that it holds no client input (see the type's docs).
+    pub fn assembled(text: String) -> Sql {
+        Sql(Cow::Owned(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(super) fn into_sqlx(self) -> sqlx::AssertSqlSafe<Cow<'static, str>> {
+        // Safe by construction: see the type's documentation.
+        sqlx::AssertSqlSafe(self.0)
+    }
+}
+
+impl From<&'static str> for Sql {
+    fn from(text: &'static str) -> Sql {
+        Sql(Cow::Borrowed(text))
+    }
+}
+
+/// A database failure, classified so the HTTP layer can answer precisely.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A unique constraint was violated. PostgreSQL names the constraint; SQLite lists the
+    /// columns. Either is matched against the schema's naming in `schema.rs`.
+    #[error("unique violation (constraint {constraint:?}, columns {columns:?})")]
+    Unique { constraint: Option<String>, columns: Vec<String> },
+    /// A foreign key was violated (a missing referent on write, dependants on delete).
+    #[error("foreign key violation")]
+    ForeignKey,
+    /// The database cannot be reached (connection refused, pool timed out, …).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A statement ran past `statement_timeout` and was cancelled (PostgreSQL `57014`).
+    #[error("statement timeout")]
+    Timeout,
+    /// A `NOWAIT` row lock found the row locked (PostgreSQL `55P03`).
+    #[error("row lock not available")]
+    LockNotAvailable,
+    /// A value did not have the expected type.
+    #[error(transparent)]
+    Decode(#[from] crate::value::DecodeError),
+    /// Anything else: a bug or a schema mismatch.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl DbError {
+    pub(super) fn classify(err: sqlx::Error) -> DbError {
+        match err {
+            sqlx::Error::Database(db) => {
+                use sqlx::error::ErrorKind;
+                match db.kind() {
+                    ErrorKind::UniqueViolation => DbError::Unique {
+                        constraint: db.constraint().map(str::to_string),
+                        columns: unique_columns(db.message()),
+                    },
+                    ErrorKind::ForeignKeyViolation => DbError::ForeignKey,
+                    _ if db.code().as_deref() == Some(QUERY_CANCELED) => DbError::Timeout,
+                    _ if db.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => DbError::LockNotAvailable,
+                    _ => DbError::Other(db.to_string()),
+                }
+            }
+            sqlx::Error::Io(e) => DbError::Unavailable(e.to_string()),
+            sqlx::Error::PoolTimedOut => DbError::Unavailable("timed out waiting for a connection".into()),
+            sqlx::Error::PoolClosed => DbError::Unavailable("pool closed".into()),
+            sqlx::Error::Tls(e) => DbError::Unavailable(e.to_string()),
+            other => DbError::Other(other.to_string()),
+        }
+    }
+}
+
+/// The setting that carries the active company through a transaction.
+pub const TENANT_SETTING: &str = "app.company_id";
+
+/// Sets the tenant of the current transaction (transaction-local: gone at commit or rollback,
+/// so a pooled connection never carries it into another request). For raw transactions
+/// ([`Tx::set_tenant`]); requests set it while resolving the membership.
+pub const SET_TENANT: &str = "SELECT set_config('app.company_id', $1, true)";
+
+/// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request).
+const QUERY_CANCELED: &str = "57014";
+/// PostgreSQL's SQLSTATE for a `NOWAIT` lock that found its row locked.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+/// SQLite names no constraint on a unique violation; its message lists the columns:
+/// `UNIQUE constraint failed: customers.company_id, customers.email`.
+pub(super) fn unique_columns(message: &str) -> Vec<String> {
+    message
+        .strip_prefix("UNIQUE constraint failed: ")
+        .map(|cols| cols.split(", ").map(|c| c.rsplit('.').next().unwrap_or(c).trim().to_string()).collect())
+        .unwrap_or_default()
+}
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_columns_are_read_from_the_message() {
+        assert_eq!(
+            unique_columns("UNIQUE constraint failed: customers.company_id, customers.email"),
+            vec!["company_id", "email"]
+        );
+        assert!(unique_columns("something else").is_empty());
+    }
+}

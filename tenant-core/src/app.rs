@@ -1,94 +1,22 @@
 //! Assembling an application: state, routes, and the cross-cutting layers every app gets.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::IntoResponse;
-use axum::routing::{MethodRouter, get};
+use axum::routing::get;
 use serde_json::json;
 
-use crate::auth::jwt::Keys;
-use crate::auth::password::Hashers;
+use crate::body::MAX_BODY_BYTES;
 use crate::body_first::RequestTimeout;
 use crate::config::Config;
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
-use crate::fair_share::CompanyConnections;
 use crate::keep_alive::KeepAliveLayer;
-use crate::mail::{Email, Mailer};
 use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
 use crate::setting::{ConfigError, warn_loudly};
-use crate::throttle::AuthThrottle;
-
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// Shared state of every handler: the pool, the signing keys, the configuration.
-#[derive(Clone, Debug)]
-pub struct AppState(Arc<Inner>);
-
-#[derive(Debug)]
-struct Inner {
-    db: Db,
-    keys: Keys,
-    hashers: Hashers,
-    throttle: AuthThrottle,
-    mailer: Mailer,
-    company_connections: Option<CompanyConnections>,
-    config: Config,
-}
-
-impl AppState {
-    /// Fails only on a mail setting the transport refuses (see [`Mailer::new`]).
-    pub fn new(db: Db, config: Config) -> Result<AppState, ConfigError> {
-        let mailer = Mailer::new(&config.email)?;
-        let keys = Keys::new(config.jwt_secret.as_bytes(), config.access_ttl, config.refresh_ttl)
-            .with_leeway(config.jwt_leeway);
-        let hashers = Hashers::new(config.password_hash_workers, config.password_hash_queue);
-        let throttle = AuthThrottle::new(&config);
-        let company_connections = CompanyConnections::new(config.company_connection_share());
-        Ok(AppState(Arc::new(Inner { db, keys, hashers, throttle, mailer, company_connections, config })))
-    }
-
-    /// Sends `email` through the configured backend. A failure is logged, not returned: the
-    /// message follows a committed change (a sign-up, an invitation) that must not be reported
-    /// as failed, and the user can ask again (`/api/auth/verify-email/resend`, a new invitation).
-    pub async fn send_mail(&self, email: Email) {
-        let to = email.to.clone();
-        if let Err(err) = self.0.mailer.send(email).await {
-            tracing::error!(%to, %err, "could not send an e-mail");
-        }
-    }
-
-    /// The throttles of the credential endpoints.
-    pub fn throttle(&self) -> &AuthThrottle {
-        &self.0.throttle
-    }
-
-    /// Each company's share of the pool (`None`: unlimited); see `fair_share.rs`.
-    pub fn company_connections(&self) -> Option<&CompanyConnections> {
-        self.0.company_connections.as_ref()
-    }
-
-    /// The password hashing workers (bounded concurrency and memory; see [`Hashers`]).
-    pub fn hashers(&self) -> &Hashers {
-        &self.0.hashers
-    }
-
-    pub fn db(&self) -> &Db {
-        &self.0.db
-    }
-
-    pub fn keys(&self) -> &Keys {
-        &self.0.keys
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.0.config
-    }
-}
+use crate::slash_routes::SlashRoutes;
+use crate::state::AppState;
 
 /// Builder of an application: `App::connect(config).await?.resource::<Customer>()…`.
 pub struct App {
@@ -230,20 +158,6 @@ impl App {
             .layer(axum::Extension(RequestTimeout(self.state.config().request_timeout)))
             .layer(KeepAliveLayer)
             .with_state(self.state))
-    }
-}
-
-/// API.md: "Paths have no trailing slash; a trailing slash is also accepted." Each route is
-/// registered in both forms, so the router matches either directly. (Rewriting the URI in a
-/// middleware in front of the router needs a second router around the first, which cost about
-/// 2 % of a retrieve's instructions in `cargo run --release -p bench -- --callgrind`.)
-pub(crate) trait SlashRoutes<S> {
-    fn route_with_slash(self, path: &str, method: MethodRouter<S>) -> Self;
-}
-
-impl<S: Clone + Send + Sync + 'static> SlashRoutes<S> for Router<S> {
-    fn route_with_slash(self, path: &str, method: MethodRouter<S>) -> Self {
-        self.route(&format!("{path}/"), method.clone()).route(path, method)
     }
 }
 

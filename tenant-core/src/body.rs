@@ -9,6 +9,9 @@ use serde_json::{Map, Value as Json};
 
 use crate::error::ApiError;
 
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
 /// A request body that is a JSON object.
 #[derive(Debug, Clone, Default)]
 pub struct JsonObject(pub Map<String, Json>);

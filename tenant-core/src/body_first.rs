@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
-use crate::app::MAX_BODY_BYTES;
+use crate::body::MAX_BODY_BYTES;
 use crate::body::is_json_content_type;
 use crate::config::DEFAULT_REQUEST_TIMEOUT;
 use crate::error::ApiError;

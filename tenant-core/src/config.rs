@@ -89,7 +89,7 @@ pub struct Config {
     pub throttle_invitation_address: crate::rate::Rate,
     /// `TRUSTED_PROXIES`: the reverse proxies (comma-separated addresses or CIDR blocks) whose
     /// `X-Forwarded-For` entries name the client the throttles count; default none (the TCP
-    /// peer is the client). See [`crate::throttle::ClientAddress`].
+    /// peer is the client). See [`crate::client_address::ClientAddress`].
     pub trusted_proxies: Vec<IpNet>,
     /// `THROTTLE_AUTH_ACCOUNT`: attempts per account (the email an attempt names); default `10/min`.
     pub throttle_auth_account: crate::rate::Rate,

@@ -13,7 +13,6 @@ use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use crate::app::{AppState, SlashRoutes};
 use crate::body::JsonObject;
 use crate::body_first::read_body_first;
 use crate::db::{DbError, Row, Sql};
@@ -22,6 +21,8 @@ use crate::query::{ListQuery, last_values};
 use crate::resource::{Resource, ResourceDesc};
 use crate::row::{Model, RowDecoder, Values};
 use crate::schema::unique_field;
+use crate::slash_routes::SlashRoutes;
+use crate::state::AppState;
 use crate::tenant::{LockMembership, Scoped, Tenant};
 use crate::validate::{Mode, now, validate_body};
 use crate::value::{DecodeError, FieldType, RowReader, Value};

@@ -38,7 +38,7 @@ use axum::response::Response;
 use http_body::{Frame, SizeHint};
 use tower::{Layer, Service};
 
-use crate::app::MAX_BODY_BYTES;
+use crate::body::MAX_BODY_BYTES;
 
 /// The longest the unread rest of a body is waited for before giving up and answering with
 /// `Connection: close` instead: a client that announces more than it sends must not hold the

@@ -10,13 +10,13 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::auth::jwt::TokenType;
 use crate::db::{DbError, Dialect, Tx, TxMode};
 use crate::error::ApiError;
 use crate::fair_share::{CompanyConnections, CompanyPermit};
 use crate::role::Role;
 use crate::row::RowDecoder;
+use crate::state::AppState;
 use crate::value::{DecodeError, FieldType, FieldValue, RowReader, Value};
 
 /// The header that picks the active company for one request.

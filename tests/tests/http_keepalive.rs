@@ -15,8 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const KIB: usize = 1024;
-/// `tenant_core::app::MAX_BODY_BYTES`.
-const LIMIT: usize = tenant_core::app::MAX_BODY_BYTES;
+/// `tenant_core::body::MAX_BODY_BYTES`.
+const LIMIT: usize = tenant_core::body::MAX_BODY_BYTES;
 /// Rounds of every kind of request, each followed by a normal request on the same connection.
 const ROUNDS: usize = 20;
 /// How long one exchange may take before it counts as a failure (a hung connection).

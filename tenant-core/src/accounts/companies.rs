@@ -8,13 +8,15 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::{Form, MAX_COMPANY_NAME_LEN, cleaned, column, now, role_column};
-use crate::app::AppState;
+use super::columns::{column, role_column};
+use super::form::{Form, MAX_COMPANY_NAME_LEN, cleaned};
 use crate::body::JsonObject;
 use crate::db::{DbError, Tx, TxMode};
 use crate::error::ApiError;
 use crate::role::Role;
+use crate::state::AppState;
 use crate::tenant::{CurrentUser, user_not_found};
+use crate::validate::now;
 use crate::value::{FieldType, Value};
 
 /// The companies of a user, oldest first.

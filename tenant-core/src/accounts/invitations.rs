@@ -17,16 +17,19 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
+use super::columns::{column, is_unique_violation, role_column};
+use super::companies::add_membership;
 use super::companies::{default_if_none, within_company_quota};
+use super::form::{Form, cleaned};
 use super::members::{Roster, already_member};
-use super::{Form, add_membership, cleaned, column, is_unique_violation, now, role_column};
-use crate::app::AppState;
 use crate::body::JsonObject;
 use crate::db::TxMode;
 use crate::error::ApiError;
 use crate::mail::Email;
 use crate::role::Role;
+use crate::state::AppState;
 use crate::tenant::{CurrentUser, Tenant};
+use crate::validate::now;
 use crate::value::{FieldType, Value};
 
 const MEMBER_BY_EMAIL: &str = "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id \

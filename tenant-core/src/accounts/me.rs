@@ -6,11 +6,13 @@ use axum::http::HeaderMap;
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::{CompanyRow, Form, column};
-use crate::app::AppState;
+use super::columns::column;
+use super::companies::CompanyRow;
+use super::form::Form;
 use crate::body::JsonObject;
 use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
+use crate::state::AppState;
 use crate::tenant::{CurrentUser, requested_company, user_not_found};
 use crate::value::{FieldType, Value};
 

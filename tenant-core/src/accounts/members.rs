@@ -14,7 +14,8 @@ use axum::http::StatusCode;
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::{Form, column, role_column};
+use super::columns::{column, role_column};
+use super::form::Form;
 use crate::body::JsonObject;
 use crate::db::Tx;
 use crate::error::ApiError;

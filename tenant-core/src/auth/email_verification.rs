@@ -20,14 +20,15 @@ use serde_json::{Value as JsonValue, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::accounts::{Form, cleaned, column, now};
-use crate::app::AppState;
+use crate::accounts::{Form, cleaned, column};
 use crate::body::JsonObject;
+use crate::client_address::ClientAddress;
 use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
 use crate::mail::Email;
+use crate::state::AppState;
 use crate::tenant::{CurrentUser, user_not_found};
-use crate::throttle::ClientAddress;
+use crate::validate::now;
 use crate::value::{FieldType, Value};
 
 /// The 400 on `token` for a token that is unknown, used, expired, or for an address the user no
@@ -109,7 +110,7 @@ pub(super) async fn verify(
     client: ClientAddress,
     body: Result<JsonObject, ApiError>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    state.throttle().address(client)?;
+    state.throttle().address(client.0)?;
     let mut form = Form::new(body?);
     let token = form.secret("token");
     form.finish()?;
@@ -163,7 +164,7 @@ pub(super) async fn resend(
     client: ClientAddress,
     user: CurrentUser,
 ) -> Result<StatusCode, ApiError> {
-    state.throttle().address(client)?;
+    state.throttle().address(client.0)?;
     let mut tx = state.db().begin(TxMode::Write).await?;
     let row = tx
         .fetch_optional(USER_EMAIL, &[Value::Uuid(Some(user.user_id))], &[FieldType::Text, FieldType::Timestamp])

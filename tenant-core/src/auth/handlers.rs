@@ -9,17 +9,19 @@ use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
 use crate::accounts::{
-    Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, column, create_company, is_unique_violation, now,
+    Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, column, create_company, is_unique_violation,
 };
-use crate::app::{AppState, SlashRoutes};
 use crate::auth::jwt::{TokenError, TokenType};
 use crate::auth::password::MAX_PASSWORD_LEN;
 use crate::auth::password_validation::validate_password;
 use crate::body::JsonObject;
+use crate::client_address::ClientAddress;
 use crate::db::TxMode;
 use crate::error::ApiError;
+use crate::slash_routes::SlashRoutes;
+use crate::state::AppState;
 use crate::tenant::{user_exists, user_not_found};
-use crate::throttle::ClientAddress;
+use crate::validate::now;
 use crate::value::{FieldType, Value};
 
 /// What `/api/auth/token` answers for an unknown email and a wrong password alike.
@@ -56,7 +58,7 @@ async fn signup(
     client: ClientAddress,
     body: Result<JsonObject, ApiError>,
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
-    state.throttle().address(client)?;
+    state.throttle().address(client.0)?;
     let mut form = Form::new(body?);
     let email = form.email("email");
     if let Some(email) = &email {
@@ -120,7 +122,7 @@ async fn token(
     client: ClientAddress,
     body: Result<JsonObject, ApiError>,
 ) -> Result<Json<JsonValue>, ApiError> {
-    state.throttle().address(client)?;
+    state.throttle().address(client.0)?;
     let mut form = Form::new(body?);
     let email = form.text("email", usize::MAX);
     let password = form.secret("password");

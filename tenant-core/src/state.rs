@@ -1,0 +1,78 @@
+//! The state every handler shares: the pool, the signing keys, the password hashers, the
+//! throttles, the mailer, the companies' connection shares and the configuration.
+
+use std::sync::Arc;
+
+use crate::auth::jwt::Keys;
+use crate::auth::password::Hashers;
+use crate::config::Config;
+use crate::db::Db;
+use crate::fair_share::CompanyConnections;
+use crate::mail::{Email, Mailer};
+use crate::setting::ConfigError;
+use crate::throttle::AuthThrottle;
+
+/// Shared state of every handler: the pool, the signing keys, the configuration.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    db: Db,
+    keys: Keys,
+    hashers: Hashers,
+    throttle: AuthThrottle,
+    mailer: Mailer,
+    company_connections: Option<CompanyConnections>,
+    config: Config,
+}
+
+impl AppState {
+    /// Fails only on a mail setting the transport refuses (see [`Mailer::new`]).
+    pub fn new(db: Db, config: Config) -> Result<AppState, ConfigError> {
+        let mailer = Mailer::new(&config.email)?;
+        let keys = Keys::new(config.jwt_secret.as_bytes(), config.access_ttl, config.refresh_ttl)
+            .with_leeway(config.jwt_leeway);
+        let hashers = Hashers::new(config.password_hash_workers, config.password_hash_queue);
+        let throttle = AuthThrottle::new(&config);
+        let company_connections = CompanyConnections::new(config.company_connection_share());
+        Ok(AppState(Arc::new(Inner { db, keys, hashers, throttle, mailer, company_connections, config })))
+    }
+
+    /// Sends `email` through the configured backend. A failure is logged, not returned: the
+    /// message follows a committed change (a sign-up, an invitation) that must not be reported
+    /// as failed, and the user can ask again (`/api/auth/verify-email/resend`, a new invitation).
+    pub async fn send_mail(&self, email: Email) {
+        let to = email.to.clone();
+        if let Err(err) = self.0.mailer.send(email).await {
+            tracing::error!(%to, %err, "could not send an e-mail");
+        }
+    }
+
+    /// The throttles of the credential endpoints.
+    pub fn throttle(&self) -> &AuthThrottle {
+        &self.0.throttle
+    }
+
+    /// Each company's share of the pool (`None`: unlimited); see `fair_share.rs`.
+    pub fn company_connections(&self) -> Option<&CompanyConnections> {
+        self.0.company_connections.as_ref()
+    }
+
+    /// The password hashing workers (bounded concurrency and memory; see [`Hashers`]).
+    pub fn hashers(&self) -> &Hashers {
+        &self.0.hashers
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.0.db
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.0.keys
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
@@ -23,13 +23,18 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub Option<IpAddr>);
 
-impl FromRequestParts<AppState> for ClientAddress {
+impl<S> FromRequestParts<S> for ClientAddress
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         // axum's own extractor, so that `MockConnectInfo` (tests) is honoured too.
         let info = ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await.ok();
-        let trusted = &state.config().trusted_proxies;
+        let app = AppState::from_ref(state);
+        let trusted = &app.config().trusted_proxies;
         Ok(ClientAddress(info.map(|ConnectInfo(peer)| forwarded_client(peer.ip(), &parts.headers, trusted))))
     }
 }

@@ -4,7 +4,7 @@
 //! every tenant-resource query takes. A handler that does not extract a `Tenant` therefore cannot
 //! query tenant data at all: an unscoped query does not compile.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, AsHeaderName};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method};
@@ -104,10 +104,15 @@ fn token_user(headers: &HeaderMap, state: &AppState) -> Result<Uuid, ApiError> {
     Ok(claims.sub)
 }
 
-impl FromRequestParts<AppState> for CurrentUser {
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = &AppState::from_ref(state);
         let user_id = token_user(&parts.headers, state)?;
         if !user_exists(state, user_id).await? {
             return Err(user_not_found());
@@ -345,10 +350,17 @@ fn tx_mode(method: &Method) -> TxMode {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) { TxMode::Read } else { TxMode::Write }
 }
 
-impl FromRequestParts<AppState> for Tenant {
+/// Works with any router state the framework's [`AppState`] can be had from (axum's
+/// [`FromRef`]), so an app keeps state of its own beside it.
+impl<S> FromRequestParts<S> for Tenant
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = &AppState::from_ref(state);
         // The token is checked here without reading the user: `resolve` tells a missing user
         // apart only when the membership statement finds nothing.
         let user_id = token_user(&parts.headers, state)?;

@@ -423,6 +423,24 @@ impl TestApp {
         }
     }
 
+    /// The app, configured as the tests configure it, over this test's database, before its
+    /// router is built: for tests that add routes of their own (`TestApp::with_router`).
+    pub async fn app_again(&self) -> tenant_core::App {
+        Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, |_| {}).await
+    }
+
+    /// This test's database and mail, served by `router` (built from [`TestApp::app_again`]).
+    pub fn with_router(&self, router: Router, db: tenant_core::Db) -> TestApp {
+        TestApp {
+            backend: self.backend,
+            db,
+            router,
+            database_url: self.database_url.clone(),
+            mail_dir: self.mail_dir.clone(),
+            _guard: self._guard.clone(),
+        }
+    }
+
     /// Like [`TestApp::connect_again`], with a pool of `pool_size` connections.
     pub async fn connect_again_with_pool(&self, database_url: &str, pool_size: u32) -> TestApp {
         let app = Self::connect(database_url, pool_size, &self.mail_dir).await;

@@ -1,0 +1,218 @@
+//! The app under test: the demo app's router over a fresh database, configured as the tests
+//! configure it, and the ways to start it again or serve it over TCP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use sqlx::Connection;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+use crate::databases::{DbGuard, PgDatabaseGuard, postgres_admin_url, skip_postgres, with_database};
+use crate::{APP_POOL_SIZE, Backend, TEST_JWT_SECRET};
+
+/// One running app over its own fresh, migrated database.
+pub struct TestApp {
+    pub backend: Backend,
+    /// The pool the router uses (`app.db.close().await` simulates an unreachable database).
+    pub db: tenant_core::Db,
+    pub router: Router,
+    /// The URL of this test's own database.
+    pub database_url: String,
+    /// Where the app's mail goes (`EMAIL_BACKEND=file`): read with [`TestApp::mails_to`].
+    pub mail_dir: Arc<TempDir>,
+    // Declared last: dropped after the router and its pool.
+    // Shared with apps made by `connect_again`: the database goes when the last one does.
+    _guard: Arc<DbGuard>,
+}
+
+impl TestApp {
+    /// A fresh, migrated database and the demo app's router over it. `None` only when PostgreSQL
+    /// is unavailable outside CI (see the crate docs).
+    pub async fn new(backend: Backend) -> Option<TestApp> {
+        match backend {
+            Backend::Sqlite => Some(Self::new_sqlite().await),
+            Backend::Postgres => {
+                let explicit = std::env::var("TEST_POSTGRES_URL").map(|u| !u.trim().is_empty()).unwrap_or(false);
+                let admin_url = match postgres_admin_url() {
+                    Ok(url) => url,
+                    Err(reason) => return skip_postgres(&reason),
+                };
+                let name = format!("t_{}", Uuid::new_v4().simple());
+                let created = async {
+                    let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
+                    let sql = format!("CREATE DATABASE \"{name}\"");
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+                    conn.close().await
+                }
+                .await;
+                if let Err(e) = created {
+                    let reason = format!("cannot create a database on {admin_url}: {e}");
+                    if explicit {
+                        panic!("TEST_POSTGRES_URL is set but unusable: {reason}");
+                    }
+                    return skip_postgres(&reason);
+                }
+                let guard = PgDatabaseGuard { admin_url: admin_url.clone(), name: name.clone() };
+                let url = with_database(&admin_url, &name);
+                Some(Self::build(Backend::Postgres, url, DbGuard::Postgres(guard)).await)
+            }
+        }
+    }
+
+    async fn new_sqlite() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite:{}", dir.path().join("test.db").display());
+        Self::build(Backend::Sqlite, url, DbGuard::Sqlite(dir)).await
+    }
+
+    /// The app as production builds it: on PostgreSQL `url` is the owner's (a superuser here),
+    /// used only to migrate, and requests are served as the app role the migration creates,
+    /// under row-level security; the start-up check must pass.
+    async fn build(backend: Backend, url: String, guard: DbGuard) -> TestApp {
+        let mail_dir = Arc::new(tempfile::tempdir().expect("a mail directory"));
+        let app = Self::connect(&url, APP_POOL_SIZE, &mail_dir).await;
+        app.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
+        let db = app.state().db().clone();
+        let router = app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {url}: {e}"));
+        TestApp { backend, db, router, database_url: url, mail_dir, _guard: Arc::new(guard) }
+    }
+
+    async fn connect(url: &str, pool_size: u32, mail_dir: &TempDir) -> tenant_core::App {
+        Self::connect_configured(url, pool_size, mail_dir, |_| {}).await
+    }
+
+    /// The tests' configuration, then `configure`'s changes.
+    async fn connect_configured(
+        url: &str,
+        pool_size: u32,
+        mail_dir: &TempDir,
+        configure: impl FnOnce(&mut tenant_core::Config),
+    ) -> tenant_core::App {
+        let mut config = tenant_core::Config::new(url);
+        config.email.backend = tenant_core::mail::EmailBackend::File { dir: mail_dir.path().to_path_buf() };
+        config.max_connections = pool_size;
+        config.jwt_secret = TEST_JWT_SECRET.to_string();
+        // Fixed, not one per core, so that tests of the hashing bound behave alike on any machine.
+        config.password_hash_workers = 2;
+        // Tests sign up and log in far faster than people: the throttles are tested on their own
+        // (`connect_again_with`).
+        config.throttle_auth_address = "100000/min".parse().expect("a rate");
+        config.throttle_auth_account = "100000/min".parse().expect("a rate");
+        config.throttle_invitation_company = "100000/min".parse().expect("a rate");
+        config.throttle_invitation_address = "100000/min".parse().expect("a rate");
+        configure(&mut config);
+        let app = tenant_core::App::connect(config).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+        demo_app::register(app)
+    }
+
+    /// A second app (own pool, own router) over this test's database, reached through
+    /// `database_url` (e.g. the same database through a [`proxy::TcpProxy`]).
+    pub async fn connect_again(&self, database_url: &str) -> TestApp {
+        self.connect_again_with_pool(database_url, APP_POOL_SIZE).await
+    }
+
+    /// A second app over this test's database whose configuration `configure` changed (e.g. the
+    /// production throttles).
+    pub async fn connect_again_with(&self, configure: impl FnOnce(&mut tenant_core::Config)) -> TestApp {
+        let app = Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, configure).await;
+        let db = app.state().db().clone();
+        TestApp {
+            backend: self.backend,
+            db,
+            router: app.into_router().await.unwrap_or_else(|e| panic!("isolation check: {e}")),
+            database_url: self.database_url.clone(),
+            mail_dir: self.mail_dir.clone(),
+            _guard: self._guard.clone(),
+        }
+    }
+
+    /// The app, configured as the tests configure it, over this test's database, before its
+    /// router is built: for tests that add routes of their own (`TestApp::with_router`).
+    pub async fn app_again(&self) -> tenant_core::App {
+        Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, |_| {}).await
+    }
+
+    /// This test's database and mail, served by `router` (built from [`TestApp::app_again`]).
+    pub fn with_router(&self, router: Router, db: tenant_core::Db) -> TestApp {
+        TestApp {
+            backend: self.backend,
+            db,
+            router,
+            database_url: self.database_url.clone(),
+            mail_dir: self.mail_dir.clone(),
+            _guard: self._guard.clone(),
+        }
+    }
+
+    /// Like [`TestApp::connect_again`], with a pool of `pool_size` connections.
+    pub async fn connect_again_with_pool(&self, database_url: &str, pool_size: u32) -> TestApp {
+        let app = Self::connect(database_url, pool_size, &self.mail_dir).await;
+        let db = app.state().db().clone();
+        TestApp {
+            backend: self.backend,
+            db,
+            router: app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {database_url}: {e}")),
+            database_url: database_url.to_string(),
+            mail_dir: self.mail_dir.clone(),
+            _guard: self._guard.clone(),
+        }
+    }
+
+    /// Serves the router as `demo-app serve` does (`axum::serve`, so hyper's HTTP/1.1 connection
+    /// handling is real) on a free port of 127.0.0.1, until the returned [`Served`] is dropped.
+    pub async fn serve(&self) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let addr = listener.local_addr().expect("listening address");
+        let router = self.router.clone();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serving the test app");
+        });
+        Served { addr, task }
+    }
+
+    /// PostgreSQL only: a URL of the server's maintenance database, for test set-up that must
+    /// act from outside the app (terminating its connections, say).
+    pub fn postgres_admin_url(&self) -> Option<String> {
+        match &*self._guard {
+            DbGuard::Postgres(g) => Some(g.admin_url.clone()),
+            DbGuard::Sqlite(_) => None,
+        }
+    }
+
+    /// PostgreSQL only: the name of this test's database.
+    pub fn postgres_database_name(&self) -> Option<String> {
+        match &*self._guard {
+            DbGuard::Postgres(g) => Some(g.name.clone()),
+            DbGuard::Sqlite(_) => None,
+        }
+    }
+
+    /// Deletes the user row of `user_id` from outside the app (their memberships go with it, by
+    /// the schema's `ON DELETE CASCADE`), as an operator would. On PostgreSQL it goes through the
+    /// owner's URL, `database_url`: the app's own role is not meant to delete users.
+    pub async fn delete_user(&self, user_id: Uuid) {
+        let owner = tenant_core::Db::connect(&self.database_url, 1)
+            .await
+            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.database_url));
+        let deleted = owner
+            .execute("DELETE FROM users WHERE id = $1", &[tenant_core::Value::Uuid(Some(user_id))])
+            .await
+            .unwrap_or_else(|e| panic!("deleting user {user_id}: {e}"));
+        owner.close().await;
+        assert_eq!(deleted, 1, "user {user_id} was not there to delete");
+    }
+}
+
+/// The app served over TCP by [`TestApp::serve`]; dropping it stops the server.
+pub struct Served {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,66 @@
+//! A TCP forwarder whose connections can all be cut at once: a database that becomes
+//! unreachable while the app runs.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+pub struct TcpProxy {
+    pub addr: SocketAddr,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    listener: JoinHandle<()>,
+}
+
+impl TcpProxy {
+    /// Listens on 127.0.0.1 (a free port) and forwards every connection to `upstream`.
+    pub async fn start(upstream: SocketAddr) -> TcpProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a proxy port");
+        let addr = listener.local_addr().expect("proxy address");
+        let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let registry = tasks.clone();
+        let listener = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                registry.lock().unwrap().push(task);
+            }
+        });
+        TcpProxy { addr, tasks, listener }
+    }
+
+    /// Stops listening and drops every forwarded connection.
+    pub fn cut(&self) {
+        self.listener.abort();
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.cut();
+    }
+}
+
+/// The address a `postgres://user@host:port/db` URL names, and the URL pointed at `to` instead.
+pub fn reroute(url: &str, to: SocketAddr) -> (SocketAddr, String) {
+    use std::net::ToSocketAddrs;
+    let start = url.find('@').map(|i| i + 1).or_else(|| url.find("://").map(|i| i + 3)).expect("a URL");
+    let end = url[start..].find(['/', '?']).map(|i| start + i).unwrap_or(url.len());
+    let mut host_port = url[start..end].to_string();
+    if !host_port.contains(':') {
+        host_port.push_str(":5432");
+    }
+    let upstream = host_port
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .unwrap_or_else(|| panic!("cannot resolve {host_port}"));
+    (upstream, format!("{}{}{}", &url[..start], to, &url[end..]))
+}

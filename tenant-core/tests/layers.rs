@@ -13,7 +13,22 @@ use std::path::Path;
 /// The layers, bottom first; each lists its files as module paths (`db/sql` is
 /// `src/db/sql.rs`, `db` is `src/db/mod.rs`).
 const LAYERS: &[(&str, &[&str])] = &[
-    ("ground", &["role", "value", "setting", "rate", "mail", "config", "fair_share", "auth/jwt"]),
+    (
+        "ground",
+        &[
+            "role",
+            "value",
+            "setting",
+            "rate",
+            "mail/message",
+            "mail/console",
+            "mail/settings",
+            "mail",
+            "config",
+            "fair_share",
+            "auth/jwt",
+        ],
+    ),
     ("model", &["resource", "row"]),
     ("seam", &["db/sql", "db/postgres", "db/sqlite", "db"]),
     ("rules", &["validate", "query", "rls", "schema"]),

@@ -45,6 +45,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "state",
             "slash_routes",
             "client_address",
+            "identity",
             "tenant",
             "crud",
             "accounts/columns",

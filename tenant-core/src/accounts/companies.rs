@@ -13,9 +13,9 @@ use super::form::{Form, MAX_COMPANY_NAME_LEN, cleaned};
 use crate::body::JsonObject;
 use crate::db::{DbError, Tx, TxMode};
 use crate::error::ApiError;
+use crate::identity::{CurrentUser, user_not_found};
 use crate::role::Role;
 use crate::state::AppState;
-use crate::tenant::{CurrentUser, user_not_found};
 use crate::validate::now;
 use crate::value::{FieldType, Value};
 

@@ -25,10 +25,11 @@ use super::members::{Roster, already_member};
 use crate::body::JsonObject;
 use crate::db::TxMode;
 use crate::error::ApiError;
+use crate::identity::CurrentUser;
 use crate::mail::Email;
 use crate::role::Role;
 use crate::state::AppState;
-use crate::tenant::{CurrentUser, Tenant};
+use crate::tenant::Tenant;
 use crate::validate::now;
 use crate::value::{FieldType, Value};
 

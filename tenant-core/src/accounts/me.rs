@@ -12,8 +12,8 @@ use super::form::Form;
 use crate::body::JsonObject;
 use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
+use crate::identity::{CurrentUser, requested_company, user_not_found};
 use crate::state::AppState;
-use crate::tenant::{CurrentUser, requested_company, user_not_found};
 use crate::value::{FieldType, Value};
 
 const USER_BY_ID: &str = "SELECT email, email_verified_at, default_company_id FROM users WHERE id = $1";

@@ -25,9 +25,9 @@ use crate::body::JsonObject;
 use crate::client_address::ClientAddress;
 use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
+use crate::identity::{CurrentUser, user_not_found};
 use crate::mail::Email;
 use crate::state::AppState;
-use crate::tenant::{CurrentUser, user_not_found};
 use crate::validate::now;
 use crate::value::{FieldType, Value};
 

@@ -18,9 +18,9 @@ use crate::body::JsonObject;
 use crate::client_address::ClientAddress;
 use crate::db::TxMode;
 use crate::error::ApiError;
+use crate::identity::{user_exists, user_not_found};
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
-use crate::tenant::{user_exists, user_not_found};
 use crate::validate::now;
 use crate::value::{FieldType, Value};
 
@@ -157,7 +157,7 @@ async fn token(
 }
 
 /// `POST /api/auth/token/refresh` `{"refresh"}` → 200 `{"access"}`. An access token, an expired
-/// or forged token → 401; the token of a user who no longer exists → 401 [`USER_NOT_FOUND`](crate::tenant::USER_NOT_FOUND), the
+/// or forged token → 401; the token of a user who no longer exists → 401 [`USER_NOT_FOUND`](crate::identity::USER_NOT_FOUND), the
 /// answer of every other route to such a user's tokens.
 async fn refresh(
     State(state): State<AppState>,

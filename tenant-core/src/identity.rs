@@ -1,0 +1,160 @@
+//! Who is calling: the bearer token of `Authorization` and the `X-Company-Id` header, each read
+//! exactly once, and the [`CurrentUser`] extractor for routes not tied to a company.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::{AUTHORIZATION, AsHeaderName};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use uuid::Uuid;
+
+use crate::auth::jwt::TokenType;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::value::{FieldType, Value};
+
+/// The header that picks the active company for one request.
+pub const COMPANY_HEADER: &str = "x-company-id";
+
+/// The 401 detail for an `Authorization` header sent more than once.
+pub const REPEATED_AUTHORIZATION: &str = "Authorization was sent more than once: send one `Bearer <token>`.";
+/// The 403 detail for an `X-Company-Id` header sent more than once.
+pub const REPEATED_COMPANY: &str = "X-Company-Id was sent more than once: send it once.";
+
+/// The 401 detail for a correctly signed token whose user does not exist (never did, or was
+/// deleted): Simple JWT's `JWTAuthentication` answers so on every route, and API.md requires a
+/// 401 on every route.
+pub const USER_NOT_FOUND: &str = "User not found.";
+
+/// Whether the user exists; one indexed read.
+pub(crate) const USER_EXISTS: &str = "SELECT id FROM users WHERE id = $1";
+
+/// The 401 for a token that outlived its user.
+pub fn user_not_found() -> ApiError {
+    ApiError::Unauthorized(USER_NOT_FOUND)
+}
+
+/// Whether user `user_id` exists, read on a pooled connection outside any transaction.
+pub(crate) async fn user_exists(state: &AppState, user_id: Uuid) -> Result<bool, ApiError> {
+    Ok(state.db().fetch_optional(USER_EXISTS, &[Value::Uuid(Some(user_id))], &[FieldType::Uuid]).await?.is_some())
+}
+
+/// An authenticated user, not (yet) tied to a company: for `/api/me` and `/api/companies`.
+///
+/// The extractor checks that the user still exists (one read), so a token that outlived its
+/// user is a 401 [`USER_NOT_FOUND`] on every route that takes a `CurrentUser`, and no handler
+/// can forget to check. [`Tenant`] does not pay for that read: see [`Tenant::resolve`].
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentUser {
+    pub user_id: Uuid,
+}
+
+/// A request header that must appear at most once was sent more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepeatedHeader;
+
+/// The value of header `name`, which must appear at most once: `Ok(None)` when absent,
+/// `Err(RepeatedHeader)` when sent more than once, whatever the values (equal ones too).
+///
+/// Every header the framework reads to decide who is calling or for which company goes through
+/// this, never through `HeaderMap::get`, which silently keeps the first of several values: a
+/// client, or a proxy that appends rather than replaces, must not get an answer for an identity
+/// or a tenant that was picked by header order (issue 8, item 7). An app that adds headers of
+/// its own deciding identity or tenant should read them the same way.
+pub fn single_header(headers: &HeaderMap, name: impl AsHeaderName) -> Result<Option<&HeaderValue>, RepeatedHeader> {
+    let mut values = headers.get_all(name).into_iter();
+    let first = values.next();
+    match values.next() {
+        Some(_) => Err(RepeatedHeader),
+        None => Ok(first),
+    }
+}
+
+/// The bearer token of `Authorization`. Absent, malformed, or sent more than once → 401.
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = single_header(headers, AUTHORIZATION)
+        .map_err(|RepeatedHeader| ApiError::Unauthorized(REPEATED_AUTHORIZATION))?
+        .ok_or(ApiError::Unauthorized("Authentication credentials were not provided."))?;
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized("Invalid Authorization header."))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or(ApiError::Unauthorized("Invalid Authorization header: expected `Bearer <token>`."))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized("Invalid Authorization header: expected `Bearer <token>`."));
+    }
+    Ok(token.trim())
+}
+
+/// The user the request's access token names, from the token alone (no database read).
+pub(crate) fn token_user(headers: &HeaderMap, state: &AppState) -> Result<Uuid, ApiError> {
+    let token = bearer(headers)?;
+    let claims = state.keys().verify(token, TokenType::Access).map_err(|e| match e {
+        crate::auth::jwt::TokenError::Expired => ApiError::Unauthorized("Token has expired."),
+        crate::auth::jwt::TokenError::Invalid => ApiError::Unauthorized("Token is invalid."),
+        crate::auth::jwt::TokenError::WrongType => {
+            ApiError::Unauthorized("Token has the wrong type: use an access token.")
+        }
+    })?;
+    Ok(claims.sub)
+}
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = &AppState::from_ref(state);
+        let user_id = token_user(&parts.headers, state)?;
+        if !user_exists(state, user_id).await? {
+            return Err(user_not_found());
+        }
+        Ok(CurrentUser { user_id })
+    }
+}
+
+/// Reads `X-Company-Id`: absent → `None`; present but not a UUID, or sent more than once
+/// (whatever the values) → 403, as API.md answers a malformed one.
+pub fn requested_company(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> {
+    match single_header(headers, COMPANY_HEADER).map_err(|RepeatedHeader| ApiError::Forbidden(REPEATED_COMPANY))? {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| Uuid::parse_str(s.trim()).ok())
+            .map(Some)
+            .ok_or(ApiError::Forbidden("X-Company-Id is not a valid UUID.")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn identity_headers_must_not_repeat() {
+        let id = "0190c3e2-7d1a-7b3c-9d4e-5f6a7b8c9d0e";
+        assert_eq!(single_header(&headers(&[]), COMPANY_HEADER), Ok(None));
+        assert_eq!(single_header(&headers(&[("x-company-id", id)]), COMPANY_HEADER).unwrap().unwrap(), id);
+        // Twice is refused whatever the values, equal ones included; other headers do not count.
+        for twice in [[("x-company-id", id), ("x-company-id", id)], [("x-company-id", id), ("x-company-id", "")]] {
+            assert_eq!(single_header(&headers(&twice), COMPANY_HEADER), Err(RepeatedHeader));
+        }
+        let other = headers(&[("x-company-id", id), ("x-other", id)]);
+        assert_eq!(requested_company(&other).unwrap(), Some(Uuid::parse_str(id).unwrap()));
+        let twice = headers(&[("x-company-id", id), ("x-company-id", id)]);
+        assert!(matches!(requested_company(&twice), Err(ApiError::Forbidden(REPEATED_COMPANY))));
+        let twice = headers(&[("authorization", "Bearer a"), ("authorization", "Bearer a")]);
+        assert!(matches!(bearer(&twice), Err(ApiError::Unauthorized(REPEATED_AUTHORIZATION))));
+        assert_eq!(bearer(&headers(&[("authorization", "Bearer a")])).unwrap(), "a");
+    }
+}

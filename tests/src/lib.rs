@@ -22,6 +22,7 @@
 
 mod accounts;
 mod app;
+pub mod checks;
 mod databases;
 pub mod demo;
 pub mod proxy;

@@ -28,6 +28,7 @@ pub mod demo;
 pub mod proxy;
 mod requests;
 pub mod smtp_sink;
+pub mod wire;
 
 use std::time::Duration;
 

@@ -1,0 +1,356 @@
+//! Parsing of `#[tenant_resource(...)]`, `#[field(...)]` and `#[choice(...)]` into plain values.
+//!
+//! Every value keeps the tokens it came from, so later errors point at what the user wrote.
+//! Nothing here stops at the first mistake: errors go to the [`Ctxt`] and parsing carries on
+//! with the next key.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
+use syn::parse::Parser;
+use syn::{Attribute, Expr, LitStr, Meta, Path, Token, Type};
+
+use crate::ctxt::Ctxt;
+use crate::symbol::*;
+
+#[cfg(test)]
+mod tests;
+mod values;
+
+use values::*;
+
+/// The role a write needs (`create`, `update`, `delete` keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Staff,
+    Admin,
+}
+
+/// A role as written: `delete = "admin"`.
+#[derive(Debug, Clone)]
+pub struct RoleArg {
+    pub role: Role,
+}
+
+/// The arguments of `#[tenant_resource(...)]`. `None` means "not written": defaults are applied
+/// by the model in `ast.rs`.
+#[derive(Debug, Default)]
+pub struct ResourceArgs {
+    pub table: Option<LitStr>,
+    pub path: Option<LitStr>,
+    pub singular: Option<LitStr>,
+    pub create: Option<RoleArg>,
+    pub update: Option<RoleArg>,
+    pub delete: Option<RoleArg>,
+}
+
+/// `len = 1..=200`: bounds in characters.
+#[derive(Debug, Clone)]
+pub struct LenArg {
+    pub min: Option<usize>,
+    pub max: Option<usize>,
+}
+
+/// `range = 0..=100`: inclusive numeric bounds.
+#[derive(Debug, Clone)]
+pub struct RangeArg {
+    pub key: Path,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// `default` or `default = EXPR`.
+#[derive(Debug, Clone)]
+pub enum DefaultArg {
+    /// `default`: `<T as Default>::default()`.
+    Trait(Path),
+    /// `default = EXPR`: `Into::<T>::into(EXPR)`.
+    Expr(Box<Expr>),
+}
+
+/// `references = Customer`.
+#[derive(Debug, Clone)]
+pub struct ReferencesArg {
+    pub target: Type,
+}
+
+/// The options of one field, merged over all of its `#[field(...)]` attributes. Flags keep the
+/// key's path so errors about them point at the key.
+#[derive(Debug, Default, Clone)]
+pub struct FieldArgs {
+    pub unique: Option<Path>,
+    pub filter: Option<Path>,
+    pub search: Option<Path>,
+    pub order: Option<Path>,
+    pub email: Option<Path>,
+    pub len: Option<LenArg>,
+    pub range: Option<RangeArg>,
+    pub default: Option<DefaultArg>,
+    pub references: Option<ReferencesArg>,
+}
+
+/// The options of one enum variant: `#[choice(rename = "…")]`.
+#[derive(Debug, Default, Clone)]
+pub struct ChoiceArgs {
+    pub rename: Option<LitStr>,
+}
+
+/// Parses the tokens inside `#[tenant_resource(...)]`.
+pub fn parse_resource_args(cx: &Ctxt, tokens: TokenStream) -> ResourceArgs {
+    let mut args = ResourceArgs::default();
+    let parser = syn::meta::parser(|meta| parse_resource_key(cx, &mut args, meta));
+    if let Err(err) = parser.parse2(tokens) {
+        cx.syn_error(err);
+    }
+    args
+}
+
+fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta) -> syn::Result<()> {
+    let owner = "#[tenant_resource]";
+    let key = meta.path.clone();
+    if key == TABLE {
+        let hint = "`table` needs a table name: `table = \"customers\"`";
+        if let Some(lit) = string_value(cx, &meta, hint)? {
+            set(cx, &mut args.table, &key, owner, lit);
+        }
+    } else if key == PATH {
+        let hint = "`path` needs a URL path: `path = \"/api/customers\"`";
+        if let Some(lit) = string_value(cx, &meta, hint)? {
+            set(cx, &mut args.path, &key, owner, lit);
+        }
+    } else if key == SINGULAR {
+        let hint = "`singular` needs the name of one item, used in messages: `singular = \"customer\"`";
+        if let Some(lit) = string_value(cx, &meta, hint)? {
+            set(cx, &mut args.singular, &key, owner, lit);
+        }
+    } else if key == CREATE || key == UPDATE || key == DELETE {
+        let name = key.get_ident().map(ToString::to_string).unwrap_or_default();
+        let hint =
+            format!("`{name}` needs the lowest role allowed to {name}: `{name} = \"admin\"` or `{name} = \"staff\"`");
+        if let Some(lit) = string_value(cx, &meta, &hint)? {
+            let role = match lit.value().as_str() {
+                "admin" => Some(Role::Admin),
+                "staff" => Some(Role::Staff),
+                other => {
+                    cx.error_spanned_by(
+                        &lit,
+                        format!(
+                            "unknown role `{other}` for `{name}`\n\
+                             help: the roles are \"admin\" and \"staff\" (the default): write `{name} = \"admin\"`"
+                        ),
+                    );
+                    None
+                }
+            };
+            let slot = if key == CREATE {
+                &mut args.create
+            } else if key == UPDATE {
+                &mut args.update
+            } else {
+                &mut args.delete
+            };
+            if let Some(role) = role {
+                set(cx, slot, &key, owner, RoleArg { role });
+            }
+        }
+    } else {
+        let shown = key.to_token_stream().to_string().replace(' ', "");
+        let help = match shown.as_str() {
+            "name" | "table_name" => {
+                "help: write `table = \"…\"` for the table, or `singular = \"…\"` for the name used in messages"
+                    .to_owned()
+            }
+            "route" | "url" | "prefix" | "endpoint" | "base_path" => "help: write `path = \"/api/…\"`".to_owned(),
+            "read" | "list" | "get" | "view" | "retrieve" => {
+                "help: reads are open to every member of the company; only `create`, `update` and `delete` take a role"
+                    .to_owned()
+            }
+            "plural" => "help: write `table = \"…\"` (the path defaults to \"/api/\" followed by the table)".to_owned(),
+            _ => did_you_mean(&shown, RESOURCE_KEYS),
+        };
+        cx.error_spanned_by(&key, format!("unknown #[tenant_resource] option `{shown}`\n{help}"));
+        skip_rest(meta.input)?;
+    }
+    Ok(())
+}
+
+/// Parses every `#[field(...)]` attribute of one field (named `field` in messages).
+pub fn parse_field_args(cx: &Ctxt, field: &str, attrs: &[Attribute]) -> FieldArgs {
+    let mut args = FieldArgs::default();
+    for attr in attrs.iter().filter(|attr| attr.path() == FIELD) {
+        match &attr.meta {
+            Meta::List(_) => {}
+            Meta::Path(path) => {
+                cx.error_spanned_by(
+                    path,
+                    format!(
+                        "#[field] on `{field}` has no options\n\
+                         help: list options in parentheses, e.g. `#[field(filter, order)]`, or remove the attribute"
+                    ),
+                );
+                continue;
+            }
+            Meta::NameValue(nv) => {
+                cx.error_spanned_by(
+                    nv,
+                    format!("#[field] on `{field}` takes a list\nhelp: write `#[field(unique, len = 1..=200)]`"),
+                );
+                continue;
+            }
+        }
+        if let Err(err) = attr.parse_nested_meta(|meta| parse_field_key(cx, field, &mut args, meta)) {
+            cx.syn_error(err);
+        }
+    }
+    args
+}
+
+fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNestedMeta) -> syn::Result<()> {
+    let owner = format!("field `{field}`");
+    let key = meta.path.clone();
+    let flags: [(Symbol, &mut Option<Path>); 5] = [
+        (UNIQUE, &mut args.unique),
+        (FILTER, &mut args.filter),
+        (SEARCH, &mut args.search),
+        (ORDER, &mut args.order),
+        (EMAIL, &mut args.email),
+    ];
+    for (symbol, slot) in flags {
+        if key == symbol {
+            if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+                cx.error_spanned_by(
+                    &key,
+                    format!("`{symbol}` on field `{field}` takes no value\nhelp: write just `{symbol}`, e.g. `#[field({symbol})]`"),
+                );
+                skip_rest(meta.input)?;
+            } else {
+                set(cx, slot, &key, &owner, key.clone());
+            }
+            return Ok(());
+        }
+    }
+    if key == LEN {
+        let hint = format!(
+            "`len` on field `{field}` needs a range of characters, e.g. `len = 1..=200`, `len = ..=50` or `len = 1..`"
+        );
+        if let Some(expr) = value::<Expr>(cx, &meta, &hint)? {
+            match parse_bounds(&expr, "len", field, |e| usize_literal(e, field)) {
+                Ok((min, max)) => set(cx, &mut args.len, &key, &owner, LenArg { min, max }),
+                Err(err) => cx.syn_error(err),
+            }
+        }
+    } else if key == RANGE {
+        let hint = format!(
+            "`range` on field `{field}` needs a range of numbers, e.g. `range = 0..`, `range = ..=100` or `range = 1..=5`"
+        );
+        if let Some(expr) = value::<Expr>(cx, &meta, &hint)? {
+            match parse_bounds(&expr, "range", field, |e| number_literal(e, field)) {
+                Ok((min, max)) => set(cx, &mut args.range, &key, &owner, RangeArg { key: key.clone(), min, max }),
+                Err(err) => cx.syn_error(err),
+            }
+        }
+    } else if key == DEFAULT {
+        if meta.input.peek(Token![=]) {
+            let hint = format!(
+                "`default =` on field `{field}` needs a value, e.g. `default = 0`, or write just `default` for `Default::default()`"
+            );
+            if let Some(expr) = value::<Expr>(cx, &meta, &hint)? {
+                set(cx, &mut args.default, &key, &owner, DefaultArg::Expr(Box::new(expr)));
+            }
+        } else if meta.input.peek(syn::token::Paren) {
+            cx.error_spanned_by(
+                &key,
+                format!("`default` on field `{field}` is written `default = value`\nhelp: e.g. `default = 0`, or just `default` for `Default::default()`"),
+            );
+            skip_rest(meta.input)?;
+        } else {
+            set(cx, &mut args.default, &key, &owner, DefaultArg::Trait(key.clone()));
+        }
+    } else if key == REFERENCES {
+        let hint =
+            format!("`references` on field `{field}` needs the referenced resource type: `references = Customer`");
+        if meta.input.peek(Token![=]) && meta.input.peek2(LitStr) {
+            meta.input.parse::<Token![=]>()?;
+            let lit: LitStr = meta.input.parse()?;
+            cx.error_spanned_by(
+                &lit,
+                format!(
+                    "`references` on field `{field}` takes a type, not a string\nhelp: write `references = {}`",
+                    lit.value()
+                ),
+            );
+        } else if let Some(target) = value::<Type>(cx, &meta, &hint)? {
+            match &target {
+                Type::Path(path) if path.qself.is_none() => {
+                    set(cx, &mut args.references, &key, &owner, ReferencesArg { target });
+                }
+                _ => cx.error_spanned_by(
+                    &target,
+                    format!("`references` on field `{field}` needs a #[tenant_resource] struct\nhelp: {hint}"),
+                ),
+            }
+        }
+    } else {
+        let shown = key.to_token_stream().to_string().replace(' ', "");
+        let help = match shown.as_str() {
+            "nullable" | "optional" | "null" | "option" => {
+                format!("help: to make `{field}` optional, give it the type `Option<T>`")
+            }
+            "required" => format!(
+                "help: fields are required unless their type is `Option<T>` or they have a `default`, so `{field}` needs nothing"
+            ),
+            "min_len" | "max_len" | "length" | "min_length" | "max_length" | "size" | "max_chars" => {
+                "help: write the length as a range of characters, e.g. `len = 1..=200`".to_owned()
+            }
+            "min" | "max" | "minimum" | "maximum" | "between" | "value" => {
+                "help: write the bounds as a range, e.g. `range = 0..=100`".to_owned()
+            }
+            "ref" | "reference" | "foreign_key" | "fk" | "belongs_to" => {
+                "help: write `references = OtherResource`".to_owned()
+            }
+            "sort" | "sortable" => format!("help: did you mean `order`?\nnote: the options are {}", list(FIELD_KEYS)),
+            "rename" | "column" | "name" => {
+                format!("help: the column and the JSON key are the field's name, `{field}`; rename the field itself")
+            }
+            _ => did_you_mean(&shown, FIELD_KEYS),
+        };
+        cx.error_spanned_by(&key, format!("unknown option `{shown}` on field `{field}`\n{help}"));
+        skip_rest(meta.input)?;
+    }
+    Ok(())
+}
+
+/// Parses the `#[choice(...)]` attributes of one enum variant.
+pub fn parse_choice_args(cx: &Ctxt, variant: &str, attrs: &[Attribute]) -> ChoiceArgs {
+    let mut args = ChoiceArgs::default();
+    for attr in attrs.iter().filter(|attr| attr.path() == CHOICE) {
+        if !matches!(attr.meta, Meta::List(_)) {
+            cx.error_spanned_by(
+                attr,
+                format!("#[choice] on `{variant}` takes a list\nhelp: write `#[choice(rename = \"…\")]`"),
+            );
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            let key = meta.path.clone();
+            if key == RENAME {
+                let hint = format!("`rename` on `{variant}` needs the stored name: `rename = \"…\"`");
+                if let Some(lit) = string_value(cx, &meta, &hint)? {
+                    set(cx, &mut args.rename, &key, &format!("variant `{variant}`"), lit);
+                }
+            } else {
+                let shown = key.to_token_stream().to_string().replace(' ', "");
+                cx.error_spanned_by(
+                    &key,
+                    format!("unknown #[choice] option `{shown}` on `{variant}`\n{}", did_you_mean(&shown, CHOICE_KEYS)),
+                );
+                skip_rest(meta.input)?;
+            }
+            Ok(())
+        });
+        if let Err(err) = result {
+            cx.syn_error(err);
+        }
+    }
+    args
+}

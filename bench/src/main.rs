@@ -19,7 +19,7 @@ async fn bench(opts: Options) -> Result<bool> {
     let version: String = sqlx::query_scalar("SELECT version()").fetch_one(&mut conn).await?;
     conn.close().await?;
     let postgres = version.split(" on ").next().unwrap_or(&version).to_string();
-    let machine = bench::report::Machine::gather(postgres);
+    let machine = bench::machine::Machine::gather(postgres);
 
     let target = bench::procs::profile_dir()?.parent().map(PathBuf::from).ok_or("no target directory")?;
     let ctx = Context { opts: opts.clone(), admin_url, work_root: target.join("bench-work") };
@@ -29,7 +29,7 @@ async fn bench(opts: Options) -> Result<bool> {
         let counts = bench::run::run_callgrind(&ctx, rows, &target.join("bench-callgrind")).await?;
         let section = bench::report::callgrind_section(&opts, &machine, &bench::callgrind::version(), &counts);
         let path = path(bench::pg::workspace_root().join("bench/RESULTS.md"));
-        bench::report::write_section(&path, &bench::report::section_key(&opts), &section)?;
+        bench::results_file::write_section(&path, &bench::report::section_key(&opts), &section)?;
         println!("{section}");
         eprintln!("bench: report written to {}", path.display());
         return Ok(true);
@@ -42,7 +42,7 @@ async fn bench(opts: Options) -> Result<bool> {
     } else {
         bench::pg::workspace_root().join("bench/RESULTS.md")
     });
-    bench::report::write_section(&path, &bench::report::section_key(&opts), &section)?;
+    bench::results_file::write_section(&path, &bench::report::section_key(&opts), &section)?;
     println!("{section}");
     eprintln!("bench: report written to {}", path.display());
     let problems: Vec<&String> = results.iter().flat_map(|d| &d.problems).collect();
@@ -67,7 +67,7 @@ async fn logins(opts: Options) -> Result<bool> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let section = bench::logins::section(&opts.command, &bursts, cores);
     let path = opts.out.as_ref().map_or(bench::pg::workspace_root().join("bench/RESULTS.md"), PathBuf::from);
-    bench::report::write_section(&path, &bench::report::section_key(&opts), &section)?;
+    bench::results_file::write_section(&path, &bench::report::section_key(&opts), &section)?;
     println!("{section}");
     eprintln!("bench: report written to {}", path.display());
     Ok(bursts.iter().all(|b| b.other == 0))

@@ -3,11 +3,10 @@
 //! appended otherwise, so a `--rows 100000` run and a `--scale` run live side by side.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use crate::Result;
 use crate::callgrind::Count;
 use crate::load::Scenario;
+use crate::machine::Machine;
 use crate::options::{Mode, Options};
 use crate::run::{DatasetResult, ReadResult};
 
@@ -16,78 +15,6 @@ pub const TARGET_BASELINE: f64 = 0.95;
 pub const TARGET_CEILING: f64 = 0.5;
 pub const TARGET_GROWTH: f64 = 1.3;
 pub const TARGET_RSS_MIB: f64 = 64.0;
-
-/// Facts about the machine and the software, gathered once.
-#[derive(Debug, Clone, Default)]
-pub struct Machine {
-    pub nproc: usize,
-    pub memory: String,
-    pub cpu: String,
-    pub postgres: String,
-    pub wrk: String,
-    pub date: String,
-    /// `git describe`-like: the commit the framework was built from, and whether the tree was dirty.
-    pub commit: String,
-}
-
-impl Machine {
-    pub fn gather(postgres: String) -> Machine {
-        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-        let field = |name: &str| {
-            meminfo
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-                .map(|kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0))
-                .unwrap_or_else(|| "?".to_string())
-        };
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .unwrap_or_default()
-            .lines()
-            .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
-            .unwrap_or_else(|| "?".to_string());
-        let wrk = std::process::Command::new("wrk")
-            .arg("-v")
-            .output()
-            .map(|o| {
-                let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
-                text.lines().next().unwrap_or("").split(" Copyright").next().unwrap_or("").trim().to_string()
-            })
-            .unwrap_or_default();
-        let git = |args: &[&str]| {
-            std::process::Command::new("git")
-                .current_dir(crate::pg::workspace_root())
-                .args(args)
-                .output()
-                .ok()
-                .filter(|o| o.status.success())
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        };
-        let commit = match (
-            git(&["rev-parse", "--short", "HEAD"]),
-            git(&["status", "--porcelain", "--", "tenant-core", "tenant-macros", "demo-app"]),
-        ) {
-            (Some(head), Some(dirty)) if !dirty.is_empty() => {
-                format!("{head} with uncommitted changes to the framework")
-            }
-            (Some(head), _) => head,
-            _ => "unknown".to_string(),
-        };
-        Machine {
-            commit,
-            nproc: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
-            memory: format!(
-                "{} total, {} available at start (/proc/meminfo)",
-                field("MemTotal:"),
-                field("MemAvailable:")
-            ),
-            cpu,
-            postgres,
-            wrk,
-            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
-        }
-    }
-}
 
 fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
@@ -498,69 +425,5 @@ fn details(s: &mut String, d: &DatasetResult) {
     let _ = writeln!(s);
     for e in &d.explains {
         let _ = writeln!(s, "{}:\n\n```sql\n{}\n```\n\n```text\n{}\n```\n", e.name, e.sql, e.plan);
-    }
-}
-
-const PREAMBLE: &str = "# Benchmark results
-
-Written by `cargo run --release -p bench -- …` (see README.md, \"Benchmark\"): one section per kind
-of run, replaced when that kind runs again. PostgreSQL with row-level security on and the app
-serving as `tenant_app`, as in production; load from wrk; the hand-written baseline is
-`bench/src/bin/baseline.rs`; the ceiling is pgbench running the same statements.
-
-";
-
-const BEGIN: &str = "<!-- bench section: ";
-const END: &str = "<!-- end bench section: ";
-
-/// Writes `body` as section `key` of the report at `path`: replaces a section with that key,
-/// otherwise appends; other sections are kept as they are.
-pub fn write_section(path: &Path, key: &str, body: &str) -> Result<()> {
-    let old = std::fs::read_to_string(path).unwrap_or_default();
-    let mut sections: Vec<(String, String)> = Vec::new();
-    let mut rest = old.as_str();
-    while let Some(start) = rest.find(BEGIN) {
-        let after = &rest[start + BEGIN.len()..];
-        let Some(close) = after.find(" -->") else { break };
-        let name = after[..close].to_string();
-        let end_marker = format!("{END}{name} -->");
-        let content_start = close + 4;
-        let Some(end) = after[content_start..].find(&end_marker) else { break };
-        let content = after[content_start..content_start + end].trim().to_string();
-        sections.push((name, content));
-        rest = &after[content_start + end + end_marker.len()..];
-    }
-    match sections.iter_mut().find(|(name, _)| name == key) {
-        Some(section) => section.1 = body.trim().to_string(),
-        None => sections.push((key.to_string(), body.trim().to_string())),
-    }
-    let mut out = String::from(PREAMBLE);
-    for (name, content) in sections {
-        let _ = write!(out, "{BEGIN}{name} -->\n{content}\n{END}{name} -->\n\n");
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, out.trim_end().to_string() + "\n")?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sections_are_replaced_or_appended() {
-        let dir = std::env::temp_dir().join(format!("bench-report-{}", uuid::Uuid::now_v7().simple()));
-        let path = dir.join("RESULTS.md");
-        write_section(&path, "rows-100000", "## a\nfirst-body").unwrap();
-        write_section(&path, "scale", "## b\nscale-body").unwrap();
-        write_section(&path, "rows-100000", "## a\nsecond-body").unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("# Benchmark results"));
-        assert!(text.contains("second-body") && text.contains("scale-body") && !text.contains("first-body"));
-        assert!(text.find("## a").unwrap() < text.find("## b").unwrap());
-        assert_eq!(text.matches(BEGIN).count(), 2);
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -13,6 +13,7 @@ pub mod pg;
 pub mod pgbench;
 pub mod procs;
 pub mod report;
+pub mod results;
 pub mod results_file;
 pub mod run;
 pub mod seed;

@@ -50,8 +50,10 @@ pub use value::{FieldType, FieldValue, Value};
 /// together, so a user's crate only ever depends on `tenant-core`.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::crud::routes;
     pub use crate::resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
     pub use crate::role::Role;
+    pub use crate::state::AppState;
     pub use crate::value::{
         DecodeError, FieldType, FieldValue, Lengthable, Numeric, Orderable, RowReader, Searchable, Uniqueable,
         UuidField, Value,

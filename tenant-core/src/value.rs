@@ -4,6 +4,11 @@
 //! [`RowReader`]; the model structs convert to and from [`Value`]s and read their columns
 //! through [`FieldValue`]. This is the seam that keeps the macro ignorant of backends and lets a
 //! backend be added without touching generated code.
+//!
+//! The marker traits ([`Uniqueable`], [`Searchable`], [`Orderable`], [`Lengthable`],
+//! [`Numeric`], [`UuidField`]) say which field types accept which `#[field(…)]` option: a
+//! misplaced option is a compile error that names the trait and lists the types implementing
+//! it. Nothing else uses them.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
@@ -285,13 +290,13 @@ impl<T: FieldValue> FieldValue for Option<T> {
     }
 }
 
-/// Types that `#[field(unique)]` accepts: equality must be exact, so no floats.
+/// Types that `#[field(unique)]` accepts: equality must be exact, so no floats, and a boolean
+/// could hold only two rows per company.
 #[diagnostic::on_unimplemented(
     message = "`unique` is not supported on a field of type `{Self}`",
     label = "`unique` needs exact equality",
     note = "use `unique` on String, integers, Uuid, dates or a TenantEnum; floats and booleans cannot be unique per company"
 )]
-#[doc(hidden)]
 pub trait Uniqueable {}
 
 /// Types that `#[field(search)]` accepts: substring search needs text.
@@ -300,7 +305,6 @@ pub trait Uniqueable {}
     label = "`search` needs a text field",
     note = "use `search` on String or Option<String>; use `filter` for exact matches on other types"
 )]
-#[doc(hidden)]
 pub trait Searchable {}
 
 /// Types that `#[field(order)]` accepts.
@@ -308,7 +312,6 @@ pub trait Searchable {}
     message = "`order` is not supported on a field of type `{Self}`",
     label = "`order` needs a field with a total order"
 )]
-#[doc(hidden)]
 pub trait Orderable {}
 
 /// Types that `#[field(len = …)]` and `#[field(email)]` accept.
@@ -317,7 +320,6 @@ pub trait Orderable {}
     label = "not a text field",
     note = "use `range = …` for numbers"
 )]
-#[doc(hidden)]
 pub trait Lengthable {}
 
 /// Types that `#[field(range = …)]` accepts.
@@ -326,7 +328,6 @@ pub trait Lengthable {}
     label = "not a numeric field",
     note = "use `len = …` for strings"
 )]
-#[doc(hidden)]
 pub trait Numeric {}
 
 /// Types that `#[field(references = …)]` accepts: a column holding the id of another resource.
@@ -335,7 +336,6 @@ pub trait Numeric {}
     label = "not a UUID",
     note = "declare the field as `uuid::Uuid` (or `Option<uuid::Uuid>`): it holds the id of the referenced resource"
 )]
-#[doc(hidden)]
 pub trait UuidField {}
 
 /// Marks the types that accept an option; `Option<T>` accepts whatever `T` does, so a

@@ -1,4 +1,5 @@
-//! Configuration from the environment (and a `.env` file, read by the binary).
+//! Configuration from the environment (and a `.env` file, when the binary calls
+//! [`load_dotenv`]).
 //!
 //! [`Config::from_env`] reads every setting README.md's "Configuration" table lists, each with
 //! the default given on its field; [`Config::new`] gives the same defaults without reading

@@ -17,7 +17,7 @@
 //!     pub vip: bool,
 //! }
 //!
-//! /// `GET /api/vip-customers`: the active company's VIP customers, first page.
+//! /// `GET /api/vip-customers`: the active company's first 20 VIP customers (no page links).
 //! async fn vip_customers(mut tenant: Tenant) -> Result<axum::Json<Page<Customer>>, ApiError> {
 //!     let pairs = [("vip".to_string(), "true".to_string())];
 //!     let query = ListQuery::parse(&Customer::DESC, &pairs)?;

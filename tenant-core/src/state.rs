@@ -18,8 +18,8 @@ use crate::throttle::AuthThrottle;
 /// It is the state of every framework route (`Router<AppState>`: a resource's generated
 /// `router()`, say) and what the [`Tenant`](crate::Tenant) and
 /// [`CurrentUser`](crate::CurrentUser) extractors read. An app with state of its own keeps it
-/// beside this one and implements axum's `FromRef<TheirState> for AppState`. Cloning is cheap
-/// (one `Arc`).
+/// beside this one and implements axum's `FromRef<TheirState> for AppState` (or derives
+/// `FromRef` on its state struct). Cloning is cheap (one `Arc`).
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Inner>);
 

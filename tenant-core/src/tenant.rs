@@ -314,8 +314,9 @@ where
     }
 }
 
-/// A transaction bound to one company. It can only be made by [`Tenant::begin`]; the queries in
-/// [`crate::crud`] take it and put its company id into every statement.
+/// A transaction bound to one company. It can only be made by [`Tenant::begin`]; the reads in
+/// [`crud`](crate::crud) take it and put its company id into every statement. It hands out
+/// neither the transaction nor its connection, so nothing unscoped runs through it.
 pub struct Scoped {
     tx: Tx,
     company_id: Uuid,

@@ -1,4 +1,9 @@
-//! Assembling an application: state, routes, and the cross-cutting layers every app gets.
+//! Assembling an application: [`App`] connects, registers resources, migrates, checks tenant
+//! isolation and builds the router; [`StartupError`] is why it refuses to.
+//!
+//! The order is fixed by what each step needs: [`App::connect`], then [`App::resource`] once
+//! per model, [`App::migrate`] (which may create the serving role), then [`App::into_router`]
+//! (which checks that role). README.md's "Declaring a resource" has the whole `main`.
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -19,6 +24,9 @@ use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 
 /// Builder of an application: `App::connect(config).await?.resource::<Customer>()…`.
+///
+/// Every app gets, besides its resources, the account routes of API.md (`/api/auth/*`,
+/// `/api/me`, `/api/companies`, `/api/members`, `/api/invitations`) and `/healthz`.
 pub struct App {
     state: AppState,
     resources: Vec<ResourceDesc>,
@@ -26,7 +34,23 @@ pub struct App {
 }
 
 impl App {
-    /// Makes the serving pool ([`Db::connect_serving`]); nothing is migrated yet.
+    /// Opens the serving pool and builds the shared state; nothing is migrated yet.
+    ///
+    /// On SQLite the pool is `DATABASE_URL`'s (the file is created if missing). On PostgreSQL
+    /// it serves as a role subject to row-level security: `DATABASE_APP_URL`, or `DATABASE_URL`
+    /// as [`Config::app_role`]. That pool connects lazily, because [`App::migrate`] may have to
+    /// create the role first, so a PostgreSQL server that cannot be reached shows up at
+    /// `migrate` or the first request, not here.
+    ///
+    /// Logs a warning for each development default still in use (`JWT_SECRET`,
+    /// `EMAIL_BACKEND=console`, `DATABASE_APP_PASSWORD`), to stderr when no `tracing` subscriber
+    /// is installed.
+    ///
+    /// # Errors
+    ///
+    /// [`StartupError::Db`] for a URL that is neither `postgres://`, `postgresql://` nor
+    /// `sqlite:`, or a SQLite file that cannot be opened; [`StartupError::Config`] for a mail
+    /// setting the transport refuses (see [`Mailer::new`](crate::mail::Mailer::new)).
     pub async fn connect(config: Config) -> Result<App, StartupError> {
         if config.uses_dev_secret() {
             warn_loudly(
@@ -62,28 +86,46 @@ impl App {
 
     /// An app over an existing pool (tests share one this way). Fails on a mail setting the
     /// transport refuses.
+    #[doc(hidden)]
     pub fn with_db(db: Db, config: Config) -> Result<App, StartupError> {
         Ok(App { state: AppState::new(db, config)?, resources: Vec::new(), routes: Router::new() })
     }
 
-    /// Serves `R` at `R::DESC.path` with the six tenant-scoped endpoints.
+    /// Serves `R` at `R::DESC.path` with the six tenant-scoped endpoints (`GET`/`POST` on the
+    /// collection, `GET`/`PUT`/`PATCH`/`DELETE` on `{path}/{id}`), each also with a trailing
+    /// slash, and adds its table to what [`App::migrate`] creates.
     pub fn resource<R: Resource>(mut self) -> App {
         self.resources.push(R::DESC);
         self.routes = self.routes.merge(crate::crud::routes::<R>());
         self
     }
 
+    /// The state the router will serve with: for an app that merges routes of its own
+    /// (`Router<AppState>`) or builds an extractor's state.
     pub fn state(&self) -> &AppState {
         &self.state
     }
 
+    /// The descriptions of the resources registered so far, in registration order.
     pub fn resources(&self) -> &[ResourceDesc] {
         &self.resources
     }
 
     /// Applies the core migrations and creates what is missing of each resource's table and
     /// indexes. On PostgreSQL it runs as the owner (`DATABASE_URL`), on a connection of its own,
-    /// and also installs the row-level security policies and the serving role's grants.
+    /// and also installs the row-level security policies and the serving role's grants,
+    /// creating that role first when `DATABASE_APP_URL` is unset.
+    ///
+    /// Idempotent: it creates what is missing (`CREATE … IF NOT EXISTS`) and never alters or
+    /// drops a column, so a field added to a model after its table exists needs a migration of
+    /// your own. It also rewrites e-mail addresses stored by earlier versions into their
+    /// canonical form (README.md, "Members, invitations and e-mail verification").
+    ///
+    /// # Errors
+    ///
+    /// A [`DbError`] when the database cannot be reached, a statement fails (for instance when
+    /// the owner may not create roles), or a resource references a table that is not registered
+    /// (or the references form a circle).
     pub async fn migrate(&self) -> Result<(), DbError> {
         let config = self.state.config();
         match self.state.db().dialect() {
@@ -137,9 +179,13 @@ impl App {
         Err(StartupError::RlsBypass(problems.0))
     }
 
-    /// The complete router: framework endpoints, resources, JSON errors for unknown paths and
-    /// methods, and the body limit. Every route also answers with a trailing slash
-    /// ([`SlashRoutes`]).
+    /// The complete router: the account routes, `/healthz`, the resources, JSON errors for
+    /// unknown paths (404 `{"detail": "Not found."}`) and methods (405), and the 1 MiB body
+    /// limit (413). Every route also answers with a trailing slash (API.md accepts both forms).
+    ///
+    /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: the sign-in
+    /// throttles count per client address, and without the peer's address only the
+    /// per-account limits apply (a warning says so).
     ///
     /// Runs [`App::check_isolation`] first, so there is no way to a serving router that skips it:
     /// on PostgreSQL a serving role that escapes row-level security is an `Err` (unless
@@ -165,10 +211,17 @@ impl App {
 /// prints the `Debug` form of the error it returns, and that must read as a sentence.
 #[derive(thiserror::Error)]
 pub enum StartupError {
+    /// The database: a bad URL, an unreachable server, a failed check.
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A setting that parsed but cannot be used (a mail setting the transport refuses).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// PostgreSQL: the serving role escapes row-level security, one sentence per reason (a
+    /// superuser, `BYPASSRLS`, or the owner of a tenant table), and `ALLOW_RLS_BYPASS` is not
+    /// set. Superusers and `BYPASSRLS` roles skip every policy, and an owner may switch its
+    /// table's policies off (PostgreSQL's documentation, "Row Security Policies"), so the
+    /// database's own guard would not hold.
     #[error(
         "refusing to serve: {}. Serve with a role that owns nothing and has neither SUPERUSER nor \
          BYPASSRLS (DATABASE_APP_URL; by default the migration creates one), or set ALLOW_RLS_BYPASS=1 \
@@ -176,6 +229,8 @@ pub enum StartupError {
         .0.join("; ")
     )]
     RlsBypass(Vec<String>),
+    /// `ROW_LEVEL_SECURITY=off` without `ALLOW_RLS_BYPASS=1`, or with a serving role that is
+    /// subject to row-level security (and would see no row at all without the tenant setting).
     #[error(
         "ROW_LEVEL_SECURITY=off needs ALLOW_RLS_BYPASS=1 and a serving role that bypasses row-level \
          security (DATABASE_APP_URL): a role subject to it would see no rows"

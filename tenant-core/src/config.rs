@@ -1,10 +1,17 @@
-//! Configuration from the environment (and a `.env` file, read by the binary).
+//! Configuration from the environment (and a `.env` file, when the binary calls
+//! [`load_dotenv`]).
+//!
+//! [`Config::from_env`] reads every setting README.md's "Configuration" table lists, each with
+//! the default given on its field; [`Config::new`] gives the same defaults without reading
+//! anything, for an app or a test that sets fields itself. Settings whose rule comes from
+//! Django, Django REST Framework or Simple JWT keep their names and units.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use ipnet::IpNet;
 
+pub use crate::rate::Rate;
 pub use crate::setting::ConfigError;
 
 /// The default of [`Config::request_timeout`] (`REQUEST_TIMEOUT_SECS`).
@@ -20,6 +27,12 @@ pub const DEFAULT_APP_ROLE: &str = "tenant_app";
 /// Its password when `DATABASE_APP_PASSWORD` is unset (logged loudly, like the JWT secret).
 pub const DEV_APP_PASSWORD: &str = "insecure-development-password-change-me";
 
+/// Every setting of the runtime. Each field names its environment variable, its unit and its
+/// default; a duration's variable says its unit (`_SECS` or `_MS`).
+///
+/// Fields are public so an app can adjust a configuration it read (`config.email.backend =
+/// …`) before [`App::connect`](crate::App::connect); the checks [`Config::from_env`] applies
+/// (a secret of 32 bytes or more, at least one hashing worker…) are not re-applied then.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `DATABASE_URL`: `sqlite:…` or `postgres://…`. Default: `sqlite:tenant.db` in the working
@@ -50,7 +63,9 @@ pub struct Config {
     pub max_connections_per_company: Option<u32>,
     /// `BIND_ADDR`, default `127.0.0.1:8080`.
     pub bind_addr: SocketAddr,
-    /// `JWT_SECRET`; see [`DEV_JWT_SECRET`].
+    /// `JWT_SECRET`: the HS256 signing key, at least 32 bytes (RFC 7518, section 3.2: an
+    /// HS256 key must be at least as long as its 256-bit hash output). Unset: [`DEV_JWT_SECRET`],
+    /// with a loud warning.
     pub jwt_secret: String,
     /// `ACCESS_TOKEN_TTL_SECS`, default 900 (15 minutes).
     pub access_ttl: Duration,
@@ -81,18 +96,20 @@ pub struct Config {
     pub email_verification_ttl: Duration,
     /// `THROTTLE_AUTH_ADDRESS`: attempts on the credential endpoints (sign-up, login) per client
     /// address, as DRF writes rates; default `30/min`.
-    pub throttle_auth_address: crate::rate::Rate,
+    pub throttle_auth_address: Rate,
     /// `THROTTLE_INVITATION_COMPANY`: invitations one company may send, default `100/hour`.
-    pub throttle_invitation_company: crate::rate::Rate,
+    pub throttle_invitation_company: Rate,
     /// `THROTTLE_INVITATION_ADDRESS`: invitations one address may receive (from every company
     /// together), default `5/hour`: invitation mail goes to people who asked for nothing.
-    pub throttle_invitation_address: crate::rate::Rate,
-    /// `TRUSTED_PROXIES`: the reverse proxies (comma-separated addresses or CIDR blocks) whose
-    /// `X-Forwarded-For` entries name the client the throttles count; default none (the TCP
-    /// peer is the client). See [`crate::client_address::ClientAddress`].
+    pub throttle_invitation_address: Rate,
+    /// `TRUSTED_PROXIES`: the reverse proxies (comma-separated addresses or CIDR blocks, read by
+    /// [`parse_trusted_proxies`]) whose `X-Forwarded-For` entries name the client the throttles
+    /// count; default none (the TCP peer is the client). When the peer is one of them, the client
+    /// is the rightmost entry that is not a trusted proxy; entries to its left were written by
+    /// the client and are ignored. (DRF's `NUM_PROXIES` counts hops instead.)
     pub trusted_proxies: Vec<IpNet>,
     /// `THROTTLE_AUTH_ACCOUNT`: attempts per account (the email an attempt names); default `10/min`.
-    pub throttle_auth_account: crate::rate::Rate,
+    pub throttle_auth_account: Rate,
     /// `PASSWORD_HASH_WORKERS`: threads that hash passwords, each holding Argon2id's 19 MiB;
     /// default one per core. Bounds the memory and CPU a burst of logins can take.
     pub password_hash_workers: usize,
@@ -148,12 +165,22 @@ impl Config {
         }
     }
 
-    /// Reads the variables named on each field; unset ones take their defaults.
+    /// Reads the variables named on each field from the process environment; unset ones take
+    /// their defaults. A `.env` file is read only if [`load_dotenv`] ran first.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first variable whose value does not parse (a number, an
+    /// address, a flag other than `1/0`, `true/false`, `yes/no`, `on/off`, a rate other than
+    /// DRF's `N/period`) or breaks a rule: `JWT_SECRET` under 32 bytes, `REQUEST_TIMEOUT_SECS`
+    /// or `PASSWORD_HASH_WORKERS` of 0, and the mail settings' rules
+    /// ([`MailConfig::from_lookup`](crate::mail::MailConfig::from_lookup)).
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Like [`Config::from_env`], with any lookup (testable without touching the environment).
+    /// Like [`Config::from_env`], with any lookup (testable without touching the environment):
+    /// `get(name)` is the variable's value, `None` when unset.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let mut config = Config::new(get("DATABASE_URL").unwrap_or_else(|| "sqlite:tenant.db".to_string()));
         config.app_database_url = get("DATABASE_APP_URL").filter(|v| !v.trim().is_empty());
@@ -249,17 +276,24 @@ impl Config {
 
     /// Each company's share of the pool: [`Config::max_connections_per_company`], or half of
     /// [`Config::max_connections`] (rounded up) when unset; `0` = no limit.
-    pub fn company_connection_share(&self) -> u32 {
+    pub(crate) fn company_connection_share(&self) -> u32 {
         self.max_connections_per_company.unwrap_or_else(|| self.max_connections.div_ceil(2))
     }
 
-    pub fn uses_dev_secret(&self) -> bool {
+    /// Whether `JWT_SECRET` was left at [`DEV_JWT_SECRET`].
+    pub(crate) fn uses_dev_secret(&self) -> bool {
         self.jwt_secret == DEV_JWT_SECRET
     }
 }
 
 /// `TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks (`10.0.0.0/8, 2001:db8::/32,
-/// 127.0.0.1`). Empty: none.
+/// 127.0.0.1`); a bare address is a block of one. Blanks around items and empty items are
+/// ignored, so an empty value means none.
+///
+/// # Errors
+///
+/// The message for the first item that is neither an address nor a block (without the
+/// variable's name, which [`Config::from_env`] adds).
 pub fn parse_trusted_proxies(value: &str) -> Result<Vec<IpNet>, String> {
     value
         .split(',')

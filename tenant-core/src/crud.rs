@@ -1,8 +1,32 @@
-//! The six tenant-scoped endpoints of every resource, and the scoped operations behind them.
+//! The six tenant-scoped endpoints of every resource, and the scoped reads a handler of your
+//! own can use: [`get`] and [`list`].
 //!
 //! Every operation takes a [`Scoped`] transaction, obtainable only from the [`Tenant`]
 //! extractor, and binds its company id as `$1` of every statement. A row of another company is
 //! therefore indistinguishable from a missing one: both answer 404 `{"detail": "Not found."}`.
+//!
+//! A handler of your own, beside the generated routes:
+//!
+//! ```no_run
+//! use tenant_core::crud::{self, Page};
+//! use tenant_core::{ApiError, ListQuery, Resource, Tenant, tenant_resource};
+//!
+//! #[tenant_resource(table = "customers")]
+//! pub struct Customer {
+//!     #[field(filter)]
+//!     pub vip: bool,
+//! }
+//!
+//! /// `GET /api/vip-customers`: the active company's first 20 VIP customers (no page links).
+//! async fn vip_customers(mut tenant: Tenant) -> Result<axum::Json<Page<Customer>>, ApiError> {
+//!     let pairs = [("vip".to_string(), "true".to_string())];
+//!     let query = ListQuery::parse(&Customer::DESC, &pairs)?;
+//!     let mut scoped = tenant.begin()?;
+//!     let (count, results) = crud::list::<Customer>(&mut scoped, &query).await?;
+//!     scoped.commit().await?;
+//!     Ok(axum::Json(Page { count, next: None, previous: None, results }))
+//! }
+//! ```
 
 use axum::Router;
 use axum::extract::{FromRequest, Path, Request, State};
@@ -30,11 +54,13 @@ use crate::value::{DecodeError, FieldType, RowReader, Value};
 /// Index of the first user field in a row (after id, company_id, created_at, updated_at).
 const FIRST_FIELD: usize = 4;
 
-/// The routes of `R`: `GET|POST {path}` and `GET|PUT|PATCH|DELETE {path}/{id}`.
+/// The routes of `R`: `GET|POST {path}` and `GET|PUT|PATCH|DELETE {path}/{id}`. What
+/// [`App::resource`](crate::App::resource) and the generated `R::router()` serve.
 ///
 /// The writes read their body before the handler starts, so the tenant transaction and the
 /// membership check follow the last byte ([`read_body_first`]), and lock the caller's membership
 /// row until they commit ([`LockMembership`]).
+#[doc(hidden)]
 pub fn routes<R: Resource>() -> Router<AppState> {
     let item = format!("{}/{{id}}", R::DESC.path);
     // Only the writes get the layers: list and retrieve, the hot path, run without them.
@@ -55,12 +81,7 @@ pub fn routes<R: Resource>() -> Router<AppState> {
 // Scoped operations on rows. Not generic, so they are compiled once for all resources.
 
 /// One row of this company by id, or `None` (missing and foreign look the same).
-pub async fn fetch_row(
-    scoped: &mut Scoped,
-    desc: &ResourceDesc,
-    id: Uuid,
-    lock: bool,
-) -> Result<Option<Row>, ApiError> {
+async fn fetch_row(scoped: &mut Scoped, desc: &ResourceDesc, id: Uuid, lock: bool) -> Result<Option<Row>, ApiError> {
     let sql = if lock && scoped.tx().dialect().supports_row_locks() {
         desc.sql.select_one_for_update
     } else {
@@ -71,7 +92,7 @@ pub async fn fetch_row(
 }
 
 /// Validates `body` and inserts a row owned by this company. Returns the stored row.
-pub async fn insert_row(scoped: &mut Scoped, desc: &ResourceDesc, body: &Map<String, Json>) -> Result<Row, ApiError> {
+async fn insert_row(scoped: &mut Scoped, desc: &ResourceDesc, body: &Map<String, Json>) -> Result<Row, ApiError> {
     let values = validate_body(desc, body, Mode::Create, None).map_err(ApiError::Validation)?;
     check_references(scoped, desc, &values, None).await?;
     let now = now();
@@ -88,7 +109,7 @@ pub async fn insert_row(scoped: &mut Scoped, desc: &ResourceDesc, body: &Map<Str
 
 /// Validates `body` against the current row and updates it. `None` when there is no such row
 /// in this company.
-pub async fn update_row(
+async fn update_row(
     scoped: &mut Scoped,
     desc: &ResourceDesc,
     id: Uuid,
@@ -116,7 +137,7 @@ pub async fn update_row(
 
 /// Deletes one row of this company. `false` when there is no such row; 409 when other rows
 /// still reference it.
-pub async fn delete_row(scoped: &mut Scoped, desc: &ResourceDesc, id: Uuid) -> Result<bool, ApiError> {
+async fn delete_row(scoped: &mut Scoped, desc: &ResourceDesc, id: Uuid) -> Result<bool, ApiError> {
     let params = [scoped.company_param(), Value::Uuid(Some(id))];
     match scoped.tx().execute(desc.sql.delete, &params).await {
         Ok(n) => Ok(n > 0),
@@ -188,7 +209,13 @@ fn decode<R: Resource>(row: Row) -> Result<R, ApiError> {
     R::from_row(&mut Values::new(row)).map_err(|e| ApiError::internal(DbError::from(e)))
 }
 
-/// The object `id` of the scoped company.
+/// The object `id` of the scoped company, or `None` when it has none by that id (another
+/// company's object is `None` too).
+///
+/// # Errors
+///
+/// An [`ApiError`] when the database fails: 503 when it cannot be reached or the statement
+/// ran past `DATABASE_STATEMENT_TIMEOUT_MS`, 500 otherwise.
 pub async fn get<R: Resource>(scoped: &mut Scoped, id: Uuid) -> Result<Option<R>, ApiError> {
     let params = [scoped.company_param(), Value::Uuid(Some(id))];
     Ok(scoped.tx().fetch_optional_with(R::DESC.sql.select_one, &params, &mut Model::<R>::new()).await?)
@@ -210,7 +237,15 @@ impl<R: Resource> RowDecoder for Counted<R> {
     }
 }
 
-/// One page of the scoped company's objects and the count of all matching ones.
+/// One page of the scoped company's objects matching `query`, in its order, and the count of
+/// all matching ones (every page, for [`Page::count`]). One statement: the count is a scalar
+/// sub-query of the page's.
+///
+/// # Errors
+///
+/// 404 `{"detail": "Invalid page."}` ([`ApiError::NotFoundDetail`]) for a page past the last
+/// one, except page 1, which is an empty page (DRF's `PageNumberPagination` with
+/// `allow_empty_first_page`); otherwise as [`get`].
 pub async fn list<R: Resource>(scoped: &mut Scoped, query: &ListQuery) -> Result<(u64, Vec<R>), ApiError> {
     let dialect = scoped.tx().dialect();
     let (sql, params) = query.to_sql(&R::DESC, dialect, scoped.company_param());
@@ -230,12 +265,17 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
-/// Django REST Framework's page shape.
+/// Django REST Framework's page shape (`PageNumberPagination`), as every list answers it:
+/// `{"count": …, "next": …, "previous": …, "results": […]}`.
 #[derive(Serialize)]
 pub struct Page<T> {
+    /// Objects matching the query, over every page.
     pub count: u64,
+    /// The absolute URL of the next page, `null` on the last.
     pub next: Option<String>,
+    /// The absolute URL of the previous page, `null` on the first.
     pub previous: Option<String>,
+    /// This page's objects.
     pub results: Vec<T>,
 }
 

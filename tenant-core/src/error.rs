@@ -10,23 +10,35 @@ use crate::db::DbError;
 use crate::query::QueryError;
 pub use crate::validate::FieldErrors;
 
+/// The key of messages about no one field (DRF's `NON_FIELD_ERRORS_KEY`).
 pub const NON_FIELD_ERRORS: &str = "non_field_errors";
 
+/// Every error answer of the API, as API.md's error table lists them: a handler returns
+/// `Result<_, ApiError>` and the variant decides the status, the headers and the JSON body
+/// (`{"detail": "…"}`, or `{"field": ["…"]}` for [`ApiError::Validation`] and
+/// [`ApiError::Duplicate`]), in Django REST Framework's wording.
+///
+/// A 500 or a 503 logs its cause (`tracing::error!`) and answers a fixed sentence: SQL, driver
+/// errors and secrets never reach the client. `?` converts the crate's other errors: a list
+/// query's ([`QueryError`](crate::query::QueryError)) and the database's
+/// ([`DbError`](crate::DbError): 503 when it cannot be reached or a statement ran too long,
+/// 500 otherwise).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// 401 with `WWW-Authenticate: Bearer`.
+    /// 401 `{"detail": "<message>"}` with `WWW-Authenticate: Bearer`: no token, a bad one, or
+    /// one whose user no longer exists (Simple JWT's messages).
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
-    /// 403: no active company, not a member, or role too low.
+    /// 403 `{"detail": "<message>"}`: no active company, not a member, or role too low.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     /// 404 `{"detail": "Not found."}`: missing **or** another company's, indistinguishably.
     #[error("not found")]
     NotFound,
-    /// 404 with another message (e.g. "Invalid page.").
+    /// 404 `{"detail": "<message>"}` (e.g. "Invalid page.").
     #[error("not found: {0}")]
     NotFoundDetail(String),
-    /// 400 `{"field": ["…"]}`.
+    /// 400 `{"field": ["…"], …}`: every invalid field at once, DRF's shape.
     #[error("validation failed")]
     Validation(FieldErrors),
     /// 400 `{"detail": "…"}`: malformed JSON or a body of the wrong JSON type.
@@ -38,19 +50,21 @@ pub enum ApiError {
     /// 409 `{"detail": "…"}`: the state forbids it (dependants, last admin).
     #[error("conflict: {0}")]
     Conflict(String),
-    /// 413.
+    /// 413 `{"detail": "Request body is larger than 1 MiB."}`.
     #[error("payload too large")]
     PayloadTooLarge,
-    /// 415.
+    /// 415: the body is not `application/json` (nor `application/*+json`).
     #[error("unsupported media type")]
     UnsupportedMediaType,
-    /// 405.
+    /// 405 `{"detail": "Method not allowed."}`.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// 503: the database cannot be reached, or cancelled a statement that ran too long.
+    /// 503: the database cannot be reached, or cancelled a statement that ran too long. The
+    /// cause is logged; the client reads a fixed sentence.
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    /// 429 with `Retry-After: <seconds>`: a throttle's rate was exceeded (see `throttle.rs`).
+    /// 429 with `Retry-After: <seconds>`: a throttle's rate was exceeded. DRF's wording:
+    /// "Request was throttled. Expected available in N seconds."
     #[error("throttled, retry after {0} s")]
     Throttled(u64),
     /// 503 with `Retry-After: <seconds>`: a bounded resource (the password hashing workers) is
@@ -77,10 +91,12 @@ impl ApiError {
         ApiError::Duplicate(errors)
     }
 
+    /// A 500 for a bug: `cause` is logged, the client reads "Internal server error.".
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         ApiError::Internal(cause.to_string())
     }
 
+    /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,

@@ -38,13 +38,18 @@ pub(crate) async fn user_exists(state: &AppState, user_id: Uuid) -> Result<bool,
     Ok(state.db().fetch_optional(USER_EXISTS, &[Value::Uuid(Some(user_id))], &[FieldType::Uuid]).await?.is_some())
 }
 
-/// An authenticated user, not (yet) tied to a company: for `/api/me` and `/api/companies`.
+/// An authenticated user, not (yet) tied to a company: the extractor of `/api/me` and
+/// `/api/companies`, and of any route of yours that needs a signed-in user but no company.
 ///
-/// The extractor checks that the user still exists (one read), so a token that outlived its
-/// user is a 401 [`USER_NOT_FOUND`] on every route that takes a `CurrentUser`, and no handler
-/// can forget to check. [`Tenant`] does not pay for that read: see [`Tenant::resolve`].
+/// It reads `Authorization: Bearer <access token>` (sent once; a refresh token is refused) and
+/// checks that the user still exists (one read), so a token that outlived its user is a 401
+/// "User not found." on every route that takes a `CurrentUser`, as Simple JWT's
+/// `JWTAuthentication` answers, and no handler can forget to check. Rejections are
+/// [`ApiError`]s (401). For a route tied to the active company, take a
+/// [`Tenant`](crate::Tenant) instead.
 #[derive(Debug, Clone, Copy)]
 pub struct CurrentUser {
+    /// The user's id (the token's `sub`).
     pub user_id: Uuid,
 }
 

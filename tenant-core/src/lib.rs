@@ -1,44 +1,123 @@
-//! Runtime of the multi-tenant framework.
+//! The runtime of `tenant`: multi-tenant REST APIs in which every query is scoped to the
+//! caller's company, on SQLite or PostgreSQL.
 //!
-//! `#[tenant_resource]` (from `tenant-macros`, re-exported here) turns a model struct into a
-//! [`Resource`]: plain data describing the table, its fields and its SQL. Everything that acts on
-//! that data (validation, tenant scoping, the six CRUD endpoints, list queries, the schema) lives
-//! in this crate and is written once for every resource.
+//! [`#[tenant_resource]`](macro@tenant_resource) turns a plain struct into a [`Resource`]: a
+//! static [`ResourceDesc`] of its table, fields, permissions and SQL. [`App`] serves each
+//! resource with six endpoints (list, create, retrieve, replace, update, delete) scoped to the
+//! caller's active company, beside the routes every app gets: sign-up, login and refresh (JWT),
+//! e-mail verification, `/api/me`, companies, members and invitations. The HTTP contract is
+//! API.md; bodies, pages and error messages follow Django REST Framework's.
+//!
+//! # A minimal app
+//!
+//! ```no_run
+//! use tenant_core::{App, Config, tenant_resource};
+//!
+//! #[tenant_resource(table = "customers", path = "/api/customers")]
+//! pub struct Customer {
+//!     #[field(search, order, len = 1..=200)]
+//!     pub name: String,
+//!     #[field(unique, filter, email)]
+//!     pub email: String,
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let config = Config::from_env()?; // DATABASE_URL, JWT_SECRET, BIND_ADDR, …
+//!     let addr = config.bind_addr;
+//!     let app = App::connect(config).await?.resource::<Customer>();
+//!     app.migrate().await?; // core tables, then each resource's table if missing
+//!     let router = app.into_router().await?; // refuses a PostgreSQL role that escapes RLS
+//!     let listener = tokio::net::TcpListener::bind(addr).await?;
+//!     // With the client's address: the sign-in throttles count per address.
+//!     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! README.md ("Declaring a resource") has the longer version, with an enum, a reference and
+//! every attribute key, which the workspace's tests build and run (`tests/src/bin/readme_app.rs`);
+//! its "Configuration" table lists every environment variable.
+//!
+//! # The main types
+//!
+//! - Assembling: [`App`] (connect, register, migrate, serve) and [`StartupError`];
+//!   [`Config`] and the rest of [`config`]; the mail settings in [`mail`].
+//! - Describing: [`Resource`], [`ResourceDesc`], [`Field`], [`Permissions`], [`Reference`] and
+//!   [`ResourceSql`] (what the macro generates, in [`resource`]); [`FieldType`], [`Value`] and
+//!   [`FieldValue`] (the field types, in [`value`]); [`derive@TenantEnum`] for enum fields.
+//! - Handlers of your own, next to the generated ones: the [`Tenant`] extractor is the only
+//!   way to a [`Scoped`] transaction, which the scoped reads [`crud::get`] and [`crud::list`]
+//!   (with a [`ListQuery`]) take; [`CurrentUser`] for routes tied to no company; [`Role`];
+//!   [`ApiError`] (with [`FieldErrors`]) for every error answer; [`AppState`], the routers'
+//!   state.
+//!
+//! # Isolation
+//!
+//! Every generated statement binds the active company's id as `$1`, and only [`Tenant`] makes
+//! the [`Scoped`] transaction those statements run in, so an unscoped query of a tenant
+//! resource does not compile. On PostgreSQL, row-level security checks it a second time, and
+//! [`App::into_router`] refuses to serve as a role that would escape it. README.md ("How
+//! isolation is enforced") has the whole list, and what SQLite lacks.
+//!
+//! # Where the rest lives
+//!
+//! `docs/ARCHITECTURE.md` maps the crate's layers, the path of a request through them, and the
+//! file that holds each rule of API.md. The modules not shown here (the database seam, the
+//! schema, row-level security, authentication, the account routes…) are internals: some stay
+//! reachable, hidden, for the workspace's tests and benchmark, and none is an API. Generated
+//! code reaches the runtime only through the hidden `__private` module.
 
-pub mod accounts;
+#![warn(missing_docs)]
+
+// What an app author uses: documented, and each module's items are what its page shows.
 pub mod app;
-pub mod auth;
-pub mod body;
-pub mod body_first;
-pub mod client_address;
 pub mod config;
 pub mod crud;
-pub mod db;
-pub mod error;
-pub mod fair_share;
-pub mod identity;
-pub mod keep_alive;
 pub mod mail;
 pub mod query;
-pub mod rate;
 pub mod resource;
-pub mod rls;
-pub mod role;
-pub mod row;
-pub mod schema;
-pub mod setting;
-pub mod slash_routes;
-pub mod state;
-pub mod tenant;
-pub mod throttle;
-pub mod validate;
 pub mod value;
 
-pub use app::App;
+// The runtime's internals. The hidden ones stay reachable because the workspace's own tests,
+// the benchmark or the demo app reach into them; they are not an API and change without notice.
+pub(crate) mod accounts;
+#[doc(hidden)]
+pub mod auth;
+#[doc(hidden)]
+pub mod body;
+pub(crate) mod body_first;
+#[doc(hidden)]
+pub mod client_address;
+#[doc(hidden)]
+pub mod db;
+pub(crate) mod error;
+pub(crate) mod fair_share;
+pub(crate) mod identity;
+pub(crate) mod keep_alive;
+pub(crate) mod rate;
+#[doc(hidden)]
+pub mod rls;
+pub(crate) mod role;
+#[doc(hidden)]
+pub mod row;
+#[doc(hidden)]
+pub mod schema;
+pub(crate) mod setting;
+pub(crate) mod slash_routes;
+pub(crate) mod state;
+pub(crate) mod tenant;
+pub(crate) mod throttle;
+pub(crate) mod validate;
+
+pub use app::{App, StartupError};
 pub use config::Config;
+pub use db::DbError;
+#[doc(hidden)]
 pub use db::{Db, Dialect};
-pub use error::ApiError;
+pub use error::{ApiError, FieldErrors};
 pub use identity::CurrentUser;
+pub use query::ListQuery;
 pub use resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
 pub use role::Role;
 pub use state::AppState;
@@ -50,8 +129,10 @@ pub use value::{FieldType, FieldValue, Value};
 /// together, so a user's crate only ever depends on `tenant-core`.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::crud::routes;
     pub use crate::resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
     pub use crate::role::Role;
+    pub use crate::state::AppState;
     pub use crate::value::{
         DecodeError, FieldType, FieldValue, Lengthable, Numeric, Orderable, RowReader, Searchable, Uniqueable,
         UuidField, Value,

@@ -2,6 +2,10 @@
 //! Framework's `PageNumberPagination`, `OrderingFilter`, `SearchFilter` and django-filter read
 //! them. Only fields the resource declares are accepted; values are always bound, never spliced.
 //!
+//! Every resource's `GET {path}` reads its query string with [`ListQuery::parse`] and answers
+//! [`crud::list`](crate::crud::list)'s page; a handler of your own can do the same. README.md's
+//! "Lists" table gives each parameter's meaning and its answer to bad input.
+//!
 //! Every size a client controls that becomes SQL is bounded here, before any statement runs, so
 //! that both backends answer the same 400 instead of reaching an engine limit (SQLite refuses
 //! `LIKE` patterns over 50 000 bytes and expression trees deeper than 1 000): the search input
@@ -17,7 +21,11 @@ use crate::validate::FieldErrors;
 use crate::validate::{NUL_NOT_ALLOWED, value_from_str};
 use crate::value::Value;
 
+/// Objects per page without `?page_size=`, or with one that is not a positive integer (DRF's
+/// `PageNumberPagination` falls back to its `page_size` the same way).
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
+/// The largest `?page_size=`; a larger one is capped to it, not refused (DRF's
+/// `max_page_size`).
 pub const MAX_PAGE_SIZE: u64 = 100;
 /// Characters of the whole `?search=` value (room for the most terms at their longest, and the
 /// spaces between); longer → 400 on `search`.
@@ -30,21 +38,34 @@ pub const MAX_SEARCH_TERM_CHARS: usize = 100;
 /// once (its first occurrence decides), so the statement orders by each field at most once.
 pub const MAX_ORDERING_TERMS: usize = 20;
 
-/// Why a list's query string was refused: a page past the end or not a page (404 "Invalid
-/// page.", as DRF's `PageNumberPagination`), or bad parameters (400, one message per parameter).
+/// Why a list's query string was refused: not a page (404 "Invalid page.", as DRF's
+/// `PageNumberPagination`), or bad parameters (400, one message per parameter). `?` in a
+/// handler turns it into that [`ApiError`](crate::ApiError).
 #[derive(Debug, PartialEq)]
 pub enum QueryError {
+    /// `?page=` is not a positive integer: 404 `{"detail": "Invalid page."}`. (A page past the
+    /// last is found only by running the query: [`crud::list`](crate::crud::list) answers it.)
     InvalidPage,
+    /// 400 with one list of messages per parameter (`ordering`, `search`, or the filtered
+    /// field's name).
     Invalid(FieldErrors),
 }
 
-/// A parsed list request.
+/// A parsed list request: which page, in which order, narrowed how. Made by
+/// [`ListQuery::parse`] and run by [`crud::list`](crate::crud::list).
+///
+/// The fields are public so a handler can adjust a parsed query (fix a filter, say). The field
+/// names in `ordering` and `filters` become SQL text: set only names of the resource's own
+/// orderable and filterable fields, as `parse` does; the values are always bound parameters.
+/// Whatever the ordering, rows then sort by `created_at`, `id`, so pages are stable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {
     /// 1-based.
     pub page: u64,
+    /// 1 to [`MAX_PAGE_SIZE`].
     pub page_size: u64,
-    /// `(field, descending)`, in priority order, each field once.
+    /// `(field, descending)`, in priority order, each field once. NULLs sort last ascending and
+    /// first descending, on both backends.
     pub ordering: Vec<(&'static str, bool)>,
     /// Search terms (whitespace-separated in `?search=`); each must match some searchable field.
     pub search: Vec<String>,
@@ -55,7 +76,7 @@ pub struct ListQuery {
 /// The query string's pairs with one value per parameter: the **last** one, as Django's
 /// `QueryDict.__getitem__` (and so DRF and django-filter) reads `?status=paid&status=draft`.
 /// Parameters keep the order of their first appearance.
-pub fn last_values(pairs: &[(String, String)]) -> Vec<(String, String)> {
+pub(crate) fn last_values(pairs: &[(String, String)]) -> Vec<(String, String)> {
     let mut index: HashMap<&str, usize> = HashMap::new();
     let mut out: Vec<(String, String)> = Vec::new();
     for (key, value) in pairs {
@@ -71,8 +92,17 @@ pub fn last_values(pairs: &[(String, String)]) -> Vec<(String, String)> {
 }
 
 impl ListQuery {
-    /// Reads the query string pairs. Unknown parameters are ignored, as in DRF; a repeated
-    /// parameter counts with its last value ([`last_values`]).
+    /// Reads the query string's pairs, percent-decoded, in their order (what
+    /// `serde_urlencoded::from_str::<Vec<(String, String)>>` gives). Unknown parameters are
+    /// ignored, as in DRF; a repeated parameter counts with its last value, as Django's
+    /// `QueryDict` reads it.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::InvalidPage`] for a `page` that is not a positive integer; otherwise
+    /// [`QueryError::Invalid`] with every bad parameter at once: an `ordering` naming a field
+    /// that is not orderable or more than [`MAX_ORDERING_TERMS`] terms, a `search` over the
+    /// caps or holding NUL, a filter value the field cannot hold.
     pub fn parse(desc: &ResourceDesc, pairs: &[(String, String)]) -> Result<ListQuery, QueryError> {
         let mut query =
             ListQuery { page: 1, page_size: DEFAULT_PAGE_SIZE, ordering: vec![], search: vec![], filters: vec![] };
@@ -136,6 +166,7 @@ impl ListQuery {
     /// NULLs sort last in ascending order and first in descending order on both backends
     /// (PostgreSQL's default, written out because SQLite's is the reverse); the `created_at`,
     /// `id` tie-breaker keeps pages stable through a block of NULLs.
+    #[doc(hidden)]
     pub fn to_sql(&self, desc: &ResourceDesc, dialect: Dialect, company: Value) -> (Sql, Vec<Value>) {
         let mut conditions = String::new();
         let mut params = vec![company];

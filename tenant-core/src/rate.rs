@@ -7,11 +7,18 @@ use std::time::Duration;
 
 use governor::Quota;
 
-/// `N/period`, the period one of `s`, `m`, `h`, `d` or a word starting with one (`sec`, `min`,
-/// `hour`, `day`), as DRF's `SimpleRateThrottle.parse_rate` reads it.
+/// A throttle rate: `requests` per `period`, written `N/period` with the period one of `s`,
+/// `m`, `h`, `d` or a word starting with one (`sec`, `min`, `hour`, `day`), as DRF's
+/// `SimpleRateThrottle.parse_rate` reads it (`"20/min".parse::<Rate>()`).
+///
+/// Enforced as a burst of `requests`, then one more every `period / requests` (governor's
+/// generic cell rate algorithm), not as DRF's sliding window of timestamps: the same long-run
+/// rate, without a list of timestamps per key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
+    /// Requests allowed per period (at least 1).
     pub requests: NonZeroU32,
+    /// The period: one second, minute, hour or day when parsed, any duration when built.
     pub period: Duration,
 }
 

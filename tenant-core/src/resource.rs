@@ -3,6 +3,10 @@
 //! The macro only *describes*; every behaviour (validation, scoping, SQL execution, the schema)
 //! is implemented once in this crate by reading a [`ResourceDesc`]. That keeps the generated code
 //! small and lets the runtime be tested without macros.
+//!
+//! An app reads these types rather than writes them: `Customer::DESC.fields` to list a model's
+//! fields, [`ResourceDesc::field`] to find one. The attribute keys that fill them in are
+//! README.md's "Declaring a resource" tables.
 
 use crate::role::Role;
 use crate::value::{DecodeError, FieldType, RowReader, Value};
@@ -25,6 +29,9 @@ pub struct Reference {
 pub struct Field {
     /// Column name and JSON key.
     pub name: &'static str,
+    /// The storage type, chosen by the field's Rust type ([`FieldValue::TYPE`]).
+    ///
+    /// [`FieldValue::TYPE`]: crate::FieldValue::TYPE
     pub ty: FieldType,
     /// `Option<T>` in the model: the column accepts NULL and JSON `null`.
     pub nullable: bool,
@@ -40,11 +47,14 @@ pub struct Field {
     pub search: bool,
     /// Allowed in `?ordering=`.
     pub order: bool,
-    /// Length bounds in characters, for strings.
+    /// Least length in characters (Unicode scalar values, as Python's `len` and so DRF's
+    /// `min_length` count), for strings: `#[field(len = a..)]`.
     pub min_len: Option<usize>,
+    /// Greatest length in characters, for strings: `#[field(len = ..=b)]`.
     pub max_len: Option<usize>,
-    /// Inclusive bounds, for numbers.
+    /// Least value, inclusive, for numbers: `#[field(range = a..)]`.
     pub min: Option<f64>,
+    /// Greatest value, inclusive, for numbers: `#[field(range = ..=b)]`.
     pub max: Option<f64>,
     /// Must look like an email address.
     pub email: bool,
@@ -75,11 +85,14 @@ impl Field {
     }
 }
 
-/// Minimum role for each kind of write. Reads are open to every member.
+/// Minimum role for each kind of write; a lower role gets 403. Reads are open to every member.
 #[derive(Debug, Clone, Copy)]
 pub struct Permissions {
+    /// `POST {path}`: `#[tenant_resource(create = "…")]`, default staff.
     pub create: Role,
+    /// `PUT` and `PATCH {path}/{id}`: `#[tenant_resource(update = "…")]`, default staff.
     pub update: Role,
+    /// `DELETE {path}/{id}`: `#[tenant_resource(delete = "…")]`, default admin.
     pub delete: Role,
 }
 
@@ -127,15 +140,20 @@ pub struct ResourceDesc {
     pub name: &'static str,
     /// Singular human name for messages, e.g. `customer`.
     pub singular: &'static str,
+    /// Table name, e.g. `customers`.
     pub table: &'static str,
     /// Collection path, e.g. `/api/customers`.
     pub path: &'static str,
+    /// The declared fields, in declaration order (the system columns are not among them).
     pub fields: &'static [Field],
+    /// The minimum role of each write.
     pub permissions: Permissions,
+    /// The statements, built at compile time.
     pub sql: ResourceSql,
 }
 
 impl ResourceDesc {
+    /// The declared field named `name`, if any.
     pub fn field(&self, name: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.name == name)
     }
@@ -156,6 +174,7 @@ impl ResourceDesc {
     note = "only a struct declared with `#[tenant_resource]` can be referenced or served"
 )]
 pub trait Resource: serde::Serialize + Sized + Send + Sync + 'static {
+    /// The description the runtime works from.
     const DESC: ResourceDesc;
 
     /// Builds the model by reading its columns in [`ResourceDesc::row_types`] order: the system

@@ -2,10 +2,14 @@
 //! deserves. Below `config.rs` and every module with settings of its own (`mail.rs`), which all
 //! read their variables the same way.
 
+/// A setting that cannot be used. Displayed as `invalid configuration: NAME: message`, so the
+/// operator knows which variable to fix.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {name}: {message}")]
 pub struct ConfigError {
+    /// The environment variable, e.g. `JWT_SECRET`.
     pub name: &'static str,
+    /// What is wrong with its value, quoting it unless it is a secret.
     pub message: String,
 }
 

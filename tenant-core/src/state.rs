@@ -12,7 +12,14 @@ use crate::mail::{Email, Mailer};
 use crate::setting::ConfigError;
 use crate::throttle::AuthThrottle;
 
-/// Shared state of every handler: the pool, the signing keys, the configuration.
+/// Shared state of every handler: the pool, the signing keys, the password hashers, the
+/// throttles, the mailer and the configuration, built once by [`App`](crate::App).
+///
+/// It is the state of every framework route (`Router<AppState>`: a resource's generated
+/// `router()`, say) and what the [`Tenant`](crate::Tenant) and
+/// [`CurrentUser`](crate::CurrentUser) extractors read. An app with state of its own keeps it
+/// beside this one and implements axum's `FromRef<TheirState> for AppState` (or derives
+/// `FromRef` on its state struct). Cloning is cheap (one `Arc`).
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Inner>);
 
@@ -29,7 +36,7 @@ struct Inner {
 
 impl AppState {
     /// Fails only on a mail setting the transport refuses (see [`Mailer::new`]).
-    pub fn new(db: Db, config: Config) -> Result<AppState, ConfigError> {
+    pub(crate) fn new(db: Db, config: Config) -> Result<AppState, ConfigError> {
         let mailer = Mailer::new(&config.email)?;
         let keys = Keys::new(config.jwt_secret.as_bytes(), config.access_ttl, config.refresh_ttl)
             .with_leeway(config.jwt_leeway);
@@ -39,9 +46,12 @@ impl AppState {
         Ok(AppState(Arc::new(Inner { db, keys, hashers, throttle, mailer, company_connections, config })))
     }
 
-    /// Sends `email` through the configured backend. A failure is logged, not returned: the
-    /// message follows a committed change (a sign-up, an invitation) that must not be reported
-    /// as failed, and the user can ask again (`/api/auth/verify-email/resend`, a new invitation).
+    /// Sends `email` through the configured backend (`EMAIL_BACKEND`), from
+    /// `DEFAULT_FROM_EMAIL`; see [`mail`](crate::mail) for the message's form. A failure is
+    /// logged, not returned: the message follows a committed change (a sign-up, an invitation)
+    /// that must not be reported as failed, and the user can ask again
+    /// (`/api/auth/verify-email/resend`, a new invitation). Send after the commit, for the same
+    /// reason.
     pub async fn send_mail(&self, email: Email) {
         let to = email.to.clone();
         if let Err(err) = self.0.mailer.send(email).await {
@@ -50,28 +60,34 @@ impl AppState {
     }
 
     /// The throttles of the credential endpoints.
-    pub fn throttle(&self) -> &AuthThrottle {
+    pub(crate) fn throttle(&self) -> &AuthThrottle {
         &self.0.throttle
     }
 
     /// Each company's share of the pool (`None`: unlimited); see `fair_share.rs`.
-    pub fn company_connections(&self) -> Option<&CompanyConnections> {
+    pub(crate) fn company_connections(&self) -> Option<&CompanyConnections> {
         self.0.company_connections.as_ref()
     }
 
     /// The password hashing workers (bounded concurrency and memory; see [`Hashers`]).
-    pub fn hashers(&self) -> &Hashers {
+    pub(crate) fn hashers(&self) -> &Hashers {
         &self.0.hashers
     }
 
+    /// The serving pool. Not for handlers: a query on it is not scoped to any company (take a
+    /// [`Tenant`](crate::Tenant) and its [`Scoped`](crate::Scoped) transaction instead).
+    #[doc(hidden)]
     pub fn db(&self) -> &Db {
         &self.0.db
     }
 
+    /// The token signing keys (tests and the benchmark mint tokens with them).
+    #[doc(hidden)]
     pub fn keys(&self) -> &Keys {
         &self.0.keys
     }
 
+    /// The configuration the app was built with.
     pub fn config(&self) -> &Config {
         &self.0.config
     }

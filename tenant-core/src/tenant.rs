@@ -27,7 +27,14 @@ use crate::value::{DecodeError, FieldType, FieldValue, RowReader, Value};
 /// inside it; on PostgreSQL the same statement sets the transaction-local tenant that
 /// row-level security checks. So a tenant request costs `BEGIN`, one membership statement, its
 /// queries, and `COMMIT`. A refused one may cost a read more, to answer a token whose user no
-/// longer exists with a 401 rather than a 403 (see [`Tenant::resolve`]).
+/// longer exists with a 401 rather than a 403.
+///
+/// As an extractor it answers, through [`ApiError`]: 401 for a missing, malformed, expired or
+/// refresh token, or a user that no longer exists (Simple JWT's messages); 403 for an
+/// `X-Company-Id` that is not a UUID or is sent twice, a company the caller is not a member
+/// of, or no active company at all; 503 when the database or the company's connection share
+/// (`DATABASE_MAX_CONNECTIONS_PER_COMPANY`) is not available in time. A role check is the
+/// handler's: [`Tenant::require`].
 pub struct Tenant {
     user_id: Uuid,
     company_id: Uuid,
@@ -100,19 +107,23 @@ enum Resolved {
 }
 
 impl Tenant {
+    /// The caller.
     pub fn user_id(&self) -> Uuid {
         self.user_id
     }
 
+    /// The active company: `X-Company-Id`'s, or the caller's default company.
     pub fn company_id(&self) -> Uuid {
         self.company_id
     }
 
+    /// The caller's role in the active company, as read in this request's transaction.
     pub fn role(&self) -> Role {
         self.role
     }
 
-    /// 403 unless the caller's role is at least `needed`.
+    /// 403 `{"detail": "You do not have permission to perform this action."}` (DRF's
+    /// `PermissionDenied` wording) unless the caller's role is at least `needed`.
     pub fn require(&self, needed: Role) -> Result<(), ApiError> {
         if self.role >= needed {
             Ok(())
@@ -201,7 +212,8 @@ impl Tenant {
     }
 
     /// The request's transaction, bound to this tenant. Every tenant-resource query runs
-    /// through it; it can be taken once.
+    /// through it; it can be taken once (a second call is a 500). Dropping the [`Scoped`]
+    /// without [`Scoped::commit`] rolls it back.
     pub fn begin(&mut self) -> Result<Scoped, ApiError> {
         let tx = self.tx.take().ok_or_else(|| ApiError::internal("the tenant transaction was already taken"))?;
         Ok(Scoped { tx, company_id: self.company_id, _permit: self.permit.take() })
@@ -302,8 +314,9 @@ where
     }
 }
 
-/// A transaction bound to one company. It can only be made by [`Tenant::begin`]; the queries in
-/// [`crate::crud`] take it and put its company id into every statement.
+/// A transaction bound to one company. It can only be made by [`Tenant::begin`]; the reads in
+/// [`crud`](crate::crud) take it and put its company id into every statement. It hands out
+/// neither the transaction nor its connection, so nothing unscoped runs through it.
 pub struct Scoped {
     tx: Tx,
     company_id: Uuid,
@@ -312,6 +325,7 @@ pub struct Scoped {
 }
 
 impl Scoped {
+    /// The company every statement of this transaction is scoped to.
     pub fn company_id(&self) -> Uuid {
         self.company_id
     }
@@ -325,6 +339,8 @@ impl Scoped {
         &mut self.tx
     }
 
+    /// Commits the request's work, and gives its connection (and the company's share of the
+    /// pool) back. A failed commit is a 503 or a 500, as any database error.
     pub async fn commit(self) -> Result<(), ApiError> {
         Ok(self.tx.commit().await?)
     }

@@ -4,23 +4,37 @@
 //! [`RowReader`]; the model structs convert to and from [`Value`]s and read their columns
 //! through [`FieldValue`]. This is the seam that keeps the macro ignorant of backends and lets a
 //! backend be added without touching generated code.
+//!
+//! The marker traits ([`Uniqueable`], [`Searchable`], [`Orderable`], [`Lengthable`],
+//! [`Numeric`], [`UuidField`]) say which field types accept which `#[field(…)]` option: a
+//! misplaced option is a compile error that names the trait and lists the types implementing
+//! it. Nothing else uses them.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 /// The storage type of a field. Chosen by the field's Rust type through
-/// [`FieldValue`](crate::value::FieldValue), never by guessing from tokens.
+/// [`FieldValue`], never by guessing from tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
+    /// `String`: a JSON string, trimmed (as DRF's `CharField`).
     Text,
+    /// `bool`: JSON `true` or `false` in a body; `true`, `false`, `1` or `0` in a filter.
     Bool,
+    /// `i32`: a JSON integer in its range; an integral number such as `10.0` counts, as in
+    /// DRF's `IntegerField`.
     I32,
+    /// `i64`: as [`FieldType::I32`], in `i64`'s range.
     I64,
+    /// `f64`: a JSON number.
     F64,
+    /// `uuid::Uuid`: a string the `uuid` crate parses; answered hyphenated.
     Uuid,
-    /// A calendar date, `YYYY-MM-DD`.
+    /// `chrono::NaiveDate`: a calendar date, exactly `YYYY-MM-DD`, years 1 to 9999 (API.md's
+    /// limit: what DRF's `DateField`, a Python `date`, holds).
     Date,
-    /// A UTC instant, RFC 3339 in JSON.
+    /// `chrono::DateTime<Utc>`: an instant, RFC 3339 in JSON (any offset, answered in UTC),
+    /// kept to the microsecond (PostgreSQL's `timestamptz` precision), years 1 to 9999 in UTC.
     Timestamp,
     /// A string limited to these values (a `#[derive(TenantEnum)]` enum).
     Choice(&'static [&'static str]),
@@ -45,14 +59,25 @@ impl FieldType {
 /// One row, read left to right: every call consumes the next column. `None` is SQL NULL.
 ///
 /// `column` names the column for the error when its value does not have the asked type.
+///
+/// A model's [`Resource::from_row`](crate::Resource::from_row) reads through it; each backend
+/// implements it over its driver's row.
 pub trait RowReader {
+    /// The next column as text.
     fn text(&mut self, column: &'static str) -> Result<Option<String>, DecodeError>;
+    /// The next column as a boolean.
     fn bool(&mut self, column: &'static str) -> Result<Option<bool>, DecodeError>;
+    /// The next column as a 32-bit integer.
     fn i32(&mut self, column: &'static str) -> Result<Option<i32>, DecodeError>;
+    /// The next column as a 64-bit integer.
     fn i64(&mut self, column: &'static str) -> Result<Option<i64>, DecodeError>;
+    /// The next column as a double.
     fn f64(&mut self, column: &'static str) -> Result<Option<f64>, DecodeError>;
+    /// The next column as a UUID (stored as text on SQLite).
     fn uuid(&mut self, column: &'static str) -> Result<Option<Uuid>, DecodeError>;
+    /// The next column as a date (stored as text on SQLite).
     fn date(&mut self, column: &'static str) -> Result<Option<NaiveDate>, DecodeError>;
+    /// The next column as a UTC instant (stored as text on SQLite).
     fn timestamp(&mut self, column: &'static str) -> Result<Option<DateTime<Utc>>, DecodeError>;
 
     /// The next column as a [`Value`] of storage type `ty`.
@@ -74,13 +99,21 @@ pub trait RowReader {
 /// (PostgreSQL needs a typed NULL parameter).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// [`FieldType::Text`] and [`FieldType::Choice`].
     Text(Option<String>),
+    /// [`FieldType::Bool`].
     Bool(Option<bool>),
+    /// [`FieldType::I32`].
     I32(Option<i32>),
+    /// [`FieldType::I64`].
     I64(Option<i64>),
+    /// [`FieldType::F64`].
     F64(Option<f64>),
+    /// [`FieldType::Uuid`].
     Uuid(Option<Uuid>),
+    /// [`FieldType::Date`].
     Date(Option<NaiveDate>),
+    /// [`FieldType::Timestamp`].
     Timestamp(Option<DateTime<Utc>>),
 }
 
@@ -99,6 +132,7 @@ impl Value {
         }
     }
 
+    /// Whether this is a NULL, of any type.
     pub fn is_null(&self) -> bool {
         matches!(
             self,
@@ -150,21 +184,30 @@ impl Value {
 #[derive(Debug, thiserror::Error)]
 #[error("column {column}: expected {expected}, found {found}")]
 pub struct DecodeError {
+    /// The column's name, or `#n` (its position) where the reader had no names.
     pub column: &'static str,
+    /// The type the model wanted, as [`FieldType::describe`] says it.
     pub expected: &'static str,
     /// What the column held instead: its type, or NULL (never the value: it may be private).
     pub found: &'static str,
 }
 
-/// A Rust type that can be a field of a tenant resource.
+/// A Rust type that can be a field of a tenant resource: `String`, `bool`, `i32`, `i64`, `f64`,
+/// `uuid::Uuid`, `chrono::NaiveDate`, `chrono::DateTime<Utc>`, a `#[derive(TenantEnum)]` enum
+/// (stored as its [`FieldType::Choice`] names), and `Option` of each (nullable, optional in
+/// bodies). The macro reads [`FieldValue::TYPE`] and [`FieldValue::NULLABLE`] to describe the
+/// field, so the storage type follows the Rust type and is never guessed from its name.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a field of a tenant resource",
     label = "unsupported field type",
     note = "supported: String, bool, i32, i64, f64, uuid::Uuid, chrono::NaiveDate, chrono::DateTime<Utc>, a #[derive(TenantEnum)] enum, and Option of any of these"
 )]
 pub trait FieldValue: Sized {
+    /// The storage type.
     const TYPE: FieldType;
+    /// Whether the column accepts NULL: `true` for `Option<T>` only.
     const NULLABLE: bool = false;
+    /// This value, to bind or to compare.
     fn into_value(self) -> Value;
     /// `None` when the value has another type or is NULL for a non-nullable type.
     fn from_value(value: Value) -> Option<Self>;
@@ -188,7 +231,7 @@ pub trait FieldValue: Sized {
 }
 
 /// Decodes one column of a row held as [`Value`]s, with a message naming the column.
-pub fn from_value<T: FieldValue>(column: &'static str, value: Option<Value>) -> Result<T, DecodeError> {
+pub(crate) fn from_value<T: FieldValue>(column: &'static str, value: Option<Value>) -> Result<T, DecodeError> {
     let value = value.unwrap_or(Value::null(T::TYPE));
     // Described before it is consumed: decoding a row must not copy every value.
     let found = value.describe();
@@ -247,7 +290,8 @@ impl<T: FieldValue> FieldValue for Option<T> {
     }
 }
 
-/// Types that `#[field(unique)]` accepts: equality must be exact, so no floats.
+/// Types that `#[field(unique)]` accepts: equality must be exact, so no floats, and a boolean
+/// could hold only two rows per company.
 #[diagnostic::on_unimplemented(
     message = "`unique` is not supported on a field of type `{Self}`",
     label = "`unique` needs exact equality",

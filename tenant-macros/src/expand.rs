@@ -367,8 +367,8 @@ fn router(resource: &Resource) -> TokenStream {
     quote! {
         impl #ident {
             #(#[doc = #doc])*
-            pub fn router() -> #p::axum::Router<::tenant_core::AppState> {
-                ::tenant_core::crud::routes::<Self>()
+            pub fn router() -> #p::axum::Router<#p::AppState> {
+                #p::routes::<Self>()
             }
         }
     }

@@ -23,13 +23,13 @@ use crate::state::AppState;
 
 pub(crate) use columns::{column, is_unique_violation};
 pub(crate) use companies::create_company;
+pub(crate) use email::canonical_email;
 pub(crate) use email::canonicalize_stored_emails;
-pub use email::{canonical_email, normalize_email};
+pub(crate) use form::MAX_COMPANY_NAME_LEN;
 pub(crate) use form::{Form, cleaned};
-pub use form::{MAX_COMPANY_NAME_LEN, MAX_EMAIL_LEN};
 
 /// Routes of `/api/me`, `/api/companies`, `/api/members[/…]` and `/api/invitations[/…]`.
-pub fn routes() -> Router<AppState> {
+pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route_with_slash("/api/me", get(me::get_me).patch(me::patch_me))
         .route_with_slash("/api/companies", get(companies::list).post(companies::create))

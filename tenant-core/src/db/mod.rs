@@ -1,5 +1,5 @@
 //! The backend seam. Everything above this module speaks [`Value`]s, `$n`-placeholder SQL and
-//! [`RowReader`]s; each backend module binds the values for its own driver and reads its rows
+//! [`RowReader`](crate::value::RowReader)s; each backend module binds the values for its own driver and reads its rows
 //! through a `RowReader`.
 //!
 //! Adding a backend means: a module beside `postgres.rs` and `sqlite.rs`, a variant in [`Db`],

@@ -100,13 +100,21 @@ impl From<&'static str> for Sql {
     }
 }
 
-/// A database failure, classified so the HTTP layer can answer precisely.
+/// A database failure, classified so the HTTP layer can answer precisely: `?` in a handler
+/// turns it into an [`ApiError`](crate::ApiError) (503 for [`DbError::Unavailable`],
+/// [`DbError::Timeout`] and [`DbError::LockNotAvailable`], 500 for the rest). [`App::migrate`](crate::App::migrate) returns it as
+/// is.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// A unique constraint was violated. PostgreSQL names the constraint; SQLite lists the
     /// columns. Either is matched against the schema's naming in `schema.rs`.
     #[error("unique violation (constraint {constraint:?}, columns {columns:?})")]
-    Unique { constraint: Option<String>, columns: Vec<String> },
+    Unique {
+        /// The constraint's name (PostgreSQL), `<table>_<field>_key` for a unique field.
+        constraint: Option<String>,
+        /// The constrained columns (SQLite), `company_id` among them.
+        columns: Vec<String>,
+    },
     /// A foreign key was violated (a missing referent on write, dependants on delete).
     #[error("foreign key violation")]
     ForeignKey,
@@ -157,7 +165,7 @@ pub const TENANT_SETTING: &str = "app.company_id";
 
 /// Sets the tenant of the current transaction (transaction-local: gone at commit or rollback,
 /// so a pooled connection never carries it into another request). For raw transactions
-/// ([`Tx::set_tenant`]); requests set it while resolving the membership.
+/// ([`Tx::set_tenant`](crate::db::Tx::set_tenant)); requests set it while resolving the membership.
 pub const SET_TENANT: &str = "SELECT set_config('app.company_id', $1, true)";
 
 /// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request).

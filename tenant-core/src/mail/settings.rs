@@ -23,7 +23,10 @@ pub enum EmailBackend {
     /// `file`: one RFC 5322 file per message, `<uuid v7>.eml` (file names sort in sending order),
     /// in `dir` (`EMAIL_FILE_DIR`, created if missing). Each file appears whole: it is written
     /// under a temporary name (`.<uuid>.eml.tmp`) and renamed. For development and tests.
-    File { dir: PathBuf },
+    File {
+        /// `EMAIL_FILE_DIR`.
+        dir: PathBuf,
+    },
     /// `smtp`: delivery to an SMTP server, one connection per message.
     Smtp(SmtpSettings),
 }
@@ -53,7 +56,7 @@ pub struct SmtpSettings {
     /// `EMAIL_HOST_USER`, default none. Credentials are sent only when the password is set too.
     pub username: Option<String>,
     /// `EMAIL_HOST_PASSWORD`, default none. Credentials are sent only when the user is set too.
-    /// Never shown by `Debug` nor in a [`MailError`].
+    /// Never shown by `Debug` nor in a [`MailError`](crate::mail::MailError).
     pub password: Option<String>,
     /// `EMAIL_USE_TLS` / `EMAIL_USE_SSL` (flags, mutually exclusive), default [`SmtpSecurity::None`].
     pub security: SmtpSecurity,

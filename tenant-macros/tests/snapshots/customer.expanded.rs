@@ -186,8 +186,10 @@ impl CustomerPatch {
 impl Customer {
     /// The routes of this resource: `GET`/`POST /api/customers` and `GET`/`PUT`/`PATCH`/`DELETE /api/customers/{id}`,
     /// scoped to the active company. Merge it into the app's router.
-    pub fn router() -> ::tenant_core::__private::axum::Router<::tenant_core::AppState> {
-        ::tenant_core::crud::routes::<Self>()
+    pub fn router() -> ::tenant_core::__private::axum::Router<
+        ::tenant_core::__private::AppState,
+    > {
+        ::tenant_core::__private::routes::<Self>()
     }
 }
 const _: () = {

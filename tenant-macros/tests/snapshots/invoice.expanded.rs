@@ -219,8 +219,10 @@ impl InvoicePatch {
 impl Invoice {
     /// The routes of this resource: `GET`/`POST /api/invoices` and `GET`/`PUT`/`PATCH`/`DELETE /api/invoices/{id}`,
     /// scoped to the active company. Merge it into the app's router.
-    pub fn router() -> ::tenant_core::__private::axum::Router<::tenant_core::AppState> {
-        ::tenant_core::crud::routes::<Self>()
+    pub fn router() -> ::tenant_core::__private::axum::Router<
+        ::tenant_core::__private::AppState,
+    > {
+        ::tenant_core::__private::routes::<Self>()
     }
 }
 const _: () = {

@@ -116,7 +116,7 @@ pub use db::DbError;
 #[doc(hidden)]
 pub use db::{Db, Dialect};
 pub use error::{ApiError, FieldErrors};
-pub use identity::CurrentUser;
+pub use identity::{CurrentUser, RepeatedHeader, single_header};
 pub use query::ListQuery;
 pub use resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
 pub use role::Role;

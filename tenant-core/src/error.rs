@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::db::DbError;
+use crate::messages::NOT_FOUND;
 use crate::query::QueryError;
 pub use crate::validate::FieldErrors;
 
@@ -144,7 +145,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let body = match &self {
             ApiError::Unauthorized(msg) | ApiError::Forbidden(msg) => json!({ "detail": msg }),
-            ApiError::NotFound => json!({ "detail": "Not found." }),
+            ApiError::NotFound => json!({ "detail": NOT_FOUND }),
             ApiError::NotFoundDetail(msg) | ApiError::BadRequest(msg) | ApiError::Conflict(msg) => {
                 json!({ "detail": msg })
             }

@@ -9,21 +9,12 @@ use uuid::Uuid;
 
 use crate::auth::jwt::TokenType;
 use crate::error::ApiError;
+use crate::messages::{REPEATED_AUTHORIZATION, REPEATED_COMPANY, USER_NOT_FOUND};
 use crate::state::AppState;
 use crate::value::{FieldType, Value};
 
 /// The header that picks the active company for one request.
 pub const COMPANY_HEADER: &str = "x-company-id";
-
-/// The 401 detail for an `Authorization` header sent more than once.
-pub const REPEATED_AUTHORIZATION: &str = "Authorization was sent more than once: send one `Bearer <token>`.";
-/// The 403 detail for an `X-Company-Id` header sent more than once.
-pub const REPEATED_COMPANY: &str = "X-Company-Id was sent more than once: send it once.";
-
-/// The 401 detail for a correctly signed token whose user does not exist (never did, or was
-/// deleted): Simple JWT's `JWTAuthentication` answers so on every route, and API.md requires a
-/// 401 on every route.
-pub const USER_NOT_FOUND: &str = "User not found.";
 
 /// Whether the user exists; one indexed read.
 pub(crate) const USER_EXISTS: &str = "SELECT id FROM users WHERE id = $1";

@@ -95,6 +95,7 @@ pub(crate) mod error;
 pub(crate) mod fair_share;
 pub(crate) mod identity;
 pub(crate) mod keep_alive;
+pub(crate) mod messages;
 pub(crate) mod rate;
 #[doc(hidden)]
 pub mod rls;

@@ -16,9 +16,10 @@
 use std::collections::HashMap;
 
 use crate::db::{Dialect, Sql};
+use crate::messages::NUL_NOT_ALLOWED;
 use crate::resource::{Field, ResourceDesc};
 use crate::validate::FieldErrors;
-use crate::validate::{NUL_NOT_ALLOWED, value_from_str};
+use crate::validate::value_from_str;
 use crate::value::Value;
 
 /// Objects per page without `?page_size=`, or with one that is not a positive integer (DRF's

@@ -13,6 +13,7 @@ use crate::db::{DbError, Dialect, Tx, TxMode};
 use crate::error::ApiError;
 use crate::fair_share::{CompanyConnections, CompanyPermit};
 use crate::identity::{USER_EXISTS, requested_company, token_user, user_exists, user_not_found};
+use crate::messages::{NO_ACTIVE_COMPANY, NOT_A_MEMBER, PERMISSION_DENIED};
 use crate::role::Role;
 use crate::row::RowDecoder;
 use crate::state::AppState;
@@ -125,11 +126,7 @@ impl Tenant {
     /// 403 `{"detail": "You do not have permission to perform this action."}` (DRF's
     /// `PermissionDenied` wording) unless the caller's role is at least `needed`.
     pub fn require(&self, needed: Role) -> Result<(), ApiError> {
-        if self.role >= needed {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("You do not have permission to perform this action."))
-        }
+        if self.role >= needed { Ok(()) } else { Err(ApiError::Forbidden(PERMISSION_DENIED)) }
     }
 
     /// Resolves the active company for `user_id` inside `tx`, setting the database's tenant
@@ -167,10 +164,8 @@ impl Tenant {
                 Err(user_not_found())
             }
             None => Err(match requested {
-                Some(_) => ApiError::Forbidden("You are not a member of this company."),
-                None => ApiError::Forbidden(
-                    "No active company: send X-Company-Id or set a default company you are a member of.",
-                ),
+                Some(_) => ApiError::Forbidden(NOT_A_MEMBER),
+                None => ApiError::Forbidden(NO_ACTIVE_COMPANY),
             }),
         }
     }

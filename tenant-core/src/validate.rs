@@ -10,6 +10,10 @@ use chrono::{DateTime, Datelike, DurationRound, NaiveDate, TimeDelta, Utc};
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
+use crate::messages::NUL_NOT_ALLOWED;
+use crate::messages::{
+    DATE_FORMAT, INTEGER_REQUIRED, INVALID_EMAIL, INVALID_UUID, NOT_A_STRING, NOT_BLANK, NOT_NULL, REQUIRED,
+};
 use crate::resource::{Field, ResourceDesc};
 use crate::value::{FieldType, Value};
 
@@ -28,18 +32,10 @@ pub enum Mode {
     Partial,
 }
 
-/// Django REST Framework's `ProhibitNullCharactersValidator` message. Text never holds NUL
-/// (API.md): PostgreSQL's `text` cannot store it ("invalid byte sequence for encoding UTF8:
-/// 0x00"), so both backends refuse it at validation, in bodies and in query parameters.
-pub const NUL_NOT_ALLOWED: &str = "Null characters are not allowed.";
-
 /// API.md: "Dates and times are limited to years 1-9999", what DRF's `DateField` (Python's
 /// `date`) holds, what PostgreSQL's `date` and `timestamptz` hold for every value, and what
 /// SQLite's fixed-width text keeps in time order.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
-
-const DATE_FORMAT: &str = "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.";
-const INTEGER_REQUIRED: &str = "A valid integer is required.";
 
 /// The current instant at the precision both backends store (microseconds).
 pub fn now() -> DateTime<Utc> {
@@ -81,7 +77,7 @@ pub fn validate_body(
             None => match mode {
                 Mode::Partial => kept().unwrap_or(Value::null(field.ty)),
                 Mode::Create | Mode::Replace if field.required => {
-                    errors.entry(field.name.to_string()).or_default().push("This field is required.".into());
+                    errors.entry(field.name.to_string()).or_default().push(REQUIRED.into());
                     Value::null(field.ty)
                 }
                 Mode::Replace => kept().unwrap_or(Value::null(field.ty)),
@@ -96,12 +92,12 @@ pub fn validate_body(
 /// One JSON value for `field`, checked against its type and rules.
 pub fn field_from_json(field: &Field, json: &Json) -> Result<Value, String> {
     if json.is_null() {
-        return if field.nullable { Ok(Value::null(field.ty)) } else { Err("This field may not be null.".into()) };
+        return if field.nullable { Ok(Value::null(field.ty)) } else { Err(NOT_NULL.into()) };
     }
     let value = match field.ty {
         FieldType::Text => {
             let Json::String(s) = json else {
-                return Err("Not a valid string.".into());
+                return Err(NOT_A_STRING.into());
             };
             // DRF trims surrounding whitespace of char fields.
             Value::Text(Some(check_text(field, s.trim())?))
@@ -166,7 +162,7 @@ pub fn value_from_str(ty: FieldType, s: &str) -> Result<Value, String> {
         FieldType::F64 => {
             Value::F64(Some(s.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or("A valid number is required.")?))
         }
-        FieldType::Uuid => Value::Uuid(Some(Uuid::parse_str(s).map_err(|_| "Must be a valid UUID.")?)),
+        FieldType::Uuid => Value::Uuid(Some(Uuid::parse_str(s).map_err(|_| INVALID_UUID)?)),
         FieldType::Date => {
             // Exactly `YYYY-MM-DD`: chrono's `%Y` also takes signs and five-digit years.
             let shaped = s.len() == 10
@@ -198,7 +194,7 @@ fn check_text(field: &Field, s: &str) -> Result<String, String> {
     }
     let len = s.chars().count();
     if len == 0 && field.min_len.unwrap_or(0) > 0 {
-        return Err("This field may not be blank.".into());
+        return Err(NOT_BLANK.into());
     }
     if let Some(min) = field.min_len
         && len < min
@@ -211,7 +207,7 @@ fn check_text(field: &Field, s: &str) -> Result<String, String> {
         return Err(format!("Ensure this field has no more than {max} characters."));
     }
     if field.email && !is_email(s) {
-        return Err("Enter a valid email address.".into());
+        return Err(INVALID_EMAIL.into());
     }
     Ok(s.to_string())
 }

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "ground",
         &[
+            "messages",
             "role",
             "value",
             "setting",

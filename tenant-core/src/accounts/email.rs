@@ -4,11 +4,9 @@
 use uuid::Uuid;
 
 use crate::db::DbError;
+pub(crate) use crate::messages::INVALID_EMAIL;
 use crate::validate::is_email;
 use crate::value::{FieldType, Value, from_value};
-
-/// The 400 message of an address that is not one (DRF's `EmailField`).
-pub(crate) const INVALID_EMAIL: &str = "Enter a valid email address.";
 
 /// API.md: email addresses are unique "case-insensitive, Unicode-normalised; format characters
 /// such as zero-width spaces refused".

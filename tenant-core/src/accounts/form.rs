@@ -7,20 +7,15 @@ use uuid::Uuid;
 use super::email::normalize_email;
 use crate::body::JsonObject;
 use crate::error::ApiError;
+use crate::messages::NUL_NOT_ALLOWED;
+pub(crate) use crate::messages::{CONTROL_CHARACTERS, INVALID_UUID, NOT_A_STRING, NOT_BLANK, NOT_NULL, REQUIRED};
 use crate::role::Role;
-use crate::validate::{FieldErrors, NUL_NOT_ALLOWED};
+use crate::validate::FieldErrors;
 
 /// Longest email address accepted (as Django's `EmailField`).
 pub const MAX_EMAIL_LEN: usize = 254;
 /// Longest company name accepted.
 pub const MAX_COMPANY_NAME_LEN: usize = 200;
-
-pub(crate) const REQUIRED: &str = "This field is required.";
-pub(crate) const NOT_NULL: &str = "This field may not be null.";
-pub(crate) const NOT_BLANK: &str = "This field may not be blank.";
-pub(crate) const NOT_A_STRING: &str = "Not a valid string.";
-pub(crate) const INVALID_UUID: &str = "Must be a valid UUID.";
-pub(crate) const CONTROL_CHARACTERS: &str = "Control characters (such as line breaks) are not allowed.";
 
 /// A JSON body being validated: each accessor checks one field, records its errors, and
 /// returns the cleaned value if it is valid. [`Form::finish`] answers 400 with every error.

@@ -13,6 +13,7 @@ use crate::body::JsonObject;
 use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
 use crate::identity::{CurrentUser, requested_company, user_not_found};
+use crate::messages::NOT_A_MEMBER;
 use crate::state::AppState;
 use crate::value::{FieldType, Value};
 
@@ -21,8 +22,6 @@ const USER_BY_ID: &str = "SELECT email, email_verified_at, default_company_id FR
 const SET_DEFAULT_IF_MEMBER: &str = "UPDATE users SET default_company_id = $2 WHERE id = $1 \
      AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = $1 AND m.company_id = $2)";
 const CLEAR_DEFAULT: &str = "UPDATE users SET default_company_id = NULL WHERE id = $1";
-
-pub(crate) const NOT_A_MEMBER: &str = "You are not a member of this company.";
 
 /// The user as `/api/me` shows it.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,6 +19,7 @@ use super::form::Form;
 use crate::body::JsonObject;
 use crate::db::Tx;
 use crate::error::ApiError;
+use crate::messages::{NOT_A_MEMBER, PERMISSION_DENIED};
 use crate::role::Role;
 use crate::tenant::Tenant;
 use crate::value::{FieldType, Value};
@@ -78,8 +79,8 @@ impl Roster {
     pub(super) fn require_admin(&self, caller: Uuid) -> Result<(), ApiError> {
         match self.role_of(caller) {
             Some(Role::Admin) => Ok(()),
-            Some(Role::Staff) => Err(ApiError::Forbidden("You do not have permission to perform this action.")),
-            None => Err(ApiError::Forbidden("You are not a member of this company.")),
+            Some(Role::Staff) => Err(ApiError::Forbidden(PERMISSION_DENIED)),
+            None => Err(ApiError::Forbidden(NOT_A_MEMBER)),
         }
     }
 

@@ -27,13 +27,10 @@ use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
 use crate::identity::{CurrentUser, user_not_found};
 use crate::mail::Email;
+use crate::messages::INVALID_TOKEN;
 use crate::state::AppState;
 use crate::validate::now;
 use crate::value::{FieldType, Value};
-
-/// The 400 on `token` for a token that is unknown, used, expired, or for an address the user no
-/// longer has: one message for all, so a guess learns nothing.
-pub const INVALID_TOKEN: &str = "This token is invalid or has expired.";
 
 /// Bytes of randomness in a token.
 const TOKEN_BYTES: usize = 32;

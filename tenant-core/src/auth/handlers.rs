@@ -19,13 +19,11 @@ use crate::client_address::ClientAddress;
 use crate::db::TxMode;
 use crate::error::ApiError;
 use crate::identity::{user_exists, user_not_found};
+use crate::messages::BAD_CREDENTIALS;
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 use crate::validate::now;
 use crate::value::{FieldType, Value};
-
-/// What `/api/auth/token` answers for an unknown email and a wrong password alike.
-pub const BAD_CREDENTIALS: &str = "No active account found with the given credentials";
 
 /// The unique index on `users.email`, as each backend reports its violation.
 const USERS_EMAIL_KEY: &str = "users_email_key";

@@ -182,7 +182,7 @@ fn invalid_reference(resource: &str, id: Uuid) -> String {
 /// referent deleted concurrently) to 400 on the reference field.
 fn write_error(desc: &ResourceDesc, err: DbError) -> ApiError {
     match err {
-        DbError::Unique { constraint, columns } => match unique_field(desc, constraint.as_deref(), &columns) {
+        DbError::Unique { .. } => match unique_field(desc, &err) {
             Some(field) => ApiError::duplicate(field.name, desc.singular),
             None => {
                 let mut errors = FieldErrors::new();

@@ -21,12 +21,13 @@ pub fn unique_constraint_name(table: &str, field: &str) -> String {
     format!("{table}_{field}_key")
 }
 
-/// Which field a unique violation concerns, if it is one of `desc`'s.
-pub fn unique_field(desc: &ResourceDesc, constraint: Option<&str>, columns: &[String]) -> Option<&'static Field> {
-    desc.fields.iter().filter(|f| f.unique).find(|f| match constraint {
-        Some(name) => name == unique_constraint_name(desc.table, f.name),
-        None => columns.iter().any(|c| c == f.name),
-    })
+/// Which field a unique violation concerns, if it is one of `desc`'s: the constraint
+/// `UNIQUE (company_id, field)` named by [`unique_constraint_name`].
+pub fn unique_field(desc: &ResourceDesc, err: &DbError) -> Option<&'static Field> {
+    desc.fields
+        .iter()
+        .filter(|f| f.unique)
+        .find(|f| err.violates_unique(&unique_constraint_name(desc.table, f.name), &["company_id", f.name]))
 }
 
 fn column_type(dialect: Dialect, ty: FieldType) -> &'static str {
@@ -265,8 +266,16 @@ mod tests {
 
     #[test]
     fn unique_violations_map_back_to_fields() {
-        assert_eq!(unique_field(&PARENTS, Some("parents_code_key"), &[]).map(|f| f.name), Some("code"));
-        assert_eq!(unique_field(&PARENTS, None, &["company_id".into(), "code".into()]).map(|f| f.name), Some("code"));
-        assert!(unique_field(&PARENTS, Some("other_key"), &[]).is_none());
+        let pg = |name: &str| DbError::Unique { constraint: Some(name.into()), columns: vec![] };
+        let lite =
+            |cols: &[&str]| DbError::Unique { constraint: None, columns: cols.iter().map(|c| c.to_string()).collect() };
+        assert_eq!(unique_field(&PARENTS, &pg("parents_code_key")).map(|f| f.name), Some("code"));
+        assert_eq!(unique_field(&PARENTS, &lite(&["company_id", "code"])).map(|f| f.name), Some("code"));
+        assert!(unique_field(&PARENTS, &pg("other_key")).is_none());
+        assert!(
+            unique_field(&PARENTS, &lite(&["code"])).is_none(),
+            "a unique index not per company is not the field's"
+        );
+        assert!(unique_field(&PARENTS, &DbError::ForeignKey).is_none());
     }
 }

@@ -16,16 +16,9 @@ pub(crate) fn role_column(row: &mut impl Iterator<Item = Value>) -> Result<Role,
     Role::parse(&text).ok_or_else(|| ApiError::internal(format!("unknown role {text:?} in memberships")))
 }
 
-/// Whether `err` violates the unique index `constraint` (PostgreSQL names it) on `column`
-/// (SQLite lists the columns instead).
+/// Whether `err` violates the unique index `constraint` over `columns` ([`DbError::violates_unique`]).
 pub(crate) fn is_unique_violation(err: &DbError, constraint: &str, columns: &[&str]) -> bool {
-    match err {
-        DbError::Unique { constraint: Some(name), .. } => name == constraint,
-        DbError::Unique { constraint: None, columns: cols } => {
-            cols.len() == columns.len() && cols.iter().zip(columns).all(|(a, b)| a == b)
-        }
-        _ => false,
-    }
+    err.violates_unique(constraint, columns)
 }
 
 #[cfg(test)]

@@ -136,6 +136,20 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// Whether this is a violation of the unique index `constraint` over `columns`: PostgreSQL
+    /// names the constraint, SQLite lists the columns (`UNIQUE constraint failed: t.a, t.b`).
+    /// The one mapping from a constraint error to what it concerns, for the core tables and the
+    /// resources' `UNIQUE (company_id, field)` alike.
+    pub fn violates_unique(&self, constraint: &str, columns: &[&str]) -> bool {
+        match self {
+            DbError::Unique { constraint: Some(name), .. } => name == constraint,
+            DbError::Unique { constraint: None, columns: cols } => {
+                cols.len() == columns.len() && cols.iter().zip(columns).all(|(a, b)| a == b)
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn classify(err: sqlx::Error) -> DbError {
         match err {
             sqlx::Error::Database(db) => {

@@ -252,7 +252,7 @@ pub async fn list<R: Resource>(scoped: &mut Scoped, query: &ListQuery) -> Result
     let mut decoder = Counted { model: Model::<R>::new(), count: 0 };
     let results = scoped.tx().fetch_all_with(sql, &params, &mut decoder).await?;
     if results.is_empty() && query.page > 1 {
-        return Err(ApiError::NotFoundDetail("Invalid page.".into()));
+        return Err(ApiError::NotFoundDetail(crate::messages::INVALID_PAGE.into()));
     }
     Ok((decoder.count, results))
 }

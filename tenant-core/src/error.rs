@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::db::DbError;
-use crate::messages::NOT_FOUND;
+use crate::messages::{
+    BODY_TOO_LARGE, BUSY, INTERNAL, INVALID_PAGE, METHOD_NOT_ALLOWED, NOT_FOUND, UNAVAILABLE, UNSUPPORTED_MEDIA_TYPE,
+};
 use crate::query::QueryError;
 pub use crate::validate::FieldErrors;
 
@@ -120,7 +122,7 @@ impl ApiError {
 impl From<QueryError> for ApiError {
     fn from(err: QueryError) -> ApiError {
         match err {
-            QueryError::InvalidPage => ApiError::NotFoundDetail("Invalid page.".into()),
+            QueryError::InvalidPage => ApiError::NotFoundDetail(INVALID_PAGE.into()),
             QueryError::Invalid(errors) => ApiError::Validation(errors),
         }
     }
@@ -150,23 +152,23 @@ impl IntoResponse for ApiError {
                 json!({ "detail": msg })
             }
             ApiError::Validation(errors) | ApiError::Duplicate(errors) => json!(errors),
-            ApiError::PayloadTooLarge => json!({ "detail": "Request body is larger than 1 MiB." }),
+            ApiError::PayloadTooLarge => json!({ "detail": BODY_TOO_LARGE }),
             ApiError::UnsupportedMediaType => {
-                json!({ "detail": "Unsupported media type: send the body as application/json." })
+                json!({ "detail": UNSUPPORTED_MEDIA_TYPE })
             }
-            ApiError::MethodNotAllowed => json!({ "detail": "Method not allowed." }),
+            ApiError::MethodNotAllowed => json!({ "detail": METHOD_NOT_ALLOWED }),
             ApiError::Unavailable(cause) => {
                 tracing::error!(%cause, "database unavailable");
-                json!({ "detail": "Service temporarily unavailable: the database is unreachable or busy. Try again later." })
+                json!({ "detail": UNAVAILABLE })
             }
-            ApiError::Busy(_) => json!({ "detail": "The server is busy: try again in a moment." }),
+            ApiError::Busy(_) => json!({ "detail": BUSY }),
             // Django REST Framework's wording (`exceptions.Throttled`).
             ApiError::Throttled(seconds) => {
                 json!({ "detail": format!("Request was throttled. Expected available in {seconds} seconds.") })
             }
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                json!({ "detail": "Internal server error." })
+                json!({ "detail": INTERNAL })
             }
         };
         let mut response = (status, Json(body)).into_response();

@@ -9,7 +9,10 @@ use uuid::Uuid;
 
 use crate::auth::jwt::TokenType;
 use crate::error::ApiError;
-use crate::messages::{REPEATED_AUTHORIZATION, REPEATED_COMPANY, USER_NOT_FOUND};
+use crate::messages::{
+    INVALID_AUTHORIZATION, INVALID_COMPANY_HEADER, NOT_AUTHENTICATED, REPEATED_AUTHORIZATION, REPEATED_COMPANY,
+    TOKEN_EXPIRED, TOKEN_INVALID, UNREADABLE_AUTHORIZATION, USER_NOT_FOUND, WRONG_TOKEN_TYPE_ACCESS,
+};
 use crate::state::AppState;
 use crate::value::{FieldType, Value};
 
@@ -69,13 +72,11 @@ pub fn single_header(headers: &HeaderMap, name: impl AsHeaderName) -> Result<Opt
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let value = single_header(headers, AUTHORIZATION)
         .map_err(|RepeatedHeader| ApiError::Unauthorized(REPEATED_AUTHORIZATION))?
-        .ok_or(ApiError::Unauthorized("Authentication credentials were not provided."))?;
-    let value = value.to_str().map_err(|_| ApiError::Unauthorized("Invalid Authorization header."))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or(ApiError::Unauthorized("Invalid Authorization header: expected `Bearer <token>`."))?;
+        .ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
+    let value = value.to_str().map_err(|_| ApiError::Unauthorized(UNREADABLE_AUTHORIZATION))?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::Unauthorized(INVALID_AUTHORIZATION))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized("Invalid Authorization header: expected `Bearer <token>`."));
+        return Err(ApiError::Unauthorized(INVALID_AUTHORIZATION));
     }
     Ok(token.trim())
 }
@@ -84,11 +85,9 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 pub(crate) fn token_user(headers: &HeaderMap, state: &AppState) -> Result<Uuid, ApiError> {
     let token = bearer(headers)?;
     let claims = state.keys().verify(token, TokenType::Access).map_err(|e| match e {
-        crate::auth::jwt::TokenError::Expired => ApiError::Unauthorized("Token has expired."),
-        crate::auth::jwt::TokenError::Invalid => ApiError::Unauthorized("Token is invalid."),
-        crate::auth::jwt::TokenError::WrongType => {
-            ApiError::Unauthorized("Token has the wrong type: use an access token.")
-        }
+        crate::auth::jwt::TokenError::Expired => ApiError::Unauthorized(TOKEN_EXPIRED),
+        crate::auth::jwt::TokenError::Invalid => ApiError::Unauthorized(TOKEN_INVALID),
+        crate::auth::jwt::TokenError::WrongType => ApiError::Unauthorized(WRONG_TOKEN_TYPE_ACCESS),
     })?;
     Ok(claims.sub)
 }
@@ -120,7 +119,7 @@ pub fn requested_company(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> 
             .ok()
             .and_then(|s| Uuid::parse_str(s.trim()).ok())
             .map(Some)
-            .ok_or(ApiError::Forbidden("X-Company-Id is not a valid UUID.")),
+            .ok_or(ApiError::Forbidden(INVALID_COMPANY_HEADER)),
     }
 }
 

@@ -51,3 +51,34 @@ pub(crate) const BAD_CREDENTIALS: &str = "No active account found with the given
 /// 400 on `token` of `/api/auth/verify-email`: unknown, used, expired, or for an address the user
 /// no longer has — one text for all, so a guess learns nothing.
 pub(crate) const INVALID_TOKEN: &str = "This token is invalid or has expired.";
+/// 401 without `Authorization` (DRF's `NotAuthenticated`).
+pub(crate) const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
+/// 401 for an `Authorization` header that is not `Bearer <token>`.
+pub(crate) const INVALID_AUTHORIZATION: &str = "Invalid Authorization header: expected `Bearer <token>`.";
+/// 401 for an `Authorization` header that is not text.
+pub(crate) const UNREADABLE_AUTHORIZATION: &str = "Invalid Authorization header.";
+/// 401 for a token past its `exp` (Simple JWT).
+pub(crate) const TOKEN_EXPIRED: &str = "Token has expired.";
+/// 401 for a token that is malformed, forged, or otherwise refused (Simple JWT).
+pub(crate) const TOKEN_INVALID: &str = "Token is invalid.";
+/// 401 for a refresh token used as an access token.
+pub(crate) const WRONG_TOKEN_TYPE_ACCESS: &str = "Token has the wrong type: use an access token.";
+/// 401 for an access token used to refresh.
+pub(crate) const WRONG_TOKEN_TYPE_REFRESH: &str = "Token has the wrong type: use a refresh token.";
+/// 403 for an `X-Company-Id` that is not a UUID (API.md).
+pub(crate) const INVALID_COMPANY_HEADER: &str = "X-Company-Id is not a valid UUID.";
+/// 404 for a page past the end or not a page (DRF's `PageNumberPagination`).
+pub(crate) const INVALID_PAGE: &str = "Invalid page.";
+/// 413 (API.md: bodies over 1 MiB).
+pub(crate) const BODY_TOO_LARGE: &str = "Request body is larger than 1 MiB.";
+/// 415 (API.md: bodies must be JSON).
+pub(crate) const UNSUPPORTED_MEDIA_TYPE: &str = "Unsupported media type: send the body as application/json.";
+/// 405 (DRF's `MethodNotAllowed`).
+pub(crate) const METHOD_NOT_ALLOWED: &str = "Method not allowed.";
+/// 503 when the database is unreachable or busy (API.md: never a stack trace, SQL or secret).
+pub(crate) const UNAVAILABLE: &str =
+    "Service temporarily unavailable: the database is unreachable or busy. Try again later.";
+/// 503 with `Retry-After` when the password hashers' queue is full.
+pub(crate) const BUSY: &str = "The server is busy: try again in a moment.";
+/// 500: the cause is logged, never shown.
+pub(crate) const INTERNAL: &str = "Internal server error.";

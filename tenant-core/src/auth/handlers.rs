@@ -19,7 +19,7 @@ use crate::client_address::ClientAddress;
 use crate::db::TxMode;
 use crate::error::ApiError;
 use crate::identity::{user_exists, user_not_found};
-use crate::messages::BAD_CREDENTIALS;
+use crate::messages::{BAD_CREDENTIALS, TOKEN_EXPIRED, TOKEN_INVALID, WRONG_TOKEN_TYPE_REFRESH};
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 use crate::validate::now;
@@ -168,9 +168,9 @@ async fn refresh(
 
     let claims = state.keys().verify(token.trim(), TokenType::Refresh).map_err(|err| {
         ApiError::Unauthorized(match err {
-            TokenError::Expired => "Token has expired.",
-            TokenError::Invalid => "Token is invalid.",
-            TokenError::WrongType => "Token has the wrong type: use a refresh token.",
+            TokenError::Expired => TOKEN_EXPIRED,
+            TokenError::Invalid => TOKEN_INVALID,
+            TokenError::WrongType => WRONG_TOKEN_TYPE_REFRESH,
         })
     })?;
     if !user_exists(&state, claims.sub).await? {

@@ -25,6 +25,7 @@ mod app;
 pub mod checks;
 mod databases;
 pub mod demo;
+pub mod lists;
 pub mod proxy;
 mod requests;
 pub mod smtp_sink;

@@ -1,50 +1,10 @@
 //! Lists of the demo's tenant resources: ordering (NULLs last ascending, first descending),
 //! exact filters, and search (case-insensitive over Unicode, wildcards literal).
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tests::demo::*;
+use tests::lists::*;
 use tests::*;
-
-#[track_caller]
-fn results(r: &Resp) -> &Vec<Value> {
-    r.body["results"].as_array().unwrap_or_else(|| panic!("no results list in {}", r.text))
-}
-
-#[track_caller]
-fn strings(r: &Resp, field: &str) -> Vec<String> {
-    results(r).iter().map(|o| o[field].as_str().unwrap_or_else(|| panic!("{field} in {o}")).to_string()).collect()
-}
-
-#[track_caller]
-fn ints(r: &Resp, field: &str) -> Vec<i64> {
-    results(r).iter().map(|o| o[field].as_i64().unwrap_or_else(|| panic!("{field} in {o}"))).collect()
-}
-
-#[track_caller]
-fn count(r: &Resp) -> u64 {
-    r.body["count"].as_u64().unwrap_or_else(|| panic!("no count in {}", r.text))
-}
-
-/// `s` percent-encoded for a query string (every byte but ASCII letters and digits).
-fn percent_encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
-}
-
-/// Creates `n` customers named `Customer 00`..; returns them in creation order.
-async fn customers(app: &TestApp, auth: &Auth, n: usize) -> Vec<Value> {
-    let mut out = Vec::new();
-    for i in 0..n {
-        out.push(
-            app.create(
-                "/api/customers",
-                auth,
-                json!({"name": format!("Customer {i:02}"), "email": format!("c{i:02}@example.com")}),
-            )
-            .await,
-        );
-    }
-    out
-}
 
 both_backends! {
     async fn ordering(app: TestApp) {

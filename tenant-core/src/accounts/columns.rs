@@ -16,11 +16,6 @@ pub(crate) fn role_column(row: &mut impl Iterator<Item = Value>) -> Result<Role,
     Role::parse(&text).ok_or_else(|| ApiError::internal(format!("unknown role {text:?} in memberships")))
 }
 
-/// Whether `err` violates the unique index `constraint` over `columns` ([`DbError::violates_unique`]).
-pub(crate) fn is_unique_violation(err: &DbError, constraint: &str, columns: &[&str]) -> bool {
-    err.violates_unique(constraint, columns)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,9 +25,9 @@ mod tests {
         let pg = DbError::Unique { constraint: Some("users_email_key".into()), columns: vec![] };
         let lite = DbError::Unique { constraint: None, columns: vec!["email".into()] };
         let other = DbError::Unique { constraint: Some("memberships_pkey".into()), columns: vec![] };
-        assert!(is_unique_violation(&pg, "users_email_key", &["email"]));
-        assert!(is_unique_violation(&lite, "users_email_key", &["email"]));
-        assert!(!is_unique_violation(&other, "users_email_key", &["email"]));
-        assert!(!is_unique_violation(&DbError::ForeignKey, "users_email_key", &["email"]));
+        assert!(pg.violates_unique("users_email_key", &["email"]));
+        assert!(lite.violates_unique("users_email_key", &["email"]));
+        assert!(!other.violates_unique("users_email_key", &["email"]));
+        assert!(!DbError::ForeignKey.violates_unique("users_email_key", &["email"]));
     }
 }

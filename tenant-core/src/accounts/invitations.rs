@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::columns::{column, is_unique_violation, role_column};
+use super::columns::{column, role_column};
 use super::companies::add_membership;
 use super::companies::{default_if_none, within_company_quota};
 use super::form::{Form, cleaned};
@@ -340,7 +340,7 @@ pub(super) async fn accept(
     }
     within_company_quota(&mut tx, user.user_id, state.config().max_companies_per_user).await?;
     add_membership(&mut tx, company_id, user.user_id, role).await.map_err(|err| {
-        if is_unique_violation(&err, MEMBERSHIP_PKEY, MEMBERSHIP_PKEY_COLUMNS) {
+        if err.violates_unique(MEMBERSHIP_PKEY, MEMBERSHIP_PKEY_COLUMNS) {
             ApiError::Conflict("You are already a member of this company.".to_string())
         } else {
             err.into()

@@ -21,7 +21,7 @@ use axum::routing::{delete, get, patch, post};
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 
-pub(crate) use columns::{column, is_unique_violation};
+pub(crate) use columns::column;
 pub(crate) use companies::create_company;
 pub(crate) use email::canonical_email;
 pub(crate) use email::canonicalize_stored_emails;

@@ -8,9 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use crate::accounts::{
-    Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, column, create_company, is_unique_violation,
-};
+use crate::accounts::{Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, column, create_company};
 use crate::auth::jwt::{TokenError, TokenType};
 use crate::auth::password::MAX_PASSWORD_LEN;
 use crate::auth::password_validation::validate_password;
@@ -89,9 +87,11 @@ async fn signup(
         ],
     )
     .await
-    .map_err(|err| {
-        if is_unique_violation(&err, USERS_EMAIL_KEY, USERS_EMAIL_COLUMNS) { email_taken() } else { err.into() }
-    })?;
+    .map_err(
+        |err| {
+            if err.violates_unique(USERS_EMAIL_KEY, USERS_EMAIL_COLUMNS) { email_taken() } else { err.into() }
+        },
+    )?;
     let company = create_company(&mut tx, user_id, company_name).await?;
     tx.execute(SET_DEFAULT, &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company.id))]).await?;
     let verification =

@@ -31,7 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("model", &["resource", "row"]),
-    ("seam", &["db/sql", "db/postgres", "db/sqlite", "db"]),
+    ("seam", &["db/sql", "db/backend", "db/postgres", "db/sqlite", "db"]),
     ("rules", &["validate", "query", "rls", "schema"]),
     (
         "http",

@@ -2,10 +2,13 @@
 //! [`RowReader`](crate::value::RowReader)s; each backend module binds the values for its own driver and reads its rows
 //! through a `RowReader`.
 //!
-//! Adding a backend means: a module beside `postgres.rs` and `sqlite.rs`, a variant in [`Db`],
-//! [`Tx`] and [`Dialect`], its DDL types in `schema.rs`, and its core migrations folder.
+//! The query functions are written once, in `backend.rs`, over its `Backend` trait. Adding a
+//! backend means: a module beside `postgres.rs` and `sqlite.rs` implementing `Backend` (binding)
+//! and `RowReader` (reading), a variant in [`Db`], [`Tx`] and [`Dialect`], its DDL types in
+//! `schema.rs`, and its core migrations folder.
 //! sqlx's `Any` driver is not used: it has no UUID, date or timestamp types.
 
+mod backend;
 pub mod postgres;
 mod sql;
 mod sqlite;
@@ -108,11 +111,11 @@ impl Db {
         match self {
             Db::Postgres(pool) => {
                 let mut conn = pool.acquire().await.map_err(DbError::classify)?;
-                postgres::execute(&mut conn, sql, params).await
+                backend::execute::<Postgres>(&mut conn, sql, params).await
             }
             Db::Sqlite(pool) => {
                 let mut conn = pool.acquire().await.map_err(DbError::classify)?;
-                sqlite::execute(&mut conn, sql, params).await
+                backend::execute::<Sqlite>(&mut conn, sql, params).await
             }
         }
     }
@@ -130,11 +133,11 @@ impl Db {
         match self {
             Db::Postgres(pool) => {
                 let mut conn = pool.acquire().await.map_err(DbError::classify)?;
-                postgres::fetch_optional_with(&mut conn, sql, params, decoder).await
+                backend::fetch_optional_with::<Postgres, _>(&mut conn, sql, params, decoder).await
             }
             Db::Sqlite(pool) => {
                 let mut conn = pool.acquire().await.map_err(DbError::classify)?;
-                sqlite::fetch_optional_with(&mut conn, sql, params, decoder).await
+                backend::fetch_optional_with::<Sqlite, _>(&mut conn, sql, params, decoder).await
             }
         }
     }
@@ -204,8 +207,8 @@ impl Tx {
     ) -> Result<Vec<D::Output>, DbError> {
         let sql = sql.into();
         match self {
-            Tx::Postgres(tx) => postgres::fetch_all_with(tx, sql, params, decoder).await,
-            Tx::Sqlite(tx) => sqlite::fetch_all_with(tx, sql, params, decoder).await,
+            Tx::Postgres(tx) => backend::fetch_all_with::<Postgres, _>(tx, sql, params, decoder).await,
+            Tx::Sqlite(tx) => backend::fetch_all_with::<Sqlite, _>(tx, sql, params, decoder).await,
         }
     }
 
@@ -218,8 +221,8 @@ impl Tx {
     ) -> Result<Option<D::Output>, DbError> {
         let sql = sql.into();
         match self {
-            Tx::Postgres(tx) => postgres::fetch_optional_with(tx, sql, params, decoder).await,
-            Tx::Sqlite(tx) => sqlite::fetch_optional_with(tx, sql, params, decoder).await,
+            Tx::Postgres(tx) => backend::fetch_optional_with::<Postgres, _>(tx, sql, params, decoder).await,
+            Tx::Sqlite(tx) => backend::fetch_optional_with::<Sqlite, _>(tx, sql, params, decoder).await,
         }
     }
 
@@ -227,8 +230,8 @@ impl Tx {
     pub async fn execute(&mut self, sql: impl Into<Sql>, params: &[Value]) -> Result<u64, DbError> {
         let sql = sql.into();
         match self {
-            Tx::Postgres(tx) => postgres::execute(tx, sql, params).await,
-            Tx::Sqlite(tx) => sqlite::execute(tx, sql, params).await,
+            Tx::Postgres(tx) => backend::execute::<Postgres>(tx, sql, params).await,
+            Tx::Sqlite(tx) => backend::execute::<Sqlite>(tx, sql, params).await,
         }
     }
 

@@ -5,13 +5,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
-use super::sql::{DbError, Reader, SET_TENANT, Sql, native_reads};
-use crate::row::RowDecoder;
+use super::backend::Backend;
+use super::sql::{DbError, Reader, SET_TENANT, native_reads};
 use crate::value::{DecodeError, RowReader, Value};
 
 fn pool_options(max_connections: u32) -> PgPoolOptions {
@@ -68,9 +68,14 @@ pub(super) async fn migrate(pool: &PgPool) -> Result<(), DbError> {
 
 /// Binds [`Value`]s to a sqlx query in order, each NULL with its type. Public for tools that
 /// drive sqlx themselves with the framework's statements (the benchmark's `EXPLAIN`).
-pub fn bind<'q>(mut query: Query<'q, Postgres, PgArguments>, params: &'q [Value]) -> Query<'q, Postgres, PgArguments> {
-    for value in params {
-        query = match value {
+pub fn bind<'q>(query: Query<'q, Postgres, PgArguments>, params: &'q [Value]) -> Query<'q, Postgres, PgArguments> {
+    super::backend::bind(query, params)
+}
+
+impl Backend for Postgres {
+    #[inline]
+    fn bind_value<'q>(query: Query<'q, Postgres, PgArguments>, value: &'q Value) -> Query<'q, Postgres, PgArguments> {
+        match value {
             Value::Text(v) => query.bind(v.as_deref()),
             Value::Bool(v) => query.bind(*v),
             Value::I32(v) => query.bind(*v),
@@ -79,9 +84,12 @@ pub fn bind<'q>(mut query: Query<'q, Postgres, PgArguments>, params: &'q [Value]
             Value::Uuid(v) => query.bind(*v),
             Value::Date(v) => query.bind(*v),
             Value::Timestamp(v) => query.bind(*v),
-        };
+        }
     }
-    query
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
 }
 
 /// Each column with the type its reader asks for.
@@ -96,33 +104,4 @@ impl RowReader for Reader<'_, PgRow> {
         uuid: Uuid, "UUID";
         timestamp: DateTime<Utc>, "timestamp";
     }
-}
-
-pub(super) async fn fetch_all_with<D: RowDecoder>(
-    conn: &mut PgConnection,
-    sql: Sql,
-    params: &[Value],
-    decoder: &mut D,
-) -> Result<Vec<D::Output>, DbError> {
-    let rows = bind(sqlx::query(sql.into_sqlx()), params).fetch_all(conn).await.map_err(DbError::classify)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(decoder.decode(&mut Reader::new(row))?);
-    }
-    Ok(out)
-}
-
-pub(super) async fn fetch_optional_with<D: RowDecoder>(
-    conn: &mut PgConnection,
-    sql: Sql,
-    params: &[Value],
-    decoder: &mut D,
-) -> Result<Option<D::Output>, DbError> {
-    let row = bind(sqlx::query(sql.into_sqlx()), params).fetch_optional(conn).await.map_err(DbError::classify)?;
-    Ok(row.map(|row| decoder.decode(&mut Reader::new(&row))).transpose()?)
-}
-
-pub(super) async fn execute(conn: &mut PgConnection, sql: Sql, params: &[Value]) -> Result<u64, DbError> {
-    let done = bind(sqlx::query(sql.into_sqlx()), params).execute(conn).await.map_err(DbError::classify)?;
-    Ok(done.rows_affected())
 }

@@ -7,14 +7,14 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::query::Query;
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteRow,
     SqliteSynchronous,
 };
 use sqlx::{Sqlite, SqlitePool};
 use uuid::Uuid;
 
-use super::sql::{DbError, Reader, Sql, native_reads};
-use crate::row::RowDecoder;
+use super::backend::Backend;
+use super::sql::{DbError, Reader, native_reads};
 use crate::value::{DecodeError, RowReader, Value};
 
 pub(super) async fn connect(url: &str, max_connections: u32) -> Result<SqlitePool, DbError> {
@@ -48,9 +48,13 @@ pub(crate) fn timestamp_text(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn bind<'q>(mut query: Query<'q, Sqlite, SqliteArguments>, params: &'q [Value]) -> Query<'q, Sqlite, SqliteArguments> {
-    for value in params {
-        query = match value {
+impl Backend for Sqlite {
+    #[inline]
+    fn bind_value<'q>(
+        query: Query<'q, Sqlite, SqliteArguments>,
+        value: &'q Value,
+    ) -> Query<'q, Sqlite, SqliteArguments> {
+        match value {
             Value::Text(v) => query.bind(v.as_deref()),
             Value::Bool(v) => query.bind(*v),
             Value::I32(v) => query.bind(*v),
@@ -59,9 +63,12 @@ fn bind<'q>(mut query: Query<'q, Sqlite, SqliteArguments>, params: &'q [Value]) 
             Value::Uuid(v) => query.bind(v.map(|u| u.hyphenated().to_string())),
             Value::Date(v) => query.bind(*v),
             Value::Timestamp(v) => query.bind(v.as_ref().map(timestamp_text)),
-        };
+        }
     }
-    query
+
+    fn rows_affected(result: &SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
 }
 
 /// UUIDs and timestamps are stored as text (see the module's doc) and parsed here.
@@ -98,35 +105,6 @@ impl RowReader for Reader<'_, SqliteRow> {
     fn timestamp(&mut self, column: &'static str) -> Result<Option<DateTime<Utc>>, DecodeError> {
         self.parsed(column, "timestamp", |s| DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc)))
     }
-}
-
-pub(super) async fn fetch_all_with<D: RowDecoder>(
-    conn: &mut SqliteConnection,
-    sql: Sql,
-    params: &[Value],
-    decoder: &mut D,
-) -> Result<Vec<D::Output>, DbError> {
-    let rows = bind(sqlx::query(sql.into_sqlx()), params).fetch_all(conn).await.map_err(DbError::classify)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(decoder.decode(&mut Reader::new(row))?);
-    }
-    Ok(out)
-}
-
-pub(super) async fn fetch_optional_with<D: RowDecoder>(
-    conn: &mut SqliteConnection,
-    sql: Sql,
-    params: &[Value],
-    decoder: &mut D,
-) -> Result<Option<D::Output>, DbError> {
-    let row = bind(sqlx::query(sql.into_sqlx()), params).fetch_optional(conn).await.map_err(DbError::classify)?;
-    Ok(row.map(|row| decoder.decode(&mut Reader::new(&row))).transpose()?)
-}
-
-pub(super) async fn execute(conn: &mut SqliteConnection, sql: Sql, params: &[Value]) -> Result<u64, DbError> {
-    let done = bind(sqlx::query(sql.into_sqlx()), params).execute(conn).await.map_err(DbError::classify)?;
-    Ok(done.rows_affected())
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ use uuid::Uuid;
 
 use crate::body::JsonObject;
 use crate::body_first::read_body_first;
-use crate::db::{DbError, Row, Sql};
+use crate::db::{DbError, Row};
 use crate::error::{ApiError, FieldErrors, NON_FIELD_ERRORS};
 use crate::query::{ListQuery, last_values};
 use crate::resource::{Resource, ResourceDesc};
@@ -165,9 +165,8 @@ async fn check_references(
         if current.is_some_and(|c| c.get(i) == Some(&values[i])) {
             continue;
         }
-        let sql = Sql::assembled(format!("SELECT 1 FROM {} WHERE company_id = $1 AND id = $2", reference.table));
         let params = [scoped.company_param(), Value::Uuid(Some(*id))];
-        if scoped.tx().fetch_optional(sql, &params, &[FieldType::I32]).await?.is_none() {
+        if scoped.tx().fetch_optional(reference.exists, &params, &[FieldType::I32]).await?.is_none() {
             errors.insert(field.name.to_string(), vec![invalid_reference(reference.resource, *id)]);
         }
     }

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::{Dialect, Sql};
+use crate::db::{Dialect, Sql, SqlBuilder};
 use crate::messages::NUL_NOT_ALLOWED;
 use crate::resource::{Field, ResourceDesc};
 use crate::validate::FieldErrors;
@@ -169,51 +169,53 @@ impl ListQuery {
     /// `id` tie-breaker keeps pages stable through a block of NULLs.
     #[doc(hidden)]
     pub fn to_sql(&self, desc: &ResourceDesc, dialect: Dialect, company: Value) -> (Sql, Vec<Value>) {
-        let mut conditions = String::new();
-        let mut params = vec![company];
+        // `SELECT <columns>, (SELECT COUNT(*) <scope><conditions>) <scope><conditions> ORDER BY …
+        // LIMIT $n OFFSET $m`: the page and its count in one round trip, over the same conditions.
+        let mut sql = SqlBuilder::scoped(dialect, company);
+        sql.push(desc.sql.list_columns).push(", (SELECT COUNT(*) ").push(desc.sql.list_scope);
+        let start = sql.mark();
         for (name, value) in &self.filters {
-            params.push(value.clone());
-            conditions.push_str(&format!(" AND {name} = ${}", params.len()));
+            sql.push(" AND ").push(name).push(" = ").push_bind(value.clone());
         }
-        let searchable: Vec<&Field> = desc.fields.iter().filter(|f| f.search).collect();
+        let searchable = || desc.fields.iter().filter(|f| f.search);
         for term in &self.search {
-            let (pattern, test): (String, fn(&str, usize) -> String) = match dialect {
-                Dialect::Postgres => (format!("%{}%", escape_like(term)), |column, n| {
-                    format!("LOWER({column}) LIKE LOWER(${n}) ESCAPE '\\'")
-                }),
-                Dialect::Sqlite => {
-                    (format!("(?i){}", regex::escape(term)), |column, n| format!("{column} REGEXP ${n}"))
-                }
+            let pattern = match dialect {
+                Dialect::Postgres => format!("%{}%", escape_like(term)),
+                Dialect::Sqlite => format!("(?i){}", regex::escape(term)),
             };
-            params.push(Value::Text(Some(pattern)));
-            let n = params.len();
-            let any: Vec<String> = searchable.iter().map(|f| test(f.name, n)).collect();
-            conditions.push_str(&format!(" AND ({})", any.join(" OR ")));
+            let pattern = sql.bind(Value::Text(Some(pattern)));
+            sql.push(" AND (");
+            for (i, field) in searchable().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                match dialect {
+                    Dialect::Postgres => {
+                        sql.push("LOWER(").push(field.name).push(") LIKE LOWER(").param(pattern).push(") ESCAPE '\\'")
+                    }
+                    Dialect::Sqlite => sql.push(field.name).push(" REGEXP ").param(pattern),
+                };
+            }
+            sql.push(")");
         }
-        // `list` is `SELECT <columns> FROM <table> WHERE company_id = $1` (see `ResourceSql`).
-        let (columns, from) = desc.sql.list.split_once(" FROM ").unwrap_or((desc.sql.list, ""));
-        let mut sql = format!("{columns}, ({}{conditions}) FROM {from}{conditions} ORDER BY ", desc.sql.count);
+        let conditions = sql.since(start);
+        sql.push(") ").push(desc.sql.list_scope).repeat(&conditions).push(" ORDER BY ");
         for (name, descending) in &self.ordering {
             let nullable = desc.field(name).is_some_and(|f| f.nullable);
-            sql.push_str(name);
-            sql.push_str(match (*descending, nullable) {
+            sql.push(name).push(match (*descending, nullable) {
                 (false, false) => " ASC, ",
                 (true, false) => " DESC, ",
                 (false, true) => " ASC NULLS LAST, ",
                 (true, true) => " DESC NULLS FIRST, ",
             });
         }
-        // The default order, and the tie-breaker that makes pages stable under any ordering.
-        sql.push_str("created_at ASC, id ASC");
         let offset = (self.page.saturating_sub(1)).saturating_mul(self.page_size);
-        params.push(Value::I64(Some(self.page_size as i64)));
-        params.push(Value::I64(Some(i64::try_from(offset).unwrap_or(i64::MAX))));
-        sql.push_str(&format!(" LIMIT ${} OFFSET ${}", params.len() - 1, params.len()));
-        (Sql::assembled(sql), params)
+        sql.push("created_at ASC, id ASC LIMIT ").push_bind(Value::I64(Some(self.page_size as i64)));
+        sql.push(" OFFSET ").push_bind(Value::I64(Some(i64::try_from(offset).unwrap_or(i64::MAX))));
+        sql.finish()
     }
 }
 
-/// The terms of a `?search=` value, within the documented bounds.
 fn parse_search(raw: &str) -> Result<Vec<String>, String> {
     if raw.chars().count() > MAX_SEARCH_CHARS {
         return Err(format!("Ensure the search has no more than {MAX_SEARCH_CHARS} characters."));
@@ -301,8 +303,8 @@ mod tests {
         sql: ResourceSql {
             select_one: "",
             select_one_for_update: "",
-            list: "SELECT * FROM things WHERE company_id = $1",
-            count: "SELECT COUNT(*) FROM things WHERE company_id = $1",
+            list_columns: "SELECT *",
+            list_scope: "FROM things WHERE company_id = $1",
             insert: "",
             update: "",
             delete: "",

@@ -22,6 +22,8 @@ pub struct Reference {
     pub table: &'static str,
     /// Its description, for messages ("customer").
     pub resource: &'static str,
+    /// The referenced resource's [`ResourceSql::exists`]: `$1` the company, `$2` the id.
+    pub exists: &'static str,
 }
 
 /// One user-declared field of a resource (system columns are not listed here).
@@ -114,13 +116,14 @@ pub struct ResourceSql {
     pub select_one: &'static str,
     /// `select_one` plus ` FOR UPDATE` (used where the dialect supports row locks).
     pub select_one_for_update: &'static str,
-    /// `SELECT <cols> FROM t WHERE company_id = $1`; the runtime appends ` AND …` conditions,
-    /// `ORDER BY`, `LIMIT` and `OFFSET`, and puts the page's count (below) before ` FROM `.
-    pub list: &'static str,
-    /// `SELECT COUNT(*) FROM t WHERE company_id = $1`; the runtime appends the same conditions
-    /// and runs it as a scalar sub-query of the list statement: one round trip, and the count
-    /// can be answered from the `(company_id, …)` index without reading every row.
-    pub count: &'static str,
+    /// `SELECT <cols>`: the list statement's columns, in row order. The runtime
+    /// ([`ListQuery`](crate::query::ListQuery)) adds the page's count as one more column.
+    pub list_columns: &'static str,
+    /// `FROM t WHERE company_id = $1`: the list's scope, shared by the page and its count. The
+    /// runtime appends the same ` AND …` conditions to both and runs the count as a scalar
+    /// sub-query of the page: one round trip, and the count can be answered from the
+    /// `(company_id, …)` index without reading every row.
+    pub list_scope: &'static str,
     /// `INSERT INTO t (id, company_id, created_at, updated_at, f1, …) VALUES ($1, $2, $3, $4, $5, …)`:
     /// one placeholder per column, in row order, so `$1` is the id, `$2` the active company's id,
     /// `$3` created_at, `$4` updated_at, then the fields in declaration order.

@@ -198,8 +198,8 @@ mod tests {
     const SQL: ResourceSql = ResourceSql {
         select_one: "",
         select_one_for_update: "",
-        list: "",
-        count: "",
+        list_columns: "",
+        list_scope: "",
         insert: "",
         update: "",
         delete: "",
@@ -223,7 +223,7 @@ mod tests {
         path: "/api/children",
         fields: &[
             Field {
-                references: Some(Reference { table: "parents", resource: "parent" }),
+                references: Some(Reference { table: "parents", resource: "parent", exists: "" }),
                 ..Field::new("parent_id", FieldType::Uuid, false)
             },
             Field::new("state", FieldType::Choice(&["a", "b'c"]), true),

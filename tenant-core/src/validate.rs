@@ -315,8 +315,8 @@ mod tests {
     const SQL: ResourceSql = ResourceSql {
         select_one: "",
         select_one_for_update: "",
-        list: "",
-        count: "",
+        list_columns: "",
+        list_scope: "",
         insert: "",
         update: "",
         delete: "",

@@ -42,8 +42,8 @@ impl Resource for Note {
         sql: ResourceSql {
             select_one: "SELECT id, company_id, created_at, updated_at, title, stars FROM notes WHERE company_id = $1 AND id = $2",
             select_one_for_update: "SELECT id, company_id, created_at, updated_at, title, stars FROM notes WHERE company_id = $1 AND id = $2 FOR UPDATE",
-            list: "SELECT id, company_id, created_at, updated_at, title, stars FROM notes WHERE company_id = $1",
-            count: "SELECT COUNT(*) FROM notes WHERE company_id = $1",
+            list_columns: "SELECT id, company_id, created_at, updated_at, title, stars",
+            list_scope: "FROM notes WHERE company_id = $1",
             insert: "INSERT INTO notes (id, company_id, created_at, updated_at, title, stars) VALUES ($1, $2, $3, $4, $5, $6)",
             update: "UPDATE notes SET updated_at = $3, title = $4, stars = $5 WHERE company_id = $1 AND id = $2",
             delete: "DELETE FROM notes WHERE company_id = $1 AND id = $2",

@@ -159,8 +159,8 @@ fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStream {
     let sql::Statements {
         select_one,
         select_one_for_update,
-        list,
-        count,
+        list_columns,
+        list_scope,
         insert,
         update: update_sql,
         delete: delete_sql,
@@ -183,8 +183,8 @@ fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStream {
                 sql: #p::ResourceSql {
                     select_one: #select_one,
                     select_one_for_update: #select_one_for_update,
-                    list: #list,
-                    count: #count,
+                    list_columns: #list_columns,
+                    list_scope: #list_scope,
                     insert: #insert,
                     update: #update_sql,
                     delete: #delete_sql,
@@ -249,19 +249,20 @@ fn field_desc(resource: &Resource, field: &Field) -> TokenStream {
     }
     if let Some(references) = &args.references {
         let target = &references.target;
-        let (table, singular) = if is_self(resource, target) {
+        let (table, singular, exists) = if is_self(resource, target) {
             // The resource's own DESC cannot be read while it is being defined.
-            let (table, singular) = (&resource.table, &resource.singular);
-            (quote!(#table), quote!(#singular))
+            let (table, singular, exists) = (&resource.table, &resource.singular, sql::exists(&resource.table));
+            (quote!(#table), quote!(#singular), quote!(#exists))
         } else {
             (
                 quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.table),
                 quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.singular),
+                quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.sql.exists),
             )
         };
-        set.push(
-            quote!(references: ::core::option::Option::Some(#p::Reference { table: #table, resource: #singular })),
-        );
+        set.push(quote!(references: ::core::option::Option::Some(
+            #p::Reference { table: #table, resource: #singular, exists: #exists }
+        )));
     }
     let new = quote!(#p::Field::new(#name, #kind, #nullable));
     if set.is_empty() { new } else { quote!(#p::Field { #(#set,)* ..#new }) }

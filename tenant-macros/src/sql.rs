@@ -10,8 +10,8 @@ use crate::symbol::SYSTEM_COLUMNS;
 pub struct Statements {
     pub select_one: String,
     pub select_one_for_update: String,
-    pub list: String,
-    pub count: String,
+    pub list_columns: String,
+    pub list_scope: String,
     pub insert: String,
     pub update: String,
     pub delete: String,
@@ -34,14 +34,21 @@ pub fn statements(table: &str, fields: &[&str]) -> Statements {
         .collect();
     Statements {
         select_one_for_update: format!("{select_one} FOR UPDATE"),
-        list: format!("SELECT {column_list} FROM {table} WHERE company_id = $1"),
-        count: format!("SELECT COUNT(*) FROM {table} WHERE company_id = $1"),
+        list_columns: format!("SELECT {column_list}"),
+        list_scope: format!("FROM {table} WHERE company_id = $1"),
         insert: format!("INSERT INTO {table} ({column_list}) VALUES ({})", placeholders.join(", ")),
         update: format!("UPDATE {table} SET {} {scoped}", assignments.join(", ")),
         delete: format!("DELETE FROM {table} {scoped}"),
-        exists: format!("SELECT 1 FROM {table} {scoped}"),
+        exists: exists(table),
         select_one,
     }
+}
+
+/// `SELECT 1 FROM t WHERE company_id = $1 AND id = $2`: whether a row of the active company has
+/// this id (reference checks; also written for a resource that references itself, whose own
+/// `DESC` cannot be read while it is being defined).
+pub fn exists(table: &str) -> String {
+    format!("SELECT 1 FROM {table} WHERE company_id = $1 AND id = $2")
 }
 
 #[cfg(test)]
@@ -59,11 +66,8 @@ mod tests {
             sql.select_one_for_update,
             "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1 AND id = $2 FOR UPDATE"
         );
-        assert_eq!(
-            sql.list,
-            "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1"
-        );
-        assert_eq!(sql.count, "SELECT COUNT(*) FROM customers WHERE company_id = $1");
+        assert_eq!(sql.list_columns, "SELECT id, company_id, created_at, updated_at, email, name, phone, notes");
+        assert_eq!(sql.list_scope, "FROM customers WHERE company_id = $1");
         assert_eq!(
             sql.insert,
             "INSERT INTO customers (id, company_id, created_at, updated_at, email, name, phone, notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"

@@ -24,8 +24,8 @@ fn every_generated_statement_is_scoped_to_the_company() {
         ] {
             assert!(statement.contains("WHERE company_id = $1 AND id = $2"), "{}.{name}: {statement}", desc.name);
         }
-        assert!(sql.list.ends_with("WHERE company_id = $1"), "{}.list: {}", desc.name, sql.list);
-        assert!(sql.count.ends_with("WHERE company_id = $1"), "{}.count: {}", desc.name, sql.count);
+        assert!(sql.list_scope.ends_with("WHERE company_id = $1"), "{}.list_scope: {}", desc.name, sql.list_scope);
+        assert!(!sql.list_columns.contains(" FROM "), "{}.list_columns: {}", desc.name, sql.list_columns);
         assert!(sql.insert.contains("(id, company_id, "), "{}.insert: {}", desc.name, sql.insert);
         // The company of a row can never change.
         let set_clause = &sql.update[..sql.update.find(" WHERE").unwrap()];
@@ -48,7 +48,7 @@ fn every_generated_statement_is_scoped_to_the_company() {
             let text = statement.as_str();
             // Both the page and its count are scoped: the count sub-query and the outer query.
             assert_eq!(text.matches(&format!("FROM {} WHERE company_id = $1 AND ", desc.table)).count(), 2, "{text}");
-            assert!(text.contains(&format!("({} AND ", sql.count)), "{text}");
+            assert!(text.contains(&format!("(SELECT COUNT(*) {} AND ", sql.list_scope)), "{text}");
             assert!(!text.contains(" OR company_id"), "{text}");
             assert_eq!(params[0], Value::Uuid(Some(uuid::Uuid::nil())));
         }

@@ -79,8 +79,8 @@ impl ::tenant_core::__private::Resource for Customer {
         sql: ::tenant_core::__private::ResourceSql {
             select_one: "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1 AND id = $2",
             select_one_for_update: "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1 AND id = $2 FOR UPDATE",
-            list: "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1",
-            count: "SELECT COUNT(*) FROM customers WHERE company_id = $1",
+            list_columns: "SELECT id, company_id, created_at, updated_at, email, name, phone, notes",
+            list_scope: "FROM customers WHERE company_id = $1",
             insert: "INSERT INTO customers (id, company_id, created_at, updated_at, email, name, phone, notes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             update: "UPDATE customers SET updated_at = $3, email = $4, name = $5, phone = $6, notes = $7 WHERE company_id = $1 AND id = $2",
             delete: "DELETE FROM customers WHERE company_id = $1 AND id = $2",

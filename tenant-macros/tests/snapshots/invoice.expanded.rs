@@ -32,6 +32,9 @@ impl ::tenant_core::__private::Resource for Invoice {
                     table: <Customer as ::tenant_core::__private::Resource>::DESC.table,
                     resource: <Customer as ::tenant_core::__private::Resource>::DESC
                         .singular,
+                    exists: <Customer as ::tenant_core::__private::Resource>::DESC
+                        .sql
+                        .exists,
                 }),
                 ..::tenant_core::__private::Field::new(
                     "customer_id",
@@ -94,8 +97,8 @@ impl ::tenant_core::__private::Resource for Invoice {
         sql: ::tenant_core::__private::ResourceSql {
             select_one: "SELECT id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on FROM invoices WHERE company_id = $1 AND id = $2",
             select_one_for_update: "SELECT id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on FROM invoices WHERE company_id = $1 AND id = $2 FOR UPDATE",
-            list: "SELECT id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on FROM invoices WHERE company_id = $1",
-            count: "SELECT COUNT(*) FROM invoices WHERE company_id = $1",
+            list_columns: "SELECT id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on",
+            list_scope: "FROM invoices WHERE company_id = $1",
             insert: "INSERT INTO invoices (id, company_id, created_at, updated_at, customer_id, number, amount_cents, status, issued_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             update: "UPDATE invoices SET updated_at = $3, customer_id = $4, number = $5, amount_cents = $6, status = $7, issued_on = $8 WHERE company_id = $1 AND id = $2",
             delete: "DELETE FROM invoices WHERE company_id = $1 AND id = $2",

@@ -10,7 +10,7 @@
 //! The server serves through a role that owns nothing and cannot bypass RLS ([`check_serving_role`]);
 //! migrations run as the owner. SQLite has no RLS: there, query scoping is the guard.
 
-use crate::db::{Db, DbError, Dialect};
+use crate::db::{Db, DbError, Dialect, tenant_setting};
 use crate::resource::ResourceDesc;
 use crate::value::{FieldType, Value};
 
@@ -18,7 +18,8 @@ use crate::value::{FieldType, Value};
 pub const POLICY: &str = "tenant_isolation";
 
 /// The policy's predicate: read once per statement (sub-select), empty → NULL → no row.
-pub const TENANT_PREDICATE: &str = "company_id = (SELECT NULLIF(current_setting('app.company_id', true), '')::uuid)";
+pub const TENANT_PREDICATE: &str =
+    concat!("company_id = (SELECT NULLIF(current_setting('", tenant_setting!(), "', true), '')::uuid)");
 
 /// Statements that enable, force and (re)create the isolation policy of one tenant table.
 /// Idempotent; run by the owner inside the migration.

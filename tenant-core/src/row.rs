@@ -17,7 +17,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::resource::Resource;
-use crate::value::{DecodeError, FieldType, RowReader, Value};
+use crate::role::Role;
+use crate::value::{DecodeError, FieldType, FieldValue, RowReader, Value};
 
 /// Builds one `Output` from each row a query returns. Generic over the reader, so that each
 /// backend's reader is called directly (and inlined) instead of through `dyn`: decoding is the
@@ -48,6 +49,77 @@ impl<R: Resource> RowDecoder for Model<R> {
         R::from_row(row)
     }
 }
+
+/// Decodes each row into a tuple of [`ColumnValue`]s, one per named column, in the statement's
+/// column order: `Columns::new(["id", "password_hash"])` gives `(Uuid, String)` where the caller
+/// asks for that. The names are for error messages; the arity is checked at compile time.
+pub struct Columns<T, const N: usize> {
+    names: [&'static str; N],
+    row: PhantomData<fn() -> T>,
+}
+
+impl<T: FromColumns<N>, const N: usize> Columns<T, N> {
+    /// A decoder for columns named `names`.
+    pub fn new(names: [&'static str; N]) -> Self {
+        Columns { names, row: PhantomData }
+    }
+}
+
+impl<T: FromColumns<N>, const N: usize> RowDecoder for Columns<T, N> {
+    type Output = T;
+    #[inline]
+    fn decode<R: RowReader + ?Sized>(&mut self, row: &mut R) -> Result<T, DecodeError> {
+        T::from_columns(row, &self.names)
+    }
+}
+
+/// A value read from one named column of a core table: any [`FieldValue`], and a [`Role`]
+/// (stored as its name; an unknown name is a decode error, which the column's CHECK rules out).
+pub trait ColumnValue: Sized {
+    /// Reads the next column of `row`.
+    fn read_column<R: RowReader + ?Sized>(row: &mut R, name: &'static str) -> Result<Self, DecodeError>;
+}
+
+impl<T: FieldValue> ColumnValue for T {
+    #[inline]
+    fn read_column<R: RowReader + ?Sized>(row: &mut R, name: &'static str) -> Result<T, DecodeError> {
+        T::read(row, name)
+    }
+}
+
+impl ColumnValue for Role {
+    fn read_column<R: RowReader + ?Sized>(row: &mut R, name: &'static str) -> Result<Role, DecodeError> {
+        let text = String::read(row, name)?;
+        Role::parse(&text).ok_or(DecodeError { column: name, expected: "a role", found: "another text" })
+    }
+}
+
+/// A tuple of `N` [`ColumnValue`]s, read column by column ([`Columns`]).
+pub trait FromColumns<const N: usize>: Sized {
+    /// Reads the next `N` columns of `row`, named `names` in errors.
+    fn from_columns<R: RowReader + ?Sized>(row: &mut R, names: &[&'static str; N]) -> Result<Self, DecodeError>;
+}
+
+macro_rules! from_columns {
+    ($n:literal: $($t:ident $i:tt),+) => {
+        impl<$($t: ColumnValue),+> FromColumns<$n> for ($($t,)+) {
+            #[inline]
+            fn from_columns<R: RowReader + ?Sized>(
+                row: &mut R,
+                names: &[&'static str; $n],
+            ) -> Result<Self, DecodeError> {
+                Ok(($($t::read_column(row, names[$i])?,)+))
+            }
+        }
+    };
+}
+
+from_columns!(1: A 0);
+from_columns!(2: A 0, B 1);
+from_columns!(3: A 0, B 1, C 2);
+from_columns!(4: A 0, B 1, C 2, D 3);
+from_columns!(5: A 0, B 1, C 2, D 3, E 4);
+from_columns!(6: A 0, B 1, C 2, D 3, E 4, F 5);
 
 /// Decodes rows into [`Value`]s, one per type (one per selected column).
 pub struct ByTypes<'t>(pub &'t [FieldType]);
@@ -121,6 +193,17 @@ mod tests {
         let err = row.text("count").unwrap_err();
         assert_eq!((err.column, err.expected, err.found), ("count", "text", "64-bit integer"));
         assert_eq!(row.bool("extra").unwrap_err().found, "no column");
+    }
+
+    #[test]
+    fn columns_read_a_typed_tuple_and_name_the_failing_column() {
+        let id = Uuid::now_v7();
+        let row = vec![Value::Uuid(Some(id)), Value::Text(None), Value::I64(Some(7))];
+        let mut decoder = Columns::<(Uuid, Option<String>, i64), 3>::new(["id", "note", "count"]);
+        assert_eq!(decoder.decode(&mut Values::new(row.clone())).unwrap(), (id, None, 7));
+        let mut decoder = Columns::<(Uuid, String, i64), 3>::new(["id", "name", "count"]);
+        let err = decoder.decode(&mut Values::new(row)).unwrap_err();
+        assert_eq!((err.column, err.found), ("name", "NULL"));
     }
 
     #[test]

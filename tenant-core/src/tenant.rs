@@ -9,7 +9,7 @@ use axum::http::Method;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::db::{DbError, Dialect, Tx, TxMode};
+use crate::db::{DbError, Dialect, Tx, TxMode, tenant_setting};
 use crate::error::ApiError;
 use crate::fair_share::{CompanyConnections, CompanyPermit};
 use crate::identity::{USER_EXISTS, requested_company, token_user, user_exists, user_not_found};
@@ -55,39 +55,48 @@ impl std::fmt::Debug for Tenant {
     }
 }
 
-/// Resolve the active company and check membership in one statement.
-const RESOLVE_MEMBERSHIP: &str = "SELECT m.company_id, m.role FROM memberships m \
-     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1))";
+/// The membership statements, in parts: which columns, then whose membership, then the lock.
+/// `$1` is the user, `$2` the requested company or NULL for the user's default.
+macro_rules! resolve_membership {
+    ($columns:expr, $lock:expr) => {
+        concat!(
+            "SELECT m.company_id, m.role",
+            $columns,
+            " FROM memberships m WHERE m.user_id = $1 AND m.company_id = \
+             COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1))",
+            $lock
+        )
+    };
+}
 
-/// The same, also setting the row-level security tenant (transaction-local) when, and only
-/// when, the membership exists.
-const RESOLVE_MEMBERSHIP_AND_SET_TENANT: &str = "SELECT m.company_id, m.role, \
-     set_config('app.company_id', m.company_id::text, true) FROM memberships m \
-     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1))";
+/// Also sets the row-level security tenant (transaction-local) when, and only when, the
+/// membership exists.
+macro_rules! and_set_tenant {
+    () => {
+        concat!(", set_config('", tenant_setting!(), "', m.company_id::text, true)")
+    };
+}
+
+/// Resolve the active company and check membership in one statement.
+const RESOLVE_MEMBERSHIP: &str = resolve_membership!("", "");
+
+/// The same, also setting the tenant (PostgreSQL).
+const RESOLVE_MEMBERSHIP_AND_SET_TENANT: &str = resolve_membership!(and_set_tenant!(), "");
 
 /// The PostgreSQL statements of a resource write ([`LockMembership`]): the membership row is
 /// locked for share until the write commits, so removing (or demoting) the member waits for the
 /// writes already authorised, and every write that starts after the removal sees it (issue 17).
 /// Reads take no lock: a read that was authorised may finish (API.md), and a lock would make
 /// every read write to the row.
-const RESOLVE_MEMBERSHIP_FOR_WRITE: &str = "SELECT m.company_id, m.role FROM memberships m \
-     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
-     FOR SHARE OF m";
-const RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE: &str = "SELECT m.company_id, m.role, \
-     set_config('app.company_id', m.company_id::text, true) FROM memberships m \
-     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
-     FOR SHARE OF m";
+const RESOLVE_MEMBERSHIP_FOR_WRITE: &str = resolve_membership!("", " FOR SHARE OF m");
+const RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE: &str = resolve_membership!(and_set_tenant!(), " FOR SHARE OF m");
 /// The same, refusing to wait for the lock (`55P03` when the row is locked, which only a change
 /// of the company's roster does): the first attempt of a write when companies have connection
 /// shares, so that a write never waits on its membership row while holding a connection but no
 /// share (`fair_share.rs`).
-const RESOLVE_MEMBERSHIP_FOR_WRITE_NOWAIT: &str = "SELECT m.company_id, m.role FROM memberships m \
-     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
-     FOR SHARE OF m NOWAIT";
-const RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE_NOWAIT: &str = "SELECT m.company_id, m.role, \
-     set_config('app.company_id', m.company_id::text, true) FROM memberships m \
-     WHERE m.user_id = $1 AND m.company_id = COALESCE($2, (SELECT u.default_company_id FROM users u WHERE u.id = $1)) \
-     FOR SHARE OF m NOWAIT";
+const RESOLVE_MEMBERSHIP_FOR_WRITE_NOWAIT: &str = resolve_membership!("", " FOR SHARE OF m NOWAIT");
+const RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE_NOWAIT: &str =
+    resolve_membership!(and_set_tenant!(), " FOR SHARE OF m NOWAIT");
 
 /// How the membership statement treats the caller's membership row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -230,14 +230,6 @@ pub trait FieldValue: Sized {
     }
 }
 
-/// Decodes one column of a row held as [`Value`]s, with a message naming the column.
-pub(crate) fn from_value<T: FieldValue>(column: &'static str, value: Option<Value>) -> Result<T, DecodeError> {
-    let value = value.unwrap_or(Value::null(T::TYPE));
-    // Described before it is consumed: decoding a row must not copy every value.
-    let found = value.describe();
-    T::from_value(value).ok_or(DecodeError { column, expected: T::TYPE.describe(), found })
-}
-
 macro_rules! field_value {
     ($t:ty, $variant:ident, $ft:expr, $read:ident) => {
         impl FieldValue for $t {

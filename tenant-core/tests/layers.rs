@@ -31,7 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("model", &["resource", "row"]),
-    ("seam", &["db/sql", "db/backend", "db/postgres", "db/sqlite", "db"]),
+    ("seam", &["db/sql", "db/sql_builder", "db/backend", "db/postgres", "db/sqlite", "db"]),
     ("rules", &["validate", "query", "rls", "schema"]),
     (
         "http",
@@ -49,7 +49,6 @@ const LAYERS: &[(&str, &[&str])] = &[
             "identity",
             "tenant",
             "crud",
-            "accounts/columns",
             "accounts/email",
             "accounts/form",
             "accounts/companies",

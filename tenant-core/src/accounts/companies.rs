@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::columns::{column, role_column};
 use super::form::{Form, MAX_COMPANY_NAME_LEN, cleaned};
 use crate::body::JsonObject;
 use crate::db::{DbError, Tx, TxMode};
@@ -17,12 +16,11 @@ use crate::identity::{CurrentUser, user_not_found};
 use crate::role::Role;
 use crate::state::AppState;
 use crate::validate::now;
-use crate::value::{FieldType, Value};
+use crate::value::Value;
 
 /// The companies of a user, oldest first.
 const USER_COMPANIES: &str = "SELECT c.id, c.name, c.created_at, m.role FROM memberships m \
      JOIN companies c ON c.id = m.company_id WHERE m.user_id = $1 ORDER BY c.created_at, c.id";
-const USER_COMPANIES_TYPES: &[FieldType] = &[FieldType::Uuid, FieldType::Text, FieldType::Timestamp, FieldType::Text];
 
 const INSERT_COMPANY: &str = "INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3)";
 const INSERT_MEMBERSHIP: &str =
@@ -56,18 +54,10 @@ impl CompanyRow {
 
     /// Every company `user_id` is a member of, oldest first.
     pub(crate) async fn for_user(tx: &mut Tx, user_id: Uuid) -> Result<Vec<CompanyRow>, ApiError> {
-        let rows = tx.fetch_all(USER_COMPANIES, &[Value::Uuid(Some(user_id))], USER_COMPANIES_TYPES).await?;
-        rows.into_iter()
-            .map(|row| {
-                let mut row = row.into_iter();
-                Ok(CompanyRow {
-                    id: column(&mut row, "id")?,
-                    name: column(&mut row, "name")?,
-                    created_at: column(&mut row, "created_at")?,
-                    role: role_column(&mut row)?,
-                })
-            })
-            .collect()
+        let rows = tx
+            .fetch_all_as(USER_COMPANIES, &[Value::Uuid(Some(user_id))], ["id", "name", "created_at", "role"])
+            .await?;
+        Ok(rows.into_iter().map(|(id, name, created_at, role)| CompanyRow { id, name, created_at, role }).collect())
     }
 }
 
@@ -117,11 +107,8 @@ pub(crate) async fn within_company_quota(tx: &mut Tx, user_id: Uuid, quota: u32)
     if tx.dialect().supports_row_locks() {
         tx.execute(LOCK_USER, &[Value::Uuid(Some(user_id))]).await?;
     }
-    let row = tx.fetch_optional(COUNT_MEMBERSHIPS, &[Value::Uuid(Some(user_id))], &[FieldType::I64]).await?;
-    let count: i64 = match row {
-        Some(row) => column(&mut row.into_iter(), "count")?,
-        None => 0,
-    };
+    let count: i64 =
+        tx.fetch_optional_as(COUNT_MEMBERSHIPS, &[Value::Uuid(Some(user_id))], ["count"]).await?.map_or(0, |(n,)| n);
     if count >= i64::from(quota) {
         return Err(ApiError::Conflict(format!(
             "You already belong to {count} companies, the most one user may: leave one before joining another."

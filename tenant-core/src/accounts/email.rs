@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::db::DbError;
 pub(crate) use crate::messages::INVALID_EMAIL;
 use crate::validate::is_email;
-use crate::value::{FieldType, Value, from_value};
+use crate::value::{FieldType, Value};
 
 /// API.md: email addresses are unique "case-insensitive, Unicode-normalised; format characters
 /// such as zero-width spaces refused".
@@ -76,11 +76,8 @@ pub(crate) async fn canonicalize_stored_emails(db: &crate::db::Db) -> Result<(),
         crate::db::Dialect::Sqlite => MAYBE_NOT_CANONICAL_SQLITE,
     };
     let mut tx = db.begin(crate::db::TxMode::Write).await?;
-    let rows = tx.fetch_all(sql, &[], &[FieldType::Uuid, FieldType::Text]).await?;
-    for row in rows {
-        let mut row = row.into_iter();
-        let id: Uuid = from_value("id", row.next())?;
-        let email: String = from_value("email", row.next())?;
+    let rows: Vec<(Uuid, String)> = tx.fetch_all_as(sql, &[], ["id", "email"]).await?;
+    for (id, email) in rows {
         let canonical = canonical_email(&email);
         if canonical == email {
             continue;

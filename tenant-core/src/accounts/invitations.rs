@@ -17,7 +17,6 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::columns::{column, role_column};
 use super::companies::add_membership;
 use super::companies::{default_if_none, within_company_quota};
 use super::form::{Form, cleaned};
@@ -117,15 +116,15 @@ pub(super) async fn create(
     // (which lock it too) finishes before, and what follows sees its outcome (the invitation
     // gone, the invitee perhaps a member now).
     let pending_sql = if tx.dialect().supports_row_locks() { PENDING_FOR_UPDATE } else { PENDING_FOR };
-    let existing = tx.fetch_optional(pending_sql, &[company.clone(), address.clone()], &[FieldType::Uuid]).await?;
+    let existing: Option<(Uuid,)> =
+        tx.fetch_optional_as(pending_sql, &[company.clone(), address.clone()], ["id"]).await?;
     if tx.fetch_optional(MEMBER_BY_EMAIL, &[company.clone(), address.clone()], &[FieldType::Uuid]).await?.is_some() {
         return Err(already_member());
     }
     let role_text = Value::Text(Some(role.as_str().to_string()));
     let inviter = Value::Uuid(Some(tenant.user_id()));
     let renewed = match existing {
-        Some(row) => {
-            let id: Uuid = column(&mut row.into_iter(), "id")?;
+        Some((id,)) => {
             let renewed = tx
                 .execute(
                     RENEW,
@@ -146,11 +145,10 @@ pub(super) async fn create(
     let id = match renewed {
         Some(id) => id,
         None => {
-            let row = tx.fetch_optional(COUNT_PENDING, std::slice::from_ref(&company), &[FieldType::I64]).await?;
-            let pending: i64 = match row {
-                Some(row) => column(&mut row.into_iter(), "count")?,
-                None => 0,
-            };
+            let pending: i64 = tx
+                .fetch_optional_as(COUNT_PENDING, std::slice::from_ref(&company), ["count"])
+                .await?
+                .map_or(0, |(n,)| n);
             let quota = state.config().max_pending_invitations_per_company;
             if pending >= i64::from(quota) {
                 return Err(ApiError::Conflict(format!(
@@ -175,16 +173,12 @@ pub(super) async fn create(
             id
         }
     };
-    let name = tx.fetch_optional(COMPANY_NAME, &[company], &[FieldType::Text]).await?;
-    let company_name: String = match name {
-        Some(row) => column(&mut row.into_iter(), "name")?,
-        None => return Err(ApiError::internal("the active company has no row")),
-    };
-    let inviter = tx.fetch_optional(INVITER_EMAIL, &[inviter], &[FieldType::Text]).await?;
-    let inviter_email: Option<String> = match inviter {
-        Some(row) => Some(column(&mut row.into_iter(), "email")?),
-        None => None,
-    };
+    let (company_name,): (String,) = tx
+        .fetch_optional_as(COMPANY_NAME, &[company], ["name"])
+        .await?
+        .ok_or_else(|| ApiError::internal("the active company has no row"))?;
+    let inviter_email: Option<String> =
+        tx.fetch_optional_as(INVITER_EMAIL, &[inviter], ["email"]).await?.map(|(email,)| email);
     scoped.commit().await?;
     state.send_mail(message(&email, id, &company_name, inviter_email.as_deref(), role, expires_at)).await;
     Ok((StatusCode::CREATED, Json(pending_json(id, &email, role, expires_at))))
@@ -230,27 +224,12 @@ pub(super) async fn list_pending(mut tenant: Tenant) -> Result<Json<JsonValue>, 
     tenant.require(Role::Admin)?;
     let mut scoped = tenant.begin()?;
     let company = scoped.company_param();
-    let rows = scoped
+    let rows: Vec<(Uuid, String, Role, DateTime<Utc>)> = scoped
         .tx()
-        .fetch_all(
-            LIST_PENDING,
-            &[company, Value::Timestamp(Some(now()))],
-            &[FieldType::Uuid, FieldType::Text, FieldType::Text, FieldType::Timestamp],
-        )
+        .fetch_all_as(LIST_PENDING, &[company, Value::Timestamp(Some(now()))], ["id", "email", "role", "expires_at"])
         .await?;
     scoped.commit().await?;
-    let invitations = rows
-        .into_iter()
-        .map(|row| {
-            let mut row = row.into_iter();
-            let id: Uuid = column(&mut row, "id")?;
-            let email: String = column(&mut row, "email")?;
-            let role = role_column(&mut row)?;
-            let expires_at: DateTime<Utc> = column(&mut row, "expires_at")?;
-            Ok(pending_json(id, &email, role, expires_at))
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(Json(JsonValue::Array(invitations)))
+    Ok(Json(rows.iter().map(|(id, email, role, expires_at)| pending_json(*id, email, *role, *expires_at)).collect()))
 }
 
 /// `DELETE /api/members/invitations/{id}` (admin) → 204; an id that is not a pending invitation
@@ -279,33 +258,24 @@ pub(super) async fn revoke(
 /// unverified user gets `[]`).
 pub(super) async fn list_mine(State(state): State<AppState>, user: CurrentUser) -> Result<Json<JsonValue>, ApiError> {
     let mut tx = state.db().begin(TxMode::Read).await?;
-    let rows = tx
-        .fetch_all(
+    let rows: Vec<(Uuid, Uuid, String, Role, DateTime<Utc>)> = tx
+        .fetch_all_as(
             MINE,
             &[Value::Uuid(Some(user.user_id)), Value::Timestamp(Some(now()))],
-            &[FieldType::Uuid, FieldType::Uuid, FieldType::Text, FieldType::Text, FieldType::Timestamp],
+            ["id", "company_id", "company_name", "role", "expires_at"],
         )
         .await?;
     tx.rollback().await?;
-    let invitations = rows
-        .into_iter()
-        .map(|row| {
-            let mut row = row.into_iter();
-            let id: Uuid = column(&mut row, "id")?;
-            let company_id: Uuid = column(&mut row, "company_id")?;
-            let company_name: String = column(&mut row, "company_name")?;
-            let role = role_column(&mut row)?;
-            let expires_at: DateTime<Utc> = column(&mut row, "expires_at")?;
-            Ok(json!({
-                "id": id,
-                "company_id": company_id,
-                "company_name": company_name,
-                "role": role.as_str(),
-                "expires_at": Value::Timestamp(Some(expires_at)).to_json(),
-            }))
+    let invitations = rows.into_iter().map(|(id, company_id, company_name, role, expires_at)| {
+        json!({
+            "id": id,
+            "company_id": company_id,
+            "company_name": company_name,
+            "role": role.as_str(),
+            "expires_at": Value::Timestamp(Some(expires_at)).to_json(),
         })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(Json(JsonValue::Array(invitations)))
+    });
+    Ok(Json(invitations.collect()))
 }
 
 /// `POST /api/invitations/{id}/accept` → 200 `{"company_id", "role"}`: the caller becomes a
@@ -321,17 +291,14 @@ pub(super) async fn accept(
     let id = invitation_id(path)?;
     let mut tx = state.db().begin(TxMode::Write).await?;
     let sql = if tx.dialect().supports_row_locks() { ONE_OF_MINE_FOR_UPDATE } else { ONE_OF_MINE };
-    let row = tx
-        .fetch_optional(
+    let (company_id, role): (Uuid, Role) = tx
+        .fetch_optional_as(
             sql,
             &[Value::Uuid(Some(id)), Value::Uuid(Some(user.user_id)), Value::Timestamp(Some(now()))],
-            &[FieldType::Uuid, FieldType::Text],
+            ["company_id", "role"],
         )
         .await?
         .ok_or(ApiError::NotFound)?;
-    let mut row = row.into_iter();
-    let company_id: Uuid = column(&mut row, "company_id")?;
-    let role = role_column(&mut row)?;
     let (company, member) = (Value::Uuid(Some(company_id)), Value::Uuid(Some(user.user_id)));
     if tx.fetch_optional(IS_MEMBER, &[company, member], &[FieldType::Uuid]).await?.is_some() {
         tx.execute(DELETE, &[Value::Uuid(Some(id))]).await?;

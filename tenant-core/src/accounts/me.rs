@@ -6,7 +6,6 @@ use axum::http::HeaderMap;
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::columns::column;
 use super::companies::CompanyRow;
 use super::form::Form;
 use crate::body::JsonObject;
@@ -15,7 +14,7 @@ use crate::error::ApiError;
 use crate::identity::{CurrentUser, requested_company, user_not_found};
 use crate::messages::NOT_A_MEMBER;
 use crate::state::AppState;
-use crate::value::{FieldType, Value};
+use crate::value::Value;
 
 const USER_BY_ID: &str = "SELECT email, email_verified_at, default_company_id FROM users WHERE id = $1";
 /// Sets the default company, only if the user is a member of it (0 rows otherwise).
@@ -39,19 +38,15 @@ impl Me {
     /// Reads the user and their memberships. The active company is `requested` (403 unless a
     /// member), else the default company if the user is still a member of it, else none.
     async fn load(tx: &mut Tx, user_id: Uuid, requested: Option<Uuid>) -> Result<Me, ApiError> {
-        let row = tx
-            .fetch_optional(
+        let (email, verified_at, default_company_id): (String, Option<chrono::DateTime<chrono::Utc>>, Option<Uuid>) =
+            tx.fetch_optional_as(
                 USER_BY_ID,
                 &[Value::Uuid(Some(user_id))],
-                &[FieldType::Text, FieldType::Timestamp, FieldType::Uuid],
+                ["email", "email_verified_at", "default_company_id"],
             )
             .await?
             // The `CurrentUser` extractor checked the user exists; this is a deletion since.
             .ok_or_else(user_not_found)?;
-        let mut row = row.into_iter();
-        let email: String = column(&mut row, "email")?;
-        let verified_at: Option<chrono::DateTime<chrono::Utc>> = column(&mut row, "email_verified_at")?;
-        let default_company_id: Option<Uuid> = column(&mut row, "default_company_id")?;
         let memberships = CompanyRow::for_user(tx, user_id).await?;
         let active_company_id = active_company(&memberships, default_company_id, requested)?;
         Ok(Me {

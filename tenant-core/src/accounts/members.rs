@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use super::columns::{column, role_column};
 use super::form::Form;
 use crate::body::JsonObject;
 use crate::db::Tx;
@@ -22,7 +21,7 @@ use crate::error::ApiError;
 use crate::messages::{NOT_A_MEMBER, PERMISSION_DENIED};
 use crate::role::Role;
 use crate::tenant::Tenant;
-use crate::value::{FieldType, Value};
+use crate::value::Value;
 
 const LIST_MEMBERS: &str = "SELECT m.user_id, u.email, m.role FROM memberships m \
      JOIN users u ON u.id = m.user_id WHERE m.company_id = $1 ORDER BY m.created_at, m.user_id";
@@ -55,15 +54,7 @@ impl Roster {
     /// Reads (and on PostgreSQL locks) every membership row of `company_id`.
     pub(super) async fn lock(tx: &mut Tx, company_id: Uuid) -> Result<Roster, ApiError> {
         let sql = if tx.dialect().supports_row_locks() { ROSTER_FOR_UPDATE } else { ROSTER };
-        let rows = tx.fetch_all(sql, &[Value::Uuid(Some(company_id))], &[FieldType::Uuid, FieldType::Text]).await?;
-        let members = rows
-            .into_iter()
-            .map(|row| {
-                let mut row = row.into_iter();
-                Ok((column(&mut row, "user_id")?, role_column(&mut row)?))
-            })
-            .collect::<Result<_, ApiError>>()?;
-        Ok(Roster(members))
+        Ok(Roster(tx.fetch_all_as(sql, &[Value::Uuid(Some(company_id))], ["user_id", "role"]).await?))
     }
 
     fn role_of(&self, user_id: Uuid) -> Option<Role> {
@@ -108,30 +99,21 @@ fn target(path: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiError> {
 }
 
 async fn email_of(tx: &mut Tx, user_id: Uuid) -> Result<String, ApiError> {
-    let row = tx
-        .fetch_optional(EMAIL_BY_ID, &[Value::Uuid(Some(user_id))], &[FieldType::Text])
+    let (email,) = tx
+        .fetch_optional_as(EMAIL_BY_ID, &[Value::Uuid(Some(user_id))], ["email"])
         .await?
         .ok_or_else(|| ApiError::internal("member without a user row"))?;
-    column(&mut row.into_iter(), "email")
+    Ok(email)
 }
 
 /// `GET /api/members` → `[{"user_id", "email", "role"}]`, in the order they joined.
 pub(super) async fn list(mut tenant: Tenant) -> Result<Json<JsonValue>, ApiError> {
     let mut scoped = tenant.begin()?;
     let company = scoped.company_param();
-    let rows =
-        scoped.tx().fetch_all(LIST_MEMBERS, &[company], &[FieldType::Uuid, FieldType::Text, FieldType::Text]).await?;
+    let rows: Vec<(Uuid, String, Role)> =
+        scoped.tx().fetch_all_as(LIST_MEMBERS, &[company], ["user_id", "email", "role"]).await?;
     scoped.commit().await?;
-    let members = rows
-        .into_iter()
-        .map(|row| {
-            let mut row = row.into_iter();
-            let user_id: Uuid = column(&mut row, "user_id")?;
-            let email: String = column(&mut row, "email")?;
-            Ok(member_json(user_id, &email, role_column(&mut row)?))
-        })
-        .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(Json(JsonValue::Array(members)))
+    Ok(Json(rows.iter().map(|(user_id, email, role)| member_json(*user_id, email, *role)).collect()))
 }
 
 /// `PATCH /api/members/{user_id}` `{"role"}` → 200 `{"user_id", "email", "role"}`.

@@ -7,7 +7,6 @@
 //! one 400, with Django REST Framework's messages. The auth endpoints (`crate::auth::handlers`)
 //! reuse these helpers.
 
-mod columns;
 mod companies;
 mod email;
 mod form;
@@ -21,7 +20,6 @@ use axum::routing::{delete, get, patch, post};
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 
-pub(crate) use columns::column;
 pub(crate) use companies::create_company;
 pub(crate) use email::canonical_email;
 pub(crate) use email::canonicalize_stored_emails;

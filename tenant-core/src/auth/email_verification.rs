@@ -20,7 +20,7 @@ use serde_json::{Value as JsonValue, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::accounts::{Form, cleaned, column};
+use crate::accounts::{Form, cleaned};
 use crate::body::JsonObject;
 use crate::client_address::ClientAddress;
 use crate::db::{Tx, TxMode};
@@ -30,7 +30,7 @@ use crate::mail::Email;
 use crate::messages::INVALID_TOKEN;
 use crate::state::AppState;
 use crate::validate::now;
-use crate::value::{FieldType, Value};
+use crate::value::Value;
 
 /// Bytes of randomness in a token.
 const TOKEN_BYTES: usize = 32;
@@ -119,21 +119,13 @@ pub(super) async fn verify(
     }
 
     let mut tx = state.db().begin(TxMode::Write).await?;
-    let row = tx
-        .fetch_optional(
-            TAKE_TOKEN,
-            &[Value::Text(Some(digest(token)))],
-            &[FieldType::Uuid, FieldType::Text, FieldType::Timestamp],
-        )
+    let row: Option<(Uuid, String, DateTime<Utc>)> = tx
+        .fetch_optional_as(TAKE_TOKEN, &[Value::Text(Some(digest(token)))], ["user_id", "email", "expires_at"])
         .await?;
-    let Some(row) = row else {
+    let Some((user_id, email, expires_at)) = row else {
         tx.rollback().await?;
         return Err(invalid());
     };
-    let mut row = row.into_iter();
-    let user_id: Uuid = column(&mut row, "user_id")?;
-    let email: String = column(&mut row, "email")?;
-    let expires_at: DateTime<Utc> = column(&mut row, "expires_at")?;
     let verified_now = now();
     if expires_at <= verified_now {
         // The expired token stays deleted: commit.
@@ -163,13 +155,10 @@ pub(super) async fn resend(
 ) -> Result<StatusCode, ApiError> {
     state.throttle().address(client.0)?;
     let mut tx = state.db().begin(TxMode::Write).await?;
-    let row = tx
-        .fetch_optional(USER_EMAIL, &[Value::Uuid(Some(user.user_id))], &[FieldType::Text, FieldType::Timestamp])
+    let (email, verified_at): (String, Option<DateTime<Utc>>) = tx
+        .fetch_optional_as(USER_EMAIL, &[Value::Uuid(Some(user.user_id))], ["email", "email_verified_at"])
         .await?
         .ok_or_else(user_not_found)?;
-    let mut row = row.into_iter();
-    let email: String = column(&mut row, "email")?;
-    let verified_at: Option<DateTime<Utc>> = column(&mut row, "email_verified_at")?;
     state.throttle().account(&email)?;
     if verified_at.is_some() {
         tx.rollback().await?;

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use crate::accounts::{Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, column, create_company};
+use crate::accounts::{Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, create_company};
 use crate::auth::jwt::{TokenError, TokenType};
 use crate::auth::password::MAX_PASSWORD_LEN;
 use crate::auth::password_validation::validate_password;
@@ -21,7 +21,7 @@ use crate::messages::{BAD_CREDENTIALS, TOKEN_EXPIRED, TOKEN_INVALID, WRONG_TOKEN
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 use crate::validate::now;
-use crate::value::{FieldType, Value};
+use crate::value::Value;
 
 /// The unique index on `users.email`, as each backend reports its violation.
 const USERS_EMAIL_KEY: &str = "users_email_key";
@@ -129,17 +129,10 @@ async fn token(
     state.throttle().account(&email)?;
 
     let mut tx = state.db().begin(TxMode::Read).await?;
-    let row = tx.fetch_optional(CREDENTIALS, &[Value::Text(Some(email))], &[FieldType::Uuid, FieldType::Text]).await?;
+    let row: Option<(Uuid, String)> =
+        tx.fetch_optional_as(CREDENTIALS, &[Value::Text(Some(email))], ["id", "password_hash"]).await?;
     tx.rollback().await?;
-    let (user_id, stored) = match row {
-        Some(row) => {
-            let mut row = row.into_iter();
-            let id: Uuid = column(&mut row, "id")?;
-            let hash: String = column(&mut row, "password_hash")?;
-            (Some(id), Some(hash))
-        }
-        None => (None, None),
-    };
+    let (user_id, stored) = row.unzip();
     // Verified outside the transaction, so the connection is not held during the slow part. A
     // password no sign-up accepts cannot match: refused without hashing megabytes.
     let ok = password.chars().count() <= MAX_PASSWORD_LEN && state.hashers().verify(password, stored).await?;

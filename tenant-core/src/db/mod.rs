@@ -11,13 +11,16 @@
 mod backend;
 pub mod postgres;
 mod sql;
+mod sql_builder;
 mod sqlite;
 
+pub(crate) use sql::tenant_setting;
 pub use sql::{DbError, Dialect, Row, SET_TENANT, Sql, TENANT_SETTING, is_postgres_url};
+pub use sql_builder::{Param, Span, SqlBuilder};
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
-use crate::row::{ByTypes, RowDecoder};
+use crate::row::{ByTypes, Columns, FromColumns, RowDecoder};
 use crate::value::{FieldType, Value};
 
 /// A connection pool to one backend. Cheap to clone.
@@ -142,6 +145,28 @@ impl Db {
         }
     }
 
+    /// Runs one query on a pooled connection, outside any transaction, and reads its first row
+    /// as a tuple of the columns named `columns` (see [`Columns`]).
+    pub async fn fetch_optional_as<T: FromColumns<N>, const N: usize>(
+        &self,
+        sql: impl Into<Sql>,
+        params: &[Value],
+        columns: [&'static str; N],
+    ) -> Result<Option<T>, DbError> {
+        let sql = sql.into();
+        let decoder = &mut Columns::new(columns);
+        match self {
+            Db::Postgres(pool) => {
+                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+                backend::fetch_optional_with::<Postgres, _>(&mut conn, sql, params, decoder).await
+            }
+            Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+                backend::fetch_optional_with::<Sqlite, _>(&mut conn, sql, params, decoder).await
+            }
+        }
+    }
+
     /// `SELECT 1`, for `/healthz`.
     pub async fn ping(&self) -> Result<(), DbError> {
         self.fetch_optional("SELECT 1", &[], &[FieldType::I32]).await.map(drop)
@@ -196,6 +221,27 @@ impl Tx {
         types: &[FieldType],
     ) -> Result<Option<Row>, DbError> {
         self.fetch_optional_with(sql, params, &mut ByTypes(types)).await
+    }
+
+    /// Runs a query and reads every row as a tuple of the columns named `columns` (see
+    /// [`Columns`]): `let rows: Vec<(Uuid, String)> = tx.fetch_all_as(sql, &params, ["id", "name"])`.
+    pub async fn fetch_all_as<T: FromColumns<N> + Send, const N: usize>(
+        &mut self,
+        sql: impl Into<Sql>,
+        params: &[Value],
+        columns: [&'static str; N],
+    ) -> Result<Vec<T>, DbError> {
+        self.fetch_all_with(sql, params, &mut Columns::new(columns)).await
+    }
+
+    /// Runs a query and reads its first row, if any, as a tuple of the columns named `columns`.
+    pub async fn fetch_optional_as<T: FromColumns<N> + Send, const N: usize>(
+        &mut self,
+        sql: impl Into<Sql>,
+        params: &[Value],
+        columns: [&'static str; N],
+    ) -> Result<Option<T>, DbError> {
+        self.fetch_optional_with(sql, params, &mut Columns::new(columns)).await
     }
 
     /// Runs a query and builds one output of `decoder` per row, straight from the driver's row.

@@ -174,13 +174,22 @@ impl DbError {
     }
 }
 
+/// The setting's name as a literal, for `concat!` in the statements that read or set it
+/// (`tenant.rs`, `rls.rs`): the one place it is spelled.
+macro_rules! tenant_setting {
+    () => {
+        "app.company_id"
+    };
+}
+pub(crate) use tenant_setting;
+
 /// The setting that carries the active company through a transaction.
-pub const TENANT_SETTING: &str = "app.company_id";
+pub const TENANT_SETTING: &str = tenant_setting!();
 
 /// Sets the tenant of the current transaction (transaction-local: gone at commit or rollback,
 /// so a pooled connection never carries it into another request). For raw transactions
 /// ([`Tx::set_tenant`](crate::db::Tx::set_tenant)); requests set it while resolving the membership.
-pub const SET_TENANT: &str = "SELECT set_config('app.company_id', $1, true)";
+pub const SET_TENANT: &str = concat!("SELECT set_config('", tenant_setting!(), "', $1, true)");
 
 /// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request).
 const QUERY_CANCELED: &str = "57014";
@@ -203,6 +212,17 @@ pub fn is_postgres_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unique_violations_match_by_constraint_or_columns() {
+        let pg = DbError::Unique { constraint: Some("users_email_key".into()), columns: vec![] };
+        let lite = DbError::Unique { constraint: None, columns: vec!["email".into()] };
+        let other = DbError::Unique { constraint: Some("memberships_pkey".into()), columns: vec![] };
+        assert!(pg.violates_unique("users_email_key", &["email"]));
+        assert!(lite.violates_unique("users_email_key", &["email"]));
+        assert!(!other.violates_unique("users_email_key", &["email"]));
+        assert!(!DbError::ForeignKey.violates_unique("users_email_key", &["email"]));
+    }
 
     #[test]
     fn unique_columns_are_read_from_the_message() {

@@ -48,7 +48,8 @@ use crate::schema::unique_field;
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 use crate::tenant::{LockMembership, Scoped, Tenant};
-use crate::validate::{Mode, now, validate_body};
+use crate::validate::clock::now;
+use crate::validate::{Mode, validate_body};
 use crate::value::{DecodeError, FieldType, RowReader, Value};
 
 /// Index of the first user field in a row (after id, company_id, created_at, updated_at).

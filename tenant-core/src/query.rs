@@ -19,7 +19,7 @@ use crate::db::{Dialect, Sql, SqlBuilder};
 use crate::messages::NUL_NOT_ALLOWED;
 use crate::resource::{Field, ResourceDesc};
 use crate::validate::FieldErrors;
-use crate::validate::value_from_str;
+use crate::validate::parse::value_from_str;
 use crate::value::Value;
 
 /// Objects per page without `?page_size=`, or with one that is not a positive integer (DRF's

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::identity::{CurrentUser, user_not_found};
 use crate::role::Role;
 use crate::state::AppState;
-use crate::validate::now;
+use crate::validate::clock::now;
 use crate::value::Value;
 
 /// The companies of a user, oldest first.

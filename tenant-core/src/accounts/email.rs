@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::db::DbError;
 pub(crate) use crate::messages::INVALID_EMAIL;
-use crate::validate::is_email;
+use crate::validate::email::is_email;
 use crate::value::{FieldType, Value};
 
 /// API.md: email addresses are unique "case-insensitive, Unicode-normalised; format characters
@@ -23,7 +23,7 @@ pub fn canonical_email(input: &str) -> String {
     let email: String = input.trim().to_lowercase().nfc().collect();
     match email.rsplit_once('@') {
         Some((local, domain)) if !domain.is_ascii() || domain.contains("xn--") => {
-            match crate::validate::email_domain_ascii(domain) {
+            match crate::validate::email::email_domain_ascii(domain) {
                 Some(ascii) => format!("{local}@{}", idna::domain_to_unicode(&ascii).0),
                 None => email,
             }

@@ -29,7 +29,7 @@ use crate::mail::Email;
 use crate::role::Role;
 use crate::state::AppState;
 use crate::tenant::Tenant;
-use crate::validate::now;
+use crate::validate::clock::now;
 use crate::value::{FieldType, Value};
 
 const MEMBER_BY_EMAIL: &str = "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id \
@@ -110,7 +110,7 @@ pub(super) async fn create(
     let roster = Roster::lock(tx, company_id).await?;
     roster.require_admin(tenant.user_id())?;
     let created_at = now();
-    let expires_at = crate::validate::expiry_after(created_at, state.config().invitation_ttl);
+    let expires_at = crate::validate::clock::expiry_after(created_at, state.config().invitation_ttl);
     tx.execute(PURGE_EXPIRED, &[company.clone(), Value::Timestamp(Some(created_at))]).await?;
     // On PostgreSQL the pending invitation is locked first: an accept or decline under way
     // (which lock it too) finishes before, and what follows sees its outcome (the invitation

@@ -29,7 +29,7 @@ use crate::identity::{CurrentUser, user_not_found};
 use crate::mail::Email;
 use crate::messages::INVALID_TOKEN;
 use crate::state::AppState;
-use crate::validate::now;
+use crate::validate::clock::now;
 use crate::value::Value;
 
 /// Bytes of randomness in a token.
@@ -64,7 +64,7 @@ fn digest(token: &str) -> String {
 pub(crate) async fn issue(tx: &mut Tx, user_id: Uuid, email: &str, ttl: Duration) -> Result<Email, ApiError> {
     let token = new_token()?;
     let created_at = now();
-    let expires_at = crate::validate::expiry_after(created_at, ttl);
+    let expires_at = crate::validate::clock::expiry_after(created_at, ttl);
     tx.execute(DELETE_TOKENS_OF_USER, &[Value::Uuid(Some(user_id))]).await?;
     tx.execute(
         INSERT_TOKEN,

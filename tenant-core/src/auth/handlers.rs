@@ -20,7 +20,7 @@ use crate::identity::{user_exists, user_not_found};
 use crate::messages::{BAD_CREDENTIALS, TOKEN_EXPIRED, TOKEN_INVALID, WRONG_TOKEN_TYPE_REFRESH};
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
-use crate::validate::now;
+use crate::validate::clock::now;
 use crate::value::Value;
 
 /// The unique index on `users.email`, as each backend reports its violation.

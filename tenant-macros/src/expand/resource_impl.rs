@@ -1,0 +1,151 @@
+//! The `impl Resource` of a model: its `DESC` (names, one `Field` per field, permissions, the
+//! SQL statements) and `from_row`.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::Type;
+use syn::spanned::Spanned;
+
+use super::private;
+use crate::ast::{Field, Resource};
+use crate::attr::{DefaultArg, Role};
+use crate::sql;
+
+fn role(role: Role) -> TokenStream {
+    let p = private();
+    match role {
+        Role::Staff => quote!(#p::Role::Staff),
+        Role::Admin => quote!(#p::Role::Admin),
+    }
+}
+
+pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStream {
+    let p = private();
+    let Resource { ident, name, singular, table, path, .. } = resource;
+    let descs = fields.iter().map(|field| field_desc(resource, field));
+    let (create, update, delete) = (role(resource.create), role(resource.update), role(resource.delete));
+    let columns: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
+    let sql::Statements {
+        select_one,
+        select_one_for_update,
+        list_columns,
+        list_scope,
+        insert,
+        update: update_sql,
+        delete: delete_sql,
+        exists,
+    } = sql::statements(table, &columns);
+    let decode = fields.iter().map(|field| {
+        let Field { ident, ty, name, .. } = field;
+        let read = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::read);
+        quote!(#ident: #read(row, #name)?)
+    });
+    quote! {
+        impl #p::Resource for #ident {
+            const DESC: #p::ResourceDesc = #p::ResourceDesc {
+                name: #name,
+                singular: #singular,
+                table: #table,
+                path: #path,
+                fields: &[#(#descs),*],
+                permissions: #p::Permissions { create: #create, update: #update, delete: #delete },
+                sql: #p::ResourceSql {
+                    select_one: #select_one,
+                    select_one_for_update: #select_one_for_update,
+                    list_columns: #list_columns,
+                    list_scope: #list_scope,
+                    insert: #insert,
+                    update: #update_sql,
+                    delete: #delete_sql,
+                    exists: #exists,
+                },
+            };
+
+            fn from_row<__R: #p::RowReader + ?::core::marker::Sized>(row: &mut __R) -> ::core::result::Result<Self, #p::DecodeError> {
+                ::core::result::Result::Ok(Self {
+                    id: #p::FieldValue::read(row, "id")?,
+                    company_id: #p::FieldValue::read(row, "company_id")?,
+                    created_at: #p::FieldValue::read(row, "created_at")?,
+                    updated_at: #p::FieldValue::read(row, "updated_at")?,
+                    #(#decode,)*
+                })
+            }
+        }
+    }
+}
+
+/// `Field { unique: true, …, ..Field::new(name, TYPE, NULLABLE) }`: only what the user set.
+fn field_desc(resource: &Resource, field: &Field) -> TokenStream {
+    let p = private();
+    let Field { ty, name, args, .. } = field;
+    let kind = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::TYPE);
+    let nullable = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::NULLABLE);
+    let mut set = Vec::new();
+    if let Some(default) = &args.default {
+        let value = match default {
+            DefaultArg::Trait(key) => quote_spanned!(key.span()=> <#ty as ::core::default::Default>::default()),
+            DefaultArg::Expr(expr) => quote_spanned!(expr.span()=> ::core::convert::Into::<#ty>::into(#expr)),
+        };
+        set.push(quote!(required: false));
+        set.push(quote!(default: ::core::option::Option::Some(|| #p::FieldValue::into_value(#value))));
+    }
+    for (flag, on) in [
+        (quote!(unique), &args.unique),
+        (quote!(filter), &args.filter),
+        (quote!(search), &args.search),
+        (quote!(order), &args.order),
+        (quote!(email), &args.email),
+    ] {
+        if on.is_some() {
+            set.push(quote!(#flag: true));
+        }
+    }
+    if let Some(len) = &args.len {
+        if let Some(min) = len.min.map(Literal::usize_unsuffixed) {
+            set.push(quote!(min_len: ::core::option::Option::Some(#min)));
+        }
+        if let Some(max) = len.max.map(Literal::usize_unsuffixed) {
+            set.push(quote!(max_len: ::core::option::Option::Some(#max)));
+        }
+    }
+    if let Some(range) = &args.range {
+        if let Some(min) = range.min.map(f64_tokens) {
+            set.push(quote!(min: ::core::option::Option::Some(#min)));
+        }
+        if let Some(max) = range.max.map(f64_tokens) {
+            set.push(quote!(max: ::core::option::Option::Some(#max)));
+        }
+    }
+    if let Some(references) = &args.references {
+        let target = &references.target;
+        let (table, singular, exists) = if is_self(resource, target) {
+            // The resource's own DESC cannot be read while it is being defined.
+            let (table, singular, exists) = (&resource.table, &resource.singular, sql::exists(&resource.table));
+            (quote!(#table), quote!(#singular), quote!(#exists))
+        } else {
+            (
+                quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.table),
+                quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.singular),
+                quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.sql.exists),
+            )
+        };
+        set.push(quote!(references: ::core::option::Option::Some(
+            #p::Reference { table: #table, resource: #singular, exists: #exists }
+        )));
+    }
+    let new = quote!(#p::Field::new(#name, #kind, #nullable));
+    if set.is_empty() { new } else { quote!(#p::Field { #(#set,)* ..#new }) }
+}
+
+fn f64_tokens(value: f64) -> TokenStream {
+    let literal = Literal::f64_suffixed(value.abs());
+    if value.is_sign_negative() && value != 0.0 { quote!(-#literal) } else { quote!(#literal) }
+}
+
+/// `references = Self` or `references = Customer` inside `Customer`.
+fn is_self(resource: &Resource, target: &Type) -> bool {
+    match target {
+        Type::Path(path) => path.qself.is_none() && (path.path.is_ident("Self") || path.path.is_ident(resource.ident)),
+        _ => false,
+    }
+}

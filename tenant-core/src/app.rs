@@ -94,7 +94,7 @@ impl App {
     /// Serves `R` at `R::DESC.path` with the six tenant-scoped endpoints (`GET`/`POST` on the
     /// collection, `GET`/`PUT`/`PATCH`/`DELETE` on `{path}/{id}`), each also with a trailing
     /// slash, and adds its table to what [`App::migrate`] creates.
-    pub fn resource<R: Resource>(mut self) -> App {
+    pub fn resource<R: Resource + crate::hooks::Hooks>(mut self) -> App {
         self.resources.push(R::DESC);
         self.routes = self.routes.merge(crate::crud::routes::<R>());
         self

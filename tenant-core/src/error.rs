@@ -87,6 +87,14 @@ impl ApiError {
         ApiError::Validation(errors)
     }
 
+    /// A 400 on the object as a whole: `{"non_field_errors": [message]}` (DRF's key for errors
+    /// of no one field, as a serializer's `validate` raises them).
+    pub fn non_field(message: impl Into<String>) -> ApiError {
+        let mut errors = FieldErrors::new();
+        errors.insert(NON_FIELD_ERRORS.to_string(), vec![message.into()]);
+        ApiError::Validation(errors)
+    }
+
     /// A 409 on one field whose value is already used in this company.
     pub fn duplicate(field: &str, what: &str) -> ApiError {
         let mut errors = FieldErrors::new();

@@ -47,7 +47,7 @@
 //!   [`ResourceSql`] (what the macro generates, in [`resource`]); [`FieldType`], [`Value`] and
 //!   [`FieldValue`] (the field types, in [`value`]); [`derive@TenantEnum`] for enum fields.
 //! - Handlers of your own, next to the generated ones: the [`Tenant`] extractor is the only
-//!   way to a [`Scoped`] transaction, which the scoped reads [`crud::get`] and [`crud::list`]
+//!   way to a [`Scoped`] transaction, which the typed operations ([`Scoped::get`], [`Scoped::list`], …)
 //!   (with a [`ListQuery`]) take; [`CurrentUser`] for routes tied to no company; [`Role`];
 //!   [`ApiError`] (with [`FieldErrors`]) for every error answer; [`AppState`], the routers'
 //!   state.
@@ -93,9 +93,12 @@ pub mod client_address;
 pub mod db;
 pub(crate) mod error;
 pub(crate) mod fair_share;
+pub(crate) mod hooks;
 pub(crate) mod identity;
+pub mod jobs;
 pub(crate) mod keep_alive;
 pub(crate) mod messages;
+pub(crate) mod operations;
 pub(crate) mod rate;
 #[doc(hidden)]
 pub mod rls;
@@ -117,6 +120,7 @@ pub use db::DbError;
 #[doc(hidden)]
 pub use db::{Db, Dialect};
 pub use error::{ApiError, FieldErrors};
+pub use hooks::Hooks;
 pub use identity::{CurrentUser, RepeatedHeader, single_header};
 pub use query::ListQuery;
 pub use resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
@@ -131,6 +135,7 @@ pub use value::{FieldType, FieldValue, Value};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::crud::routes;
+    pub use crate::hooks::Hooks;
     pub use crate::resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
     pub use crate::role::Role;
     pub use crate::state::AppState;

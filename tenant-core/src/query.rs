@@ -3,7 +3,7 @@
 //! them. Only fields the resource declares are accepted; values are always bound, never spliced.
 //!
 //! Every resource's `GET {path}` reads its query string with [`ListQuery::parse`] and answers
-//! [`crud::list`](crate::crud::list)'s page; a handler of your own can do the same. README.md's
+//! [`Scoped::list`](crate::Scoped::list)'s page; a handler of your own can do the same. README.md's
 //! "Lists" table gives each parameter's meaning and its answer to bad input.
 //!
 //! Every size a client controls that becomes SQL is bounded here, before any statement runs, so
@@ -45,7 +45,7 @@ pub const MAX_ORDERING_TERMS: usize = 20;
 #[derive(Debug, PartialEq)]
 pub enum QueryError {
     /// `?page=` is not a positive integer: 404 `{"detail": "Invalid page."}`. (A page past the
-    /// last is found only by running the query: [`crud::list`](crate::crud::list) answers it.)
+    /// last is found only by running the query: [`Scoped::list`](crate::Scoped::list) answers it.)
     InvalidPage,
     /// 400 with one list of messages per parameter (`ordering`, `search`, or the filtered
     /// field's name).
@@ -53,7 +53,7 @@ pub enum QueryError {
 }
 
 /// A parsed list request: which page, in which order, narrowed how. Made by
-/// [`ListQuery::parse`] and run by [`crud::list`](crate::crud::list).
+/// [`ListQuery::parse`] and run by [`Scoped::list`](crate::Scoped::list).
 ///
 /// The fields are public so a handler can adjust a parsed query (fix a filter, say). The field
 /// names in `ordering` and `filters` become SQL text: set only names of the resource's own
@@ -92,6 +92,14 @@ pub(crate) fn last_values(pairs: &[(String, String)]) -> Vec<(String, String)> {
     out
 }
 
+/// The first page of [`DEFAULT_PAGE_SIZE`] objects in the default order (`created_at`, then
+/// `id`), unfiltered: what `GET {path}` with no parameters lists.
+impl Default for ListQuery {
+    fn default() -> ListQuery {
+        ListQuery { page: 1, page_size: DEFAULT_PAGE_SIZE, ordering: vec![], search: vec![], filters: vec![] }
+    }
+}
+
 impl ListQuery {
     /// Reads the query string's pairs, percent-decoded, in their order (what
     /// `serde_urlencoded::from_str::<Vec<(String, String)>>` gives). Unknown parameters are
@@ -105,8 +113,7 @@ impl ListQuery {
     /// that is not orderable or more than [`MAX_ORDERING_TERMS`] terms, a `search` over the
     /// caps or holding NUL, a filter value the field cannot hold.
     pub fn parse(desc: &ResourceDesc, pairs: &[(String, String)]) -> Result<ListQuery, QueryError> {
-        let mut query =
-            ListQuery { page: 1, page_size: DEFAULT_PAGE_SIZE, ordering: vec![], search: vec![], filters: vec![] };
+        let mut query = ListQuery::default();
         let mut errors = FieldErrors::new();
         for (key, raw) in last_values(pairs) {
             match key.as_str() {

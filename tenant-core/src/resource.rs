@@ -180,7 +180,27 @@ pub trait Resource: serde::Serialize + Sized + Send + Sync + 'static {
     /// The description the runtime works from.
     const DESC: ResourceDesc;
 
+    /// Whether the resource runs its `Hooks` (`#[tenant_resource(hooks)]`). `false`: the
+    /// writes skip them, and pay nothing for them.
+    const HOOKS: bool = false;
+
+    /// What a typed create takes ([`Scoped::create`](crate::Scoped::create)): the writable
+    /// fields, those with a default or nullable as `Option` (absent = the default). The macro
+    /// names it `<Model>Input`.
+    type Input: serde::Serialize + Send + Sync;
+
+    /// What a typed partial update takes ([`Scoped::update`](crate::Scoped::update)): every
+    /// writable field as `Option` (absent = unchanged; a nullable field is
+    /// `Option<Option<T>>`, `Some(None)` setting NULL). The macro names it `<Model>Patch`.
+    type Patch: serde::Serialize + Default + Send + Sync;
+
     /// Builds the model by reading its columns in [`ResourceDesc::row_types`] order: the system
     /// columns, then the fields. Reads nothing more, so a caller may read extra columns after.
     fn from_row<R: RowReader + ?Sized>(row: &mut R) -> Result<Self, DecodeError>;
+
+    /// The model as a row, in [`ResourceDesc::row_types`] order (the inverse of `from_row`).
+    fn into_row(self) -> Vec<Value>;
+
+    /// The object's primary key (its `id` field).
+    fn id(&self) -> uuid::Uuid;
 }

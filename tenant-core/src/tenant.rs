@@ -328,6 +328,12 @@ pub struct Scoped {
     _permit: Option<CompanyPermit>,
 }
 
+/// A transaction of `company_id` outside any request (`jobs.rs`): no member, no share. A free
+/// function, not `Scoped::…`, so that rustc never suggests it to code outside the crate.
+pub(crate) fn scoped_outside_request(tx: Tx, company_id: Uuid) -> Scoped {
+    Scoped { tx, company_id, _permit: None }
+}
+
 impl Scoped {
     /// The company every statement of this transaction is scoped to.
     pub fn company_id(&self) -> Uuid {
@@ -340,6 +346,18 @@ impl Scoped {
     }
 
     pub(crate) fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    /// The transaction itself, for SQL of your own (reports, bulk updates) inside this scope.
+    ///
+    /// **Scoping is then your duty**: write `WHERE company_id = $1` into every statement and
+    /// bind [`Scoped::company_id`]. On PostgreSQL row-level security still applies (the
+    /// transaction carries the company, and the serving role is subject to the policies), so a
+    /// statement that forgets the condition sees this company's rows only; on SQLite nothing
+    /// does, and it sees every company's. The name is long on purpose: `grep raw_sql_unscoped`
+    /// finds every place that bypasses the typed operations.
+    pub fn raw_sql_unscoped(&mut self) -> &mut Tx {
         &mut self.tx
     }
 

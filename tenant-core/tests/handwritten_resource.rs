@@ -22,7 +22,27 @@ struct Note {
     stars: Option<i32>,
 }
 
+/// The create body; the patch body is the same with every field optional.
+#[derive(Serialize, Default)]
+struct NoteInput {
+    title: String,
+    stars: Option<i32>,
+}
+
+#[derive(Serialize, Default)]
+struct NotePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stars: Option<Option<i32>>,
+}
+
+impl tenant_core::Hooks for Note {}
+
 impl Resource for Note {
+    type Input = NoteInput;
+    type Patch = NotePatch;
+
     const DESC: ResourceDesc = ResourceDesc {
         name: "Note",
         singular: "note",
@@ -60,6 +80,21 @@ impl Resource for Note {
             title: FieldValue::read(row, "title")?,
             stars: FieldValue::read(row, "stars")?,
         })
+    }
+
+    fn into_row(self) -> Vec<Value> {
+        vec![
+            self.id.into_value(),
+            self.company_id.into_value(),
+            self.created_at.into_value(),
+            self.updated_at.into_value(),
+            self.title.into_value(),
+            self.stars.into_value(),
+        ]
+    }
+
+    fn id(&self) -> Uuid {
+        self.id
     }
 }
 

@@ -22,8 +22,9 @@ pub const SINGULAR: Symbol = Symbol("singular");
 pub const CREATE: Symbol = Symbol("create");
 pub const UPDATE: Symbol = Symbol("update");
 pub const DELETE: Symbol = Symbol("delete");
+pub const HOOKS: Symbol = Symbol("hooks");
 
-pub const RESOURCE_KEYS: &[Symbol] = &[TABLE, PATH, SINGULAR, CREATE, UPDATE, DELETE];
+pub const RESOURCE_KEYS: &[Symbol] = &[TABLE, PATH, SINGULAR, CREATE, UPDATE, DELETE, HOOKS];
 
 // `#[field(...)]` keys.
 pub const UNIQUE: Symbol = Symbol("unique");

@@ -12,16 +12,24 @@ use uuid::Uuid;
 use crate::databases::{DbGuard, PgDatabaseGuard, postgres_admin_url, skip_postgres, with_database};
 use crate::{APP_POOL_SIZE, Backend, TEST_JWT_SECRET};
 
+/// Adds an app's resources (and routes) to the framework's `App`: `demo_app::register`.
+pub type Register = fn(tenant_core::App) -> tenant_core::App;
+
 /// One running app over its own fresh, migrated database.
 pub struct TestApp {
     pub backend: Backend,
     /// The pool the router uses (`app.db.close().await` simulates an unreachable database).
     pub db: tenant_core::Db,
+    /// The app's state, for what runs outside a request ([`TestApp::scoped`]).
+    pub state: tenant_core::AppState,
     pub router: Router,
     /// The URL of this test's own database.
     pub database_url: String,
     /// Where the app's mail goes (`EMAIL_BACKEND=file`): read with [`TestApp::mails_to`].
     pub mail_dir: Arc<TempDir>,
+    /// What the app under test serves: the demo app's resources, or a test's own
+    /// ([`TestApp::for_app`]).
+    pub register: Register,
     // Declared last: dropped after the router and its pool.
     // Shared with apps made by `connect_again`: the database goes when the last one does.
     _guard: Arc<DbGuard>,
@@ -31,8 +39,13 @@ impl TestApp {
     /// A fresh, migrated database and the demo app's router over it. `None` only when PostgreSQL
     /// is unavailable outside CI (see the crate docs).
     pub async fn new(backend: Backend) -> Option<TestApp> {
+        Self::for_app(backend, demo_app::register).await
+    }
+
+    /// Like [`TestApp::new`], for the app `register` describes (a test's own resources).
+    pub async fn for_app(backend: Backend, register: Register) -> Option<TestApp> {
         match backend {
-            Backend::Sqlite => Some(Self::new_sqlite().await),
+            Backend::Sqlite => Some(Self::new_sqlite(register).await),
             Backend::Postgres => {
                 let explicit = std::env::var("TEST_POSTGRES_URL").map(|u| !u.trim().is_empty()).unwrap_or(false);
                 let admin_url = match postgres_admin_url() {
@@ -56,31 +69,27 @@ impl TestApp {
                 }
                 let guard = PgDatabaseGuard { admin_url: admin_url.clone(), name: name.clone() };
                 let url = with_database(&admin_url, &name);
-                Some(Self::build(Backend::Postgres, url, DbGuard::Postgres(guard)).await)
+                Some(Self::build(Backend::Postgres, url, DbGuard::Postgres(guard), register).await)
             }
         }
     }
 
-    async fn new_sqlite() -> TestApp {
+    async fn new_sqlite(register: Register) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite:{}", dir.path().join("test.db").display());
-        Self::build(Backend::Sqlite, url, DbGuard::Sqlite(dir)).await
+        Self::build(Backend::Sqlite, url, DbGuard::Sqlite(dir), register).await
     }
 
     /// The app as production builds it: on PostgreSQL `url` is the owner's (a superuser here),
     /// used only to migrate, and requests are served as the app role the migration creates,
     /// under row-level security; the start-up check must pass.
-    async fn build(backend: Backend, url: String, guard: DbGuard) -> TestApp {
+    async fn build(backend: Backend, url: String, guard: DbGuard, register: Register) -> TestApp {
         let mail_dir = Arc::new(tempfile::tempdir().expect("a mail directory"));
-        let app = Self::connect(&url, APP_POOL_SIZE, &mail_dir).await;
+        let app = Self::connect_configured(&url, APP_POOL_SIZE, &mail_dir, register, |_| {}).await;
         app.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
-        let db = app.state().db().clone();
+        let (db, state) = (app.state().db().clone(), app.state().clone());
         let router = app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {url}: {e}"));
-        TestApp { backend, db, router, database_url: url, mail_dir, _guard: Arc::new(guard) }
-    }
-
-    async fn connect(url: &str, pool_size: u32, mail_dir: &TempDir) -> tenant_core::App {
-        Self::connect_configured(url, pool_size, mail_dir, |_| {}).await
+        TestApp { backend, db, state, router, database_url: url, mail_dir, register, _guard: Arc::new(guard) }
     }
 
     /// The tests' configuration, then `configure`'s changes.
@@ -88,6 +97,7 @@ impl TestApp {
         url: &str,
         pool_size: u32,
         mail_dir: &TempDir,
+        register: Register,
         configure: impl FnOnce(&mut tenant_core::Config),
     ) -> tenant_core::App {
         let mut config = tenant_core::Config::new(url);
@@ -104,7 +114,7 @@ impl TestApp {
         config.throttle_invitation_address = "100000/min".parse().expect("a rate");
         configure(&mut config);
         let app = tenant_core::App::connect(config).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
-        demo_app::register(app)
+        register(app)
     }
 
     /// A second app (own pool, own router) over this test's database, reached through
@@ -116,14 +126,17 @@ impl TestApp {
     /// A second app over this test's database whose configuration `configure` changed (e.g. the
     /// production throttles).
     pub async fn connect_again_with(&self, configure: impl FnOnce(&mut tenant_core::Config)) -> TestApp {
-        let app = Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, configure).await;
-        let db = app.state().db().clone();
+        let app =
+            Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, self.register, configure).await;
+        let (db, state) = (app.state().db().clone(), app.state().clone());
         TestApp {
             backend: self.backend,
             db,
+            state,
             router: app.into_router().await.unwrap_or_else(|e| panic!("isolation check: {e}")),
             database_url: self.database_url.clone(),
             mail_dir: self.mail_dir.clone(),
+            register: self.register,
             _guard: self._guard.clone(),
         }
     }
@@ -131,33 +144,42 @@ impl TestApp {
     /// The app, configured as the tests configure it, over this test's database, before its
     /// router is built: for tests that add routes of their own (`TestApp::with_router`).
     pub async fn app_again(&self) -> tenant_core::App {
-        Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, |_| {}).await
+        Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, self.register, |_| {}).await
     }
 
     /// This test's database and mail, served by `router` (built from [`TestApp::app_again`]).
-    pub fn with_router(&self, router: Router, db: tenant_core::Db) -> TestApp {
+    pub fn with_router(&self, router: Router, state: tenant_core::AppState) -> TestApp {
         TestApp {
             backend: self.backend,
-            db,
+            db: state.db().clone(),
+            state,
             router,
             database_url: self.database_url.clone(),
             mail_dir: self.mail_dir.clone(),
+            register: self.register,
             _guard: self._guard.clone(),
         }
     }
 
     /// Like [`TestApp::connect_again`], with a pool of `pool_size` connections.
     pub async fn connect_again_with_pool(&self, database_url: &str, pool_size: u32) -> TestApp {
-        let app = Self::connect(database_url, pool_size, &self.mail_dir).await;
-        let db = app.state().db().clone();
+        let app = Self::connect_configured(database_url, pool_size, &self.mail_dir, self.register, |_| {}).await;
+        let (db, state) = (app.state().db().clone(), app.state().clone());
         TestApp {
             backend: self.backend,
             db,
+            state,
             router: app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {database_url}: {e}")),
             database_url: database_url.to_string(),
             mail_dir: self.mail_dir.clone(),
+            register: self.register,
             _guard: self._guard.clone(),
         }
+    }
+
+    /// A transaction of `company` on no one's behalf, as a job gets it (`tenant_core::jobs`).
+    pub async fn scoped(&self, company: Uuid) -> tenant_core::Scoped {
+        tenant_core::jobs::scoped(&self.state, company).await.unwrap_or_else(|e| panic!("scoped({company}): {e:?}"))
     }
 
     /// Serves the router as `demo-app serve` does (`axum::serve`, so hyper's HTTP/1.1 connection

@@ -79,7 +79,9 @@ pub fn signed_token_living(user_id: Uuid, typ: TokenType, ttl: Duration) -> Stri
 /// warning) when no server is available outside CI.
 #[macro_export]
 macro_rules! both_backends {
-    ($( $(#[$meta:meta])* async fn $name:ident ( $app:ident : $ty:ty ) $body:block )*) => {
+    // `register = my_app::register;` first: the app under test serves that app's resources
+    // instead of the demo's (`TestApp::for_app`).
+    (register = $register:path; $( $(#[$meta:meta])* async fn $name:ident ( $app:ident : $ty:ty ) $body:block )*) => {
         $(
             mod $name {
                 #[allow(unused_imports)]
@@ -90,7 +92,7 @@ macro_rules! both_backends {
                 #[::tokio::test]
                 $(#[$meta])*
                 async fn sqlite() {
-                    if let Some(app) = $crate::TestApp::new($crate::Backend::Sqlite).await {
+                    if let Some(app) = $crate::TestApp::for_app($crate::Backend::Sqlite, $register).await {
                         body(app).await;
                     }
                 }
@@ -98,11 +100,17 @@ macro_rules! both_backends {
                 #[::tokio::test]
                 $(#[$meta])*
                 async fn postgres() {
-                    if let Some(app) = $crate::TestApp::new($crate::Backend::Postgres).await {
+                    if let Some(app) = $crate::TestApp::for_app($crate::Backend::Postgres, $register).await {
                         body(app).await;
                     }
                 }
             }
         )*
+    };
+    ($( $(#[$meta:meta])* async fn $name:ident ( $app:ident : $ty:ty ) $body:block )*) => {
+        $crate::both_backends! {
+            register = ::demo_app::register;
+            $( $(#[$meta])* async fn $name ( $app : $ty ) $body )*
+        }
     };
 }

@@ -39,12 +39,12 @@ both_backends! {
     async fn extractors_work_with_an_apps_own_state(app: TestApp) {
         let built = app.app_again().await;
         let state = TrackerState { core: built.state().clone(), greeting: Arc::new("hello".into()) };
-        let db = built.state().db().clone();
+        let core = built.state().clone();
         let own: Router = Router::new()
             .route("/api/greeting", get(greeting))
             .route("/api/whoami", get(whoami))
             .with_state(state);
-        let tracker = app.with_router(built.into_router().await.unwrap().merge(own), db);
+        let tracker = app.with_router(built.into_router().await.unwrap().merge(own), core);
 
         let alice = tracker.signup("Acme").await;
         let bob = tracker.signup("Bob Co").await;

@@ -42,6 +42,8 @@ pub struct ResourceArgs {
     pub create: Option<RoleArg>,
     pub update: Option<RoleArg>,
     pub delete: Option<RoleArg>,
+    /// `hooks`: the app implements `tenant_core::Hooks` for the model itself.
+    pub hooks: Option<Path>,
 }
 
 /// `len = 1..=200`: bounds in characters.
@@ -122,6 +124,16 @@ fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta)
         let hint = "`singular` needs the name of one item, used in messages: `singular = \"customer\"`";
         if let Some(lit) = string_value(cx, &meta, hint)? {
             set(cx, &mut args.singular, &key, owner, lit);
+        }
+    } else if key == HOOKS {
+        if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+            cx.error_spanned_by(
+                &key,
+                "`hooks` takes no value\nhelp: write just `hooks`, and `impl tenant_core::Hooks for …` beside the struct",
+            );
+            skip_rest(meta.input)?;
+        } else {
+            set(cx, &mut args.hooks, &key, owner, key.clone());
         }
     } else if key == CREATE || key == UPDATE || key == DELETE {
         let name = key.get_ident().map(ToString::to_string).unwrap_or_default();

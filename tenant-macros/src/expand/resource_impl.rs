@@ -40,8 +40,23 @@ pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStre
         let read = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::read);
         quote!(#ident: #read(row, #name)?)
     });
+    let encode = fields.iter().map(|field| {
+        let Field { ident, ty, .. } = field;
+        quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::into_value(self.#ident))
+    });
+    let input = quote::format_ident!("{}Input", ident);
+    let patch = quote::format_ident!("{}Patch", ident);
+    let hooks = resource.args.hooks.is_some();
+    // Without `hooks`, the no-op defaults; with it, the app writes the impl.
+    let empty_hooks = (!hooks).then(|| quote!(impl #p::Hooks for #ident {}));
     quote! {
+        #empty_hooks
+
         impl #p::Resource for #ident {
+            const HOOKS: bool = #hooks;
+            type Input = #input;
+            type Patch = #patch;
+
             const DESC: #p::ResourceDesc = #p::ResourceDesc {
                 name: #name,
                 singular: #singular,
@@ -69,6 +84,20 @@ pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStre
                     updated_at: #p::FieldValue::read(row, "updated_at")?,
                     #(#decode,)*
                 })
+            }
+
+            fn into_row(self) -> ::std::vec::Vec<#p::Value> {
+                ::std::vec![
+                    #p::FieldValue::into_value(self.id),
+                    #p::FieldValue::into_value(self.company_id),
+                    #p::FieldValue::into_value(self.created_at),
+                    #p::FieldValue::into_value(self.updated_at),
+                    #(#encode,)*
+                ]
+            }
+
+            fn id(&self) -> #p::uuid::Uuid {
+                self.id
             }
         }
     }

@@ -21,7 +21,11 @@ pub struct Customer {
     pub phone: Option<String>,
     pub notes: String,
 }
+impl ::tenant_core::__private::Hooks for Customer {}
 impl ::tenant_core::__private::Resource for Customer {
+    const HOOKS: bool = false;
+    type Input = CustomerInput;
+    type Patch = CustomerPatch;
     const DESC: ::tenant_core::__private::ResourceDesc = ::tenant_core::__private::ResourceDesc {
         name: "Customer",
         singular: "customer",
@@ -102,6 +106,21 @@ impl ::tenant_core::__private::Resource for Customer {
             > as ::tenant_core::__private::FieldValue>::read(row, "phone")?,
             notes: <String as ::tenant_core::__private::FieldValue>::read(row, "notes")?,
         })
+    }
+    fn into_row(self) -> ::std::vec::Vec<::tenant_core::__private::Value> {
+        ::std::vec![
+            ::tenant_core::__private::FieldValue::into_value(self.id),
+            ::tenant_core::__private::FieldValue::into_value(self.company_id),
+            ::tenant_core::__private::FieldValue::into_value(self.created_at),
+            ::tenant_core::__private::FieldValue::into_value(self.updated_at), < String
+            as ::tenant_core::__private::FieldValue > ::into_value(self.email), < String
+            as ::tenant_core::__private::FieldValue > ::into_value(self.name), < Option <
+            String > as ::tenant_core::__private::FieldValue > ::into_value(self.phone),
+            < String as ::tenant_core::__private::FieldValue > ::into_value(self.notes),
+        ]
+    }
+    fn id(&self) -> ::tenant_core::__private::uuid::Uuid {
+        self.id
     }
 }
 /// The JSON body that creates a [`Customer`] (`POST /api/customers`) or replaces one (`PUT /api/customers/{id}`).

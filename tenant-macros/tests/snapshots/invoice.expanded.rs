@@ -19,7 +19,11 @@ pub struct Invoice {
     pub status: InvoiceStatus,
     pub issued_on: Option<chrono::NaiveDate>,
 }
+impl ::tenant_core::__private::Hooks for Invoice {}
 impl ::tenant_core::__private::Resource for Invoice {
+    const HOOKS: bool = false;
+    type Input = InvoiceInput;
+    type Patch = InvoicePatch;
     const DESC: ::tenant_core::__private::ResourceDesc = ::tenant_core::__private::ResourceDesc {
         name: "Invoice",
         singular: "invoice",
@@ -133,6 +137,24 @@ impl ::tenant_core::__private::Resource for Invoice {
                 chrono::NaiveDate,
             > as ::tenant_core::__private::FieldValue>::read(row, "issued_on")?,
         })
+    }
+    fn into_row(self) -> ::std::vec::Vec<::tenant_core::__private::Value> {
+        ::std::vec![
+            ::tenant_core::__private::FieldValue::into_value(self.id),
+            ::tenant_core::__private::FieldValue::into_value(self.company_id),
+            ::tenant_core::__private::FieldValue::into_value(self.created_at),
+            ::tenant_core::__private::FieldValue::into_value(self.updated_at), <
+            uuid::Uuid as ::tenant_core::__private::FieldValue > ::into_value(self
+            .customer_id), < String as ::tenant_core::__private::FieldValue >
+            ::into_value(self.number), < i64 as ::tenant_core::__private::FieldValue >
+            ::into_value(self.amount_cents), < InvoiceStatus as
+            ::tenant_core::__private::FieldValue > ::into_value(self.status), < Option <
+            chrono::NaiveDate > as ::tenant_core::__private::FieldValue >
+            ::into_value(self.issued_on),
+        ]
+    }
+    fn id(&self) -> ::tenant_core::__private::uuid::Uuid {
+        self.id
     }
 }
 /// The JSON body that creates a [`Invoice`] (`POST /api/invoices`) or replaces one (`PUT /api/invoices/{id}`).

@@ -11,7 +11,7 @@ pub struct Customer {
 async fn all_customers_of_every_company(state: AppState, id: uuid::Uuid) {
     let tx = state.db().begin(TxMode::Read).await.unwrap();
     let mut scoped = Scoped { tx, company_id: uuid::Uuid::nil() };
-    let _ = tenant_core::crud::get::<Customer>(&mut scoped, id).await;
+    let _ = scoped.get::<Customer>(id).await;
 }
 
 fn main() {}

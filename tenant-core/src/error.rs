@@ -35,6 +35,10 @@ pub enum ApiError {
     /// 403 `{"detail": "<message>"}`: no active company, not a member, or role too low.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// 403 `{"detail": "<message>"}` naming what the role may not do: a field whose
+    /// `write = "…"` role is above the caller's.
+    #[error("forbidden: {0}")]
+    ForbiddenDetail(String),
     /// 404 `{"detail": "Not found."}`: missing **or** another company's, indistinguishably.
     #[error("not found")]
     NotFound,
@@ -111,7 +115,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::ForbiddenDetail(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NotFoundDetail(_) => StatusCode::NOT_FOUND,
             ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -155,6 +159,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let body = match &self {
             ApiError::Unauthorized(msg) | ApiError::Forbidden(msg) => json!({ "detail": msg }),
+            ApiError::ForbiddenDetail(msg) => json!({ "detail": msg }),
             ApiError::NotFound => json!({ "detail": NOT_FOUND }),
             ApiError::NotFoundDetail(msg) | ApiError::BadRequest(msg) | ApiError::Conflict(msg) => {
                 json!({ "detail": msg })

@@ -33,6 +33,12 @@ pub(crate) const CONTROL_CHARACTERS: &str = "Control characters (such as line br
 pub(crate) const NOT_FOUND: &str = "Not found.";
 /// 403 for a role too low (DRF's `PermissionDenied`).
 pub(crate) const PERMISSION_DENIED: &str = "You do not have permission to perform this action.";
+
+/// 403 for a field whose `write` role is above the caller's (API.md: "role too low for the
+/// action"), naming it.
+pub(crate) fn field_write_denied(field: &str) -> String {
+    format!("You do not have permission to change the field \"{field}\".")
+}
 /// 403 for a company the caller does not belong to (API.md).
 pub(crate) const NOT_A_MEMBER: &str = "You are not a member of this company.";
 /// 403 when no company is active: no `X-Company-Id` and no default company (API.md).

@@ -105,6 +105,7 @@ async fn run_before_hooks<R: Resource + Hooks>(
 pub(crate) async fn create<R: Resource + Hooks>(scoped: &mut Scoped, body: &Map<String, Json>) -> Result<R, ApiError> {
     let desc = &R::DESC;
     let values = validate_body(desc, body, Mode::Create, None).map_err(ApiError::Validation)?;
+    check_write_roles(scoped, desc, body, &values, None)?;
     let now = now();
     let mut row = vec![
         Value::Uuid(Some(Uuid::now_v7())),
@@ -138,6 +139,7 @@ pub(crate) async fn update<R: Resource + Hooks>(
         return Ok(None);
     };
     let values = validate_body(desc, body, mode, Some(&current[FIRST_FIELD..])).map_err(ApiError::Validation)?;
+    check_write_roles(scoped, desc, body, &values, Some(&current[FIRST_FIELD..]))?;
     let mut row = vec![current[0].clone(), current[1].clone(), current[2].clone(), Value::Timestamp(Some(now()))];
     row.extend(values);
     let old = if R::HOOKS {
@@ -191,6 +193,33 @@ pub(crate) async fn delete<R: Resource + Hooks>(scoped: &mut Scoped, id: Uuid) -
         R::after_delete(scoped, &old).await?;
     }
     Ok(deleted)
+}
+
+/// A field whose `write` role is above the caller's may be sent only with the value it already
+/// has (its default, on create): a change is a 403 naming the first such field. A job
+/// (`role() == None`) is not limited.
+fn check_write_roles(
+    scoped: &Scoped,
+    desc: &ResourceDesc,
+    body: &Map<String, Json>,
+    values: &[Value],
+    current: Option<&[Value]>,
+) -> Result<(), ApiError> {
+    let Some(role) = scoped.role() else { return Ok(()) };
+    for (i, field) in desc.fields.iter().enumerate() {
+        let Some(needed) = field.write_role else { continue };
+        if role >= needed || field.read_only || !body.contains_key(field.name) {
+            continue;
+        }
+        let unchanged = match current {
+            Some(current) => current.get(i) == values.get(i),
+            None => Some(&field.default.map_or(Value::null(field.ty), |default| default())) == values.get(i),
+        };
+        if !unchanged {
+            return Err(ApiError::ForbiddenDetail(crate::messages::field_write_denied(field.name)));
+        }
+    }
+    Ok(())
 }
 
 /// Each reference must name a row of the **same** company. The composite foreign key enforces

@@ -62,6 +62,17 @@ pub struct Field {
     pub email: bool,
     /// Must name a row of another resource in the same company.
     pub references: Option<Reference>,
+    /// Output only (`#[field(read_only)]`, DRF's `read_only`): ignored in request bodies like
+    /// `id` and `company_id`; it takes its default on create and keeps its value on update,
+    /// unless a hook sets it.
+    pub read_only: bool,
+    /// Input only (`#[field(write_only)]`, DRF's `write_only`): accepted and stored, never in
+    /// a response.
+    pub write_only: bool,
+    /// The lowest role that may set or change it (`#[field(write = "admin")]`): a lower role's
+    /// body that changes it is a 403 naming the field; sending the value it already has (or
+    /// its default, on create) is allowed.
+    pub write_role: Option<Role>,
 }
 
 impl Field {
@@ -83,6 +94,9 @@ impl Field {
             max: None,
             email: false,
             references: None,
+            read_only: false,
+            write_only: false,
+            write_role: None,
         }
     }
 }

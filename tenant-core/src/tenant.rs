@@ -220,7 +220,7 @@ impl Tenant {
     /// without [`Scoped::commit`] rolls it back.
     pub fn begin(&mut self) -> Result<Scoped, ApiError> {
         let tx = self.tx.take().ok_or_else(|| ApiError::internal("the tenant transaction was already taken"))?;
-        Ok(Scoped { tx, company_id: self.company_id, _permit: self.permit.take() })
+        Ok(Scoped { tx, company_id: self.company_id, role: Some(self.role), _permit: self.permit.take() })
     }
 }
 
@@ -318,12 +318,17 @@ where
     }
 }
 
-/// A transaction bound to one company. It can only be made by [`Tenant::begin`]; the reads in
-/// [`crud`](crate::crud) take it and put its company id into every statement. It hands out
-/// neither the transaction nor its connection, so nothing unscoped runs through it.
+/// A transaction bound to one company, made only by [`Tenant::begin`] (in a request, for a
+/// member) or [`jobs::scoped`](crate::jobs::scoped) (outside one). Its typed operations
+/// ([`Scoped::get`], [`Scoped::list`], [`Scoped::create`], …) put its company id into every
+/// statement. The transaction itself is handed out only by [`Scoped::raw_sql_unscoped`], whose
+/// name says what its caller takes on.
 pub struct Scoped {
     tx: Tx,
     company_id: Uuid,
+    /// The caller's role in the company; `None` outside a request (a job acts for no member,
+    /// so no field's `write` role limits it).
+    role: Option<Role>,
     /// Released with the transaction's connection (see [`Tenant`]'s `permit`).
     _permit: Option<CompanyPermit>,
 }
@@ -331,10 +336,15 @@ pub struct Scoped {
 /// A transaction of `company_id` outside any request (`jobs.rs`): no member, no share. A free
 /// function, not `Scoped::…`, so that rustc never suggests it to code outside the crate.
 pub(crate) fn scoped_outside_request(tx: Tx, company_id: Uuid) -> Scoped {
-    Scoped { tx, company_id, _permit: None }
+    Scoped { tx, company_id, role: None, _permit: None }
 }
 
 impl Scoped {
+    /// The role of the member this transaction acts for, `None` for a job (`jobs.rs`).
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
     /// The company every statement of this transaction is scoped to.
     pub fn company_id(&self) -> Uuid {
         self.company_id

@@ -48,7 +48,9 @@ pub fn validate_body(
     let mut values = Vec::with_capacity(desc.fields.len());
     for (i, field) in desc.fields.iter().enumerate() {
         let kept = || existing.and_then(|e| e.get(i)).cloned();
-        let value = match body.get(field.name) {
+        // A read-only field is never taken from a body (DRF ignores it there, as `id`).
+        let given = if field.read_only { None } else { body.get(field.name) };
+        let value = match given {
             Some(json) => match field_from_json(field, json) {
                 Ok(v) => v,
                 Err(message) => {
@@ -58,7 +60,7 @@ pub fn validate_body(
             },
             None => match mode {
                 Mode::Partial => kept().unwrap_or(Value::null(field.ty)),
-                Mode::Create | Mode::Replace if field.required => {
+                Mode::Create | Mode::Replace if field.required && !field.read_only => {
                     errors.entry(field.name.to_string()).or_default().push(REQUIRED.into());
                     Value::null(field.ty)
                 }

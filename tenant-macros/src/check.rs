@@ -20,8 +20,75 @@ pub fn check_resource(cx: &Ctxt, resource: &Resource) {
     for (i, field) in resource.fields.iter().enumerate() {
         cx.section(i + 1);
         check_field(cx, field);
+        check_field_control(cx, field);
     }
     cx.section(0);
+    check_computed(cx, resource);
+}
+
+/// `read_only`, `write_only` and `write = "…"` against each other and the field's other keys.
+fn check_field_control(cx: &Ctxt, field: &crate::ast::Field) {
+    let (name, args) = (&field.name, &field.args);
+    if let Some(read_only) = &args.read_only {
+        if args.write_only.is_some() {
+            cx.error_spanned_by(
+                read_only,
+                format!("field `{name}` cannot be both `read_only` and `write_only`\nhelp: keep the one you mean: `read_only` is output only, `write_only` input only"),
+            );
+        }
+        if let Some((write, _)) = &args.write {
+            cx.error_spanned_by(
+                write,
+                format!("`write` has no effect on `read_only` field `{name}`: no request writes it\nhelp: remove `write`, or `read_only`"),
+            );
+        }
+        if args.default.is_none() && !is_option(field.ty) {
+            cx.error_spanned_by(
+                read_only,
+                format!(
+                    "`read_only` field `{name}` needs a value on create, and no request gives it one\n\
+                     help: add `default` (or `default = …`), or make it `Option<…>`; a `before_create` hook may then set it"
+                ),
+            );
+        }
+    }
+    if args.write_only.is_some() {
+        for (key, what) in [(&args.filter, "filter"), (&args.search, "search"), (&args.order, "order")] {
+            if let Some(key) = key {
+                cx.error_spanned_by(
+                    key,
+                    format!(
+                        "`write_only` field `{name}` cannot be `{what}`: its answers would reveal the value it never shows\n\
+                         help: remove `{what}`, or `write_only`"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// A computed output field needs a name of its own.
+fn check_computed(cx: &Ctxt, resource: &Resource) {
+    let mut seen: Vec<String> = Vec::new();
+    for computed in &resource.args.computed {
+        let name = computed.ident.to_string();
+        if SYSTEM_COLUMNS.contains(&name.as_str()) || resource.fields.iter().any(|f| f.name == name) {
+            cx.error_spanned_by(
+                &computed.ident,
+                format!("computed field `{name}` has the name of a field of `{}`\nhelp: give it another name: both would be the same JSON key", resource.ident),
+            );
+        } else if seen.contains(&name) {
+            cx.error_spanned_by(&computed.ident, format!("computed field `{name}` is listed twice\nhelp: remove one"));
+        } else {
+            seen.push(name);
+        }
+    }
+}
+
+/// Whether `ty` is written `Option<…>` (or a path ending in it): a nullable field.
+fn is_option(ty: &syn::Type) -> bool {
+    matches!(ty, syn::Type::Path(path) if path.qself.is_none()
+        && path.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }
 
 fn check_struct_attrs(cx: &Ctxt, resource: &Resource) {

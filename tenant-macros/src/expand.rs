@@ -43,7 +43,7 @@ pub fn tenant_resource(attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#errors #item);
         }
     };
-    let Some(resource) = crate::ast::Resource::from_ast(&cx, &input, args) else {
+    let Some(mut resource) = crate::ast::Resource::from_ast(&cx, &input, args) else {
         // Not a struct we can model: give the item back untouched but for our helper
         // attributes, so the rest of the crate still sees the type.
         let errors = cx.check().err().map(|err| err.to_compile_error());
@@ -55,6 +55,11 @@ pub fn tenant_resource(attr: TokenStream, item: TokenStream) -> TokenStream {
     // name or an option, never about the shape, so the generated code stays well-formed and
     // uses of the type elsewhere do not turn into a second, misleading error.
     let errors = cx.check().err().map(|err| err.to_compile_error());
+    if errors.is_some() {
+        // The computed fields call the model's methods: with the options in doubt, those calls
+        // would only add errors about names the user may be renaming.
+        resource.args.computed.clear();
+    }
     let expanded = expand(&resource);
     quote!(#errors #expanded)
 }
@@ -103,12 +108,14 @@ pub fn expand(resource: &Resource) -> TokenStream {
     let fields: Vec<&Field> =
         resource.fields.iter().filter(|field| !SYSTEM_COLUMNS.contains(&field.name.as_str())).collect();
     let model = model_struct(resource, &fields);
+    let serialize = computed_serialize(resource, &fields);
     let resource_impl = resource_impl(resource, &fields);
     let bodies = request_bodies(resource, &fields);
     let router = router(resource);
     let assertions = type_assertions(&fields);
     quote! {
         #model
+        #serialize
         #resource_impl
         #bodies
         #router
@@ -122,7 +129,8 @@ fn model_struct(resource: &Resource, fields: &[&Field]) -> TokenStream {
     let Resource { ident, vis, .. } = resource;
     // `#[field]` and `#[serde]` on the struct were reported as errors; drop them here.
     let attrs = resource.attrs.iter().filter(|attr| attr.path() != FIELD && attr.path() != SERDE);
-    let derive = serialize_derives(resource.attrs).is_empty().then(|| {
+    // With computed fields the macro writes `Serialize` itself (`computed_serialize`).
+    let derive = (serialize_derives(resource.attrs).is_empty() && resource.args.computed.is_empty()).then(|| {
         quote! {
             #[derive(#p::serde::Serialize)]
             #[serde(crate = "::tenant_core::__private::serde")]
@@ -131,7 +139,9 @@ fn model_struct(resource: &Resource, fields: &[&Field]) -> TokenStream {
     let fields = fields.iter().map(|field| {
         let Field { ident, vis, ty, .. } = field;
         let attrs = field.attrs.iter().filter(|attr| attr.path() != SERDE);
-        quote!(#(#attrs)* #vis #ident: #ty)
+        // A write-only field is stored and read like any other, and never serialized.
+        let skip = (derive.is_some() && field.args.write_only.is_some()).then(|| quote!(#[serde(skip_serializing)]));
+        quote!(#(#attrs)* #skip #vis #ident: #ty)
     });
     quote! {
         #(#attrs)*
@@ -148,6 +158,45 @@ fn model_struct(resource: &Resource, fields: &[&Field]) -> TokenStream {
             #(#fields,)*
         }
     }
+}
+
+/// `impl Serialize` for a model with computed fields: the stored fields (but the write-only
+/// ones), then each computed one from the model's method of that name, checked against its
+/// declared type.
+fn computed_serialize(resource: &Resource, fields: &[&Field]) -> Option<TokenStream> {
+    if resource.args.computed.is_empty() {
+        return None;
+    }
+    let p = private();
+    let ident = resource.ident;
+    let name = ident.to_string();
+    let system = ["id", "company_id", "created_at", "updated_at"].map(|c| syn::Ident::new(c, ident.span()));
+    let shown: Vec<&Field> = fields.iter().copied().filter(|f| f.args.write_only.is_none()).collect();
+    let stored = system.iter().map(|i| (i.to_string(), quote!(#i))).chain(shown.iter().map(|f| {
+        let i = f.ident;
+        (f.name.clone(), quote!(#i))
+    }));
+    let stored = stored.map(|(key, member)| quote!(__s.serialize_field(#key, &self.#member)?;));
+    let computed = resource.args.computed.iter().map(|c| {
+        let (method, ty, key) = (&c.ident, &c.ty, c.ident.to_string());
+        let call = quote_spanned!(method.span()=> Self::#method(self));
+        quote!({
+            let __v: #ty = #call;
+            __s.serialize_field(#key, &__v)?;
+        })
+    });
+    let len = 4 + shown.len() + resource.args.computed.len();
+    Some(quote! {
+        impl #p::serde::Serialize for #ident {
+            fn serialize<__S: #p::serde::Serializer>(&self, serializer: __S) -> ::core::result::Result<__S::Ok, __S::Error> {
+                use #p::serde::ser::SerializeStruct as _;
+                let mut __s = serializer.serialize_struct(#name, #len)?;
+                #(#stored)*
+                #(#computed)*
+                __s.end()
+            }
+        }
+    })
 }
 
 /// One `#[doc]` string per line, so the expansion reads as `///` comments.

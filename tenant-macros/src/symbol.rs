@@ -23,8 +23,9 @@ pub const CREATE: Symbol = Symbol("create");
 pub const UPDATE: Symbol = Symbol("update");
 pub const DELETE: Symbol = Symbol("delete");
 pub const HOOKS: Symbol = Symbol("hooks");
+pub const COMPUTED: Symbol = Symbol("computed");
 
-pub const RESOURCE_KEYS: &[Symbol] = &[TABLE, PATH, SINGULAR, CREATE, UPDATE, DELETE, HOOKS];
+pub const RESOURCE_KEYS: &[Symbol] = &[TABLE, PATH, SINGULAR, CREATE, UPDATE, DELETE, HOOKS, COMPUTED];
 
 // `#[field(...)]` keys.
 pub const UNIQUE: Symbol = Symbol("unique");
@@ -36,8 +37,12 @@ pub const LEN: Symbol = Symbol("len");
 pub const RANGE: Symbol = Symbol("range");
 pub const DEFAULT: Symbol = Symbol("default");
 pub const REFERENCES: Symbol = Symbol("references");
+pub const READ_ONLY: Symbol = Symbol("read_only");
+pub const WRITE_ONLY: Symbol = Symbol("write_only");
+pub const WRITE: Symbol = Symbol("write");
 
-pub const FIELD_KEYS: &[Symbol] = &[UNIQUE, FILTER, SEARCH, ORDER, EMAIL, LEN, RANGE, DEFAULT, REFERENCES];
+pub const FIELD_KEYS: &[Symbol] =
+    &[UNIQUE, FILTER, SEARCH, ORDER, EMAIL, LEN, RANGE, DEFAULT, REFERENCES, READ_ONLY, WRITE_ONLY, WRITE];
 
 // `#[choice(...)]` keys.
 pub const RENAME: Symbol = Symbol("rename");

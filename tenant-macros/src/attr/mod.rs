@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
-use syn::{Attribute, Expr, LitStr, Meta, Path, Token, Type};
+use syn::{Attribute, Expr, Ident, LitStr, Meta, Path, Token, Type};
 
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
@@ -44,6 +44,15 @@ pub struct ResourceArgs {
     pub delete: Option<RoleArg>,
     /// `hooks`: the app implements `tenant_core::Hooks` for the model itself.
     pub hooks: Option<Path>,
+    /// `computed(name: Type, …)`: output fields the model's methods of those names return.
+    pub computed: Vec<ComputedArg>,
+}
+
+/// One computed output field: `is_overdue: bool` in `computed(...)`.
+#[derive(Debug, Clone)]
+pub struct ComputedArg {
+    pub ident: Ident,
+    pub ty: Type,
 }
 
 /// `len = 1..=200`: bounds in characters.
@@ -89,6 +98,10 @@ pub struct FieldArgs {
     pub range: Option<RangeArg>,
     pub default: Option<DefaultArg>,
     pub references: Option<ReferencesArg>,
+    pub read_only: Option<Path>,
+    pub write_only: Option<Path>,
+    /// `write = "admin"`: the lowest role that may set or change the field.
+    pub write: Option<(Path, RoleArg)>,
 }
 
 /// The options of one enum variant: `#[choice(rename = "…")]`.
@@ -134,6 +147,37 @@ fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta)
             skip_rest(meta.input)?;
         } else {
             set(cx, &mut args.hooks, &key, owner, key.clone());
+        }
+    } else if key == COMPUTED {
+        if meta.input.peek(syn::token::Paren) {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let entries = content.parse_terminated(
+                |input: syn::parse::ParseStream| {
+                    let ident: Ident = input.parse()?;
+                    input.parse::<Token![:]>()?;
+                    let ty: Type = input.parse()?;
+                    Ok(ComputedArg { ident, ty })
+                },
+                Token![,],
+            );
+            match entries {
+                Ok(entries) => args.computed.extend(entries),
+                Err(err) => cx.error_spanned_by(
+                    &key,
+                    format!(
+                        "`computed` lists output fields with their types: `computed(is_overdue: bool)`\n\
+                         help: each is read from the model's method of that name (`fn is_overdue(&self) -> bool`); {err}"
+                    ),
+                ),
+            }
+        } else {
+            cx.error_spanned_by(
+                &key,
+                "`computed` lists output fields with their types: `computed(is_overdue: bool)`\n\
+                 help: each is read from the model's method of that name (`fn is_overdue(&self) -> bool`)",
+            );
+            skip_rest(meta.input)?;
         }
     } else if key == CREATE || key == UPDATE || key == DELETE {
         let name = key.get_ident().map(ToString::to_string).unwrap_or_default();
@@ -220,12 +264,14 @@ pub fn parse_field_args(cx: &Ctxt, field: &str, attrs: &[Attribute]) -> FieldArg
 fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNestedMeta) -> syn::Result<()> {
     let owner = format!("field `{field}`");
     let key = meta.path.clone();
-    let flags: [(Symbol, &mut Option<Path>); 5] = [
+    let flags: [(Symbol, &mut Option<Path>); 7] = [
         (UNIQUE, &mut args.unique),
         (FILTER, &mut args.filter),
         (SEARCH, &mut args.search),
         (ORDER, &mut args.order),
         (EMAIL, &mut args.email),
+        (READ_ONLY, &mut args.read_only),
+        (WRITE_ONLY, &mut args.write_only),
     ];
     for (symbol, slot) in flags {
         if key == symbol {
@@ -278,6 +324,22 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
         } else {
             set(cx, &mut args.default, &key, &owner, DefaultArg::Trait(key.clone()));
         }
+    } else if key == WRITE {
+        let hint =
+            format!("`write` on field `{field}` needs the lowest role that may set or change it: `write = \"admin\"`");
+        if let Some(lit) = string_value(cx, &meta, &hint)? {
+            match lit.value().as_str() {
+                "admin" => set(cx, &mut args.write, &key, &owner, (key.clone(), RoleArg { role: Role::Admin })),
+                "staff" => set(cx, &mut args.write, &key, &owner, (key.clone(), RoleArg { role: Role::Staff })),
+                other => cx.error_spanned_by(
+                    &lit,
+                    format!(
+                        "unknown role `{other}` for `write` on field `{field}`\n\
+                         help: the roles are \"admin\" and \"staff\": write `write = \"admin\"`"
+                    ),
+                ),
+            }
+        }
     } else if key == REFERENCES {
         let hint =
             format!("`references` on field `{field}` needs the referenced resource type: `references = Customer`");
@@ -321,6 +383,13 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
                 "help: write `references = OtherResource`".to_owned()
             }
             "sort" | "sortable" => format!("help: did you mean `order`?\nnote: the options are {}", list(FIELD_KEYS)),
+            "readonly" | "output_only" | "server" => "help: did you mean `read_only`?".to_owned(),
+            "writeonly" | "input_only" | "hidden" | "secret" | "skip_serializing" => {
+                "help: did you mean `write_only`?".to_owned()
+            }
+            "role" | "write_role" | "admin" | "permission" => {
+                "help: write `write = \"admin\"` for the lowest role that may set or change the field".to_owned()
+            }
             "rename" | "column" | "name" => {
                 format!("help: the column and the JSON key are the field's name, `{field}`; rename the field itself")
             }

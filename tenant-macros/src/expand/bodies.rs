@@ -10,6 +10,9 @@ use crate::ast::{Field, Resource};
 /// `CustomerInput` (create, full update) and `CustomerPatch` (partial update).
 pub(super) fn request_bodies(resource: &Resource, fields: &[&Field]) -> TokenStream {
     let p = private();
+    // No request sets a read-only field: it is not part of the bodies.
+    let fields: Vec<&Field> = fields.iter().copied().filter(|field| field.args.read_only.is_none()).collect();
+    let fields = fields.as_slice();
     let Resource { ident, vis, path, .. } = resource;
     let input = format_ident!("{}Input", ident);
     let patch = format_ident!("{}Patch", ident);

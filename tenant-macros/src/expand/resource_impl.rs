@@ -124,6 +124,8 @@ fn field_desc(resource: &Resource, field: &Field) -> TokenStream {
         (quote!(search), &args.search),
         (quote!(order), &args.order),
         (quote!(email), &args.email),
+        (quote!(read_only), &args.read_only),
+        (quote!(write_only), &args.write_only),
     ] {
         if on.is_some() {
             set.push(quote!(#flag: true));
@@ -144,6 +146,10 @@ fn field_desc(resource: &Resource, field: &Field) -> TokenStream {
         if let Some(max) = range.max.map(f64_tokens) {
             set.push(quote!(max: ::core::option::Option::Some(#max)));
         }
+    }
+    if let Some((_, write)) = &args.write {
+        let role = role(write.role);
+        set.push(quote!(write_role: ::core::option::Option::Some(#role)));
     }
     if let Some(references) = &args.references {
         let target = &references.target;

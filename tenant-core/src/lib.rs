@@ -111,6 +111,8 @@ pub(crate) mod setting;
 pub(crate) mod slash_routes;
 pub(crate) mod state;
 pub(crate) mod tenant;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub(crate) mod throttle;
 pub(crate) mod validate;
 

@@ -201,12 +201,12 @@ pub trait Resource: serde::Serialize + Sized + Send + Sync + 'static {
     /// What a typed create takes ([`Scoped::create`](crate::Scoped::create)): the writable
     /// fields, those with a default or nullable as `Option` (absent = the default). The macro
     /// names it `<Model>Input`.
-    type Input: serde::Serialize + Send + Sync;
+    type Input: serde::Serialize + serde::de::DeserializeOwned + Send + Sync;
 
     /// What a typed partial update takes ([`Scoped::update`](crate::Scoped::update)): every
     /// writable field as `Option` (absent = unchanged; a nullable field is
     /// `Option<Option<T>>`, `Some(None)` setting NULL). The macro names it `<Model>Patch`.
-    type Patch: serde::Serialize + Default + Send + Sync;
+    type Patch: serde::Serialize + serde::de::DeserializeOwned + Default + Send + Sync;
 
     /// Builds the model by reading its columns in [`ResourceDesc::row_types`] order: the system
     /// columns, then the fields. Reads nothing more, so a caller may read extra columns after.

@@ -23,13 +23,13 @@ struct Note {
 }
 
 /// The create body; the patch body is the same with every field optional.
-#[derive(Serialize, Default)]
+#[derive(Serialize, serde::Deserialize, Default)]
 struct NoteInput {
     title: String,
     stars: Option<i32>,
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize, serde::Deserialize, Default)]
 struct NotePatch {
     #[serde(skip_serializing_if = "Option::is_none")]
     title: Option<String>,

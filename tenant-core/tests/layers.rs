@@ -64,7 +64,20 @@ const LAYERS: &[(&str, &[&str])] = &[
             "auth",
         ],
     ),
-    ("assembly", &["app", "lib"]),
+    (
+        "assembly",
+        &[
+            "app",
+            "testing/credentials",
+            "testing/databases",
+            "testing/requests",
+            "testing/app",
+            "testing/accounts",
+            "testing/isolation",
+            "testing",
+            "lib",
+        ],
+    ),
 ];
 
 /// Every `.rs` file under `src`, as a module path.

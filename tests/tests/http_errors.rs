@@ -288,7 +288,7 @@ mod postgres_outages {
 
     #[tokio::test]
     async fn server_gone_is_503() {
-        let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+        let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
         let alice = app.signup("Acme").await;
         let c = customer(&app, &alice.auth()).await;
         let item = format!("/api/customers/{}", id_of(&c));
@@ -328,7 +328,7 @@ mod postgres_outages {
     async fn terminated_connections_are_replaced() {
         // A server restart or failover kills every pooled connection; the next requests must
         // succeed on fresh connections, not fail with a 500 each until the pool has cycled.
-        let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+        let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
         let alice = app.signup("Acme").await;
         let c = customer(&app, &alice.auth()).await;
         // Warm several pooled connections.

@@ -69,7 +69,7 @@ async fn others_are_served_while_one_company_is_stuck(app: &TestApp, share: u32)
 
 #[tokio::test]
 async fn a_company_over_its_share_does_not_starve_the_others() {
-    let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
     assert!(others_are_served_while_one_company_is_stuck(&app, 2).await, "the other company was not served");
 }
 
@@ -77,6 +77,6 @@ async fn a_company_over_its_share_does_not_starve_the_others() {
 /// other company waits. This proves the scenario really saturates the pool.
 #[tokio::test]
 async fn without_a_share_one_company_can_take_the_whole_pool() {
-    let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
     assert!(!others_are_served_while_one_company_is_stuck(&app, 0).await, "the pool was never saturated");
 }

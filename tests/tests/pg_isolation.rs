@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 /// A PostgreSQL test app, or `None` when PostgreSQL is unavailable outside CI.
 async fn pg() -> Option<TestApp> {
-    TestApp::new(Backend::Postgres).await
+    TestApp::for_app(Backend::Postgres, demo_app::register).await
 }
 
 fn uuid(value: &Value) -> Uuid {

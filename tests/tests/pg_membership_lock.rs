@@ -30,7 +30,7 @@ async fn hold_email(app: &TestApp, company: uuid::Uuid, email: &str) -> sqlx::Pg
 
 #[tokio::test]
 async fn a_removal_waits_for_the_members_write_under_way_and_refuses_the_next() {
-    let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
     let alice = app.signup("Acme").await;
     let bob = app.signup("Bob Co").await;
     app.add_member(&alice, &bob, "staff").await;
@@ -64,7 +64,7 @@ async fn a_removal_waits_for_the_members_write_under_way_and_refuses_the_next() 
 
 #[tokio::test]
 async fn a_write_held_past_the_request_timeout_is_abandoned_and_rolled_back() {
-    let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
     let strict = app.connect_again_with(|c| c.request_timeout = Duration::from_secs(1)).await;
     let alice = strict.signup("Acme").await;
     let mut blocker = hold_email(&app, alice.company_id, "held@example.com").await;

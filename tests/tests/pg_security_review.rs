@@ -24,7 +24,7 @@ async fn invite(app: &TestApp, admin: &Auth, email: &str, role: &str) -> Resp {
 #[tokio::test]
 async fn pg_a_renewal_racing_a_decline_answers_an_invitation_that_exists() {
     use sqlx::Connection;
-    let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
     let alice = app.signup("Acme").await;
     let bob = app.signup("Bob Co").await;
     let id = invite(&app, &alice.auth(), &bob.email, "staff").await.id();
@@ -126,7 +126,7 @@ async fn other_company_served_while_a_roster_change_waits(app: &TestApp, promote
 /// timeout). The control below is the same scenario without the promotion: served.
 #[tokio::test]
 async fn pg_writes_waiting_on_their_membership_row_stay_within_the_share() {
-    let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
     assert!(
         other_company_served_while_a_roster_change_waits(&app, true).await,
         "the other company was not served within 3 s: Alice's writes held the pool outside her share"
@@ -137,6 +137,6 @@ async fn pg_writes_waiting_on_their_membership_row_stay_within_the_share() {
 /// for her share without a connection and the other company is served.
 #[tokio::test]
 async fn pg_control_without_a_roster_change_the_share_holds() {
-    let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
     assert!(other_company_served_while_a_roster_change_waits(&app, false).await);
 }

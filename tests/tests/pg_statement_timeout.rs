@@ -11,7 +11,7 @@ use tests::{Backend, TestApp};
 
 #[tokio::test]
 async fn a_statement_past_the_timeout_is_503_and_the_others_are_served() {
-    let Some(app) = TestApp::new(Backend::Postgres).await else { return };
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
     let alice = app.signup("Heavy").await;
     let bob = app.signup("Light").await;
     let own = customer(&app, &alice.auth()).await;

@@ -9,14 +9,15 @@ use std::time::Duration;
 use sqlx::Connection;
 use tempfile::TempDir;
 
-use crate::TestApp;
-
 /// The URL `scripts/pg-test-server.sh` serves.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:54329/postgres";
 
+/// The database an app under test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// A fresh SQLite file.
     Sqlite,
+    /// A fresh database on the test PostgreSQL server, served under row-level security.
     Postgres,
 }
 
@@ -56,7 +57,7 @@ impl Drop for PgDatabaseGuard {
     }
 }
 
-/// Keeps a test's database alive for as long as the [`TestApp`].
+/// Keeps a test's database alive for as long as the [`TestApp`](super::TestApp).
 pub(crate) enum DbGuard {
     Sqlite(#[allow(dead_code)] TempDir),
     Postgres(PgDatabaseGuard),
@@ -111,7 +112,7 @@ pub(crate) fn with_database(url: &str, database: &str) -> String {
     out
 }
 
-pub(crate) fn skip_postgres(reason: &str) -> Option<TestApp> {
+pub(crate) fn skip_postgres<T>(reason: &str) -> Option<T> {
     if in_ci() {
         panic!("PostgreSQL is required under CI but unavailable: {reason}");
     }
@@ -132,7 +133,7 @@ pub(crate) fn skip_postgres(reason: &str) -> Option<TestApp> {
 }
 
 #[cfg(test)]
-mod unit {
+mod tests {
     use super::with_database;
 
     #[test]

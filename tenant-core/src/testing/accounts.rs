@@ -4,7 +4,9 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{Auth, PASSWORD, TestApp, User};
+use super::app::TestApp;
+use super::credentials::PASSWORD;
+use super::requests::{Auth, User};
 
 impl TestApp {
     /// `POST /api/auth/signup` with a unique email and [`PASSWORD`], then the e-mail verification
@@ -18,7 +20,7 @@ impl TestApp {
     /// `POST /api/auth/signup` with a unique email and [`PASSWORD`]; panics unless 201. The
     /// address stays unverified.
     pub async fn signup_unverified(&self, company_name: &str) -> User {
-        let email = format!("user-{}@example.com", Uuid::new_v4().simple());
+        let email = format!("user-{}@example.com", Uuid::now_v7().simple());
         self.signup_as(&email, company_name).await
     }
 

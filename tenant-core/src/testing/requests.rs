@@ -7,7 +7,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::TestApp;
+use super::app::TestApp;
 
 /// How a request authenticates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,14 +21,17 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// No `Authorization` header.
     pub fn none() -> Auth {
         Auth::None
     }
 
+    /// A bearer token, the user's default company.
     pub fn bearer(token: impl Into<String>) -> Auth {
         Auth::Bearer(token.into())
     }
 
+    /// A bearer token and `X-Company-Id: <company>` (any text, for tests of bad values).
     pub fn bearer_company(token: impl Into<String>, company: impl ToString) -> Auth {
         Auth::BearerCompany(token.into(), company.to_string())
     }
@@ -47,12 +50,17 @@ impl Auth {
 /// A user created by [`TestApp::signup`], with the company the signup made.
 #[derive(Debug, Clone)]
 pub struct User {
+    /// The user's id.
     pub id: Uuid,
+    /// A unique address, verified unless made by `signup_unverified`.
     pub email: String,
+    /// [`PASSWORD`](super::PASSWORD).
     pub password: String,
     /// The company created at signup (the user's default company; the user is its admin).
     pub company_id: Uuid,
+    /// The access token signup returned.
     pub access: String,
+    /// The refresh token signup returned.
     pub refresh: String,
 }
 
@@ -76,10 +84,13 @@ impl User {
 /// A response, read in full.
 #[derive(Debug, Clone)]
 pub struct Resp {
+    /// The status code.
     pub status: u16,
+    /// The response headers.
     pub headers: HeaderMap,
     /// The body parsed as JSON; `Null` when empty (or not JSON: see `text`).
     pub body: Value,
+    /// The body as text (lossy UTF-8).
     pub text: String,
 }
 
@@ -138,22 +149,27 @@ impl TestApp {
     // future is returned, so `join_all(ids.iter().map(|id| app.get(&format!(..), &user.auth())))`
     // works without `let` bindings for every temporary.
 
+    /// `GET path`.
     pub fn get<'a>(&'a self, path: &str, auth: &Auth) -> impl Future<Output = Resp> + use<'a> {
         self.request("GET", path, auth, None)
     }
 
+    /// `POST path` with a JSON body.
     pub fn post<'a>(&'a self, path: &str, auth: &Auth, body: Value) -> impl Future<Output = Resp> + use<'a> {
         self.request("POST", path, auth, Some(body))
     }
 
+    /// `PUT path` with a JSON body.
     pub fn put<'a>(&'a self, path: &str, auth: &Auth, body: Value) -> impl Future<Output = Resp> + use<'a> {
         self.request("PUT", path, auth, Some(body))
     }
 
+    /// `PATCH path` with a JSON body.
     pub fn patch<'a>(&'a self, path: &str, auth: &Auth, body: Value) -> impl Future<Output = Resp> + use<'a> {
         self.request("PATCH", path, auth, Some(body))
     }
 
+    /// `DELETE path`.
     pub fn delete<'a>(&'a self, path: &str, auth: &Auth) -> impl Future<Output = Resp> + use<'a> {
         self.request("DELETE", path, auth, None)
     }

@@ -1,5 +1,6 @@
-//! The app under test: the demo app's router over a fresh database, configured as the tests
-//! configure it, and the ways to start it again or serve it over TCP.
+//! The app under test: an app's router over a fresh database, configured for tests (mail to
+//! files, a fixed signing secret, throttles out of the way), and the ways to start it again or
+//! serve it over TCP.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,26 +10,28 @@ use sqlx::Connection;
 use tempfile::TempDir;
 use uuid::Uuid;
 
-use crate::databases::{DbGuard, PgDatabaseGuard, postgres_admin_url, skip_postgres, with_database};
-use crate::{APP_POOL_SIZE, Backend, TEST_JWT_SECRET};
+use super::credentials::{APP_POOL_SIZE, TEST_JWT_SECRET};
+use super::databases::{Backend, DbGuard, PgDatabaseGuard, postgres_admin_url, skip_postgres, with_database};
 
-/// Adds an app's resources (and routes) to the framework's `App`: `demo_app::register`.
-pub type Register = fn(tenant_core::App) -> tenant_core::App;
+/// Adds an app's resources (and routes) to the framework's `App`: the function an app's `main`
+/// calls too, e.g. `fn register(app: App) -> App { app.resource::<Project>() }`.
+pub type Register = fn(crate::App) -> crate::App;
 
 /// One running app over its own fresh, migrated database.
 pub struct TestApp {
+    /// The backend this app runs on.
     pub backend: Backend,
     /// The pool the router uses (`app.db.close().await` simulates an unreachable database).
-    pub db: tenant_core::Db,
+    pub db: crate::Db,
     /// The app's state, for what runs outside a request ([`TestApp::scoped`]).
-    pub state: tenant_core::AppState,
+    pub state: crate::AppState,
+    /// The app's router, called in process (`tower::ServiceExt::oneshot`).
     pub router: Router,
     /// The URL of this test's own database.
     pub database_url: String,
     /// Where the app's mail goes (`EMAIL_BACKEND=file`): read with [`TestApp::mails_to`].
     pub mail_dir: Arc<TempDir>,
-    /// What the app under test serves: the demo app's resources, or a test's own
-    /// ([`TestApp::for_app`]).
+    /// What the app under test serves ([`TestApp::for_app`]).
     pub register: Register,
     // Declared last: dropped after the router and its pool.
     // Shared with apps made by `connect_again`: the database goes when the last one does.
@@ -36,13 +39,10 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// A fresh, migrated database and the demo app's router over it. `None` only when PostgreSQL
-    /// is unavailable outside CI (see the crate docs).
-    pub async fn new(backend: Backend) -> Option<TestApp> {
-        Self::for_app(backend, demo_app::register).await
-    }
-
-    /// Like [`TestApp::new`], for the app `register` describes (a test's own resources).
+    /// A fresh, migrated database of `backend` and the router of the app `register` builds over
+    /// it, as production builds it (on PostgreSQL: served as the RLS-bound app role, the start-up
+    /// isolation check passed). `None` only when PostgreSQL is unavailable outside CI (see the
+    /// module docs).
     pub async fn for_app(backend: Backend, register: Register) -> Option<TestApp> {
         match backend {
             Backend::Sqlite => Some(Self::new_sqlite(register).await),
@@ -52,7 +52,7 @@ impl TestApp {
                     Ok(url) => url,
                     Err(reason) => return skip_postgres(&reason),
                 };
-                let name = format!("t_{}", Uuid::new_v4().simple());
+                let name = format!("t_{}", Uuid::now_v7().simple());
                 let created = async {
                     let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
                     let sql = format!("CREATE DATABASE \"{name}\"");
@@ -98,10 +98,10 @@ impl TestApp {
         pool_size: u32,
         mail_dir: &TempDir,
         register: Register,
-        configure: impl FnOnce(&mut tenant_core::Config),
-    ) -> tenant_core::App {
-        let mut config = tenant_core::Config::new(url);
-        config.email.backend = tenant_core::mail::EmailBackend::File { dir: mail_dir.path().to_path_buf() };
+        configure: impl FnOnce(&mut crate::Config),
+    ) -> crate::App {
+        let mut config = crate::Config::new(url);
+        config.email.backend = crate::mail::EmailBackend::File { dir: mail_dir.path().to_path_buf() };
         config.max_connections = pool_size;
         config.jwt_secret = TEST_JWT_SECRET.to_string();
         // Fixed, not one per core, so that tests of the hashing bound behave alike on any machine.
@@ -113,19 +113,19 @@ impl TestApp {
         config.throttle_invitation_company = "100000/min".parse().expect("a rate");
         config.throttle_invitation_address = "100000/min".parse().expect("a rate");
         configure(&mut config);
-        let app = tenant_core::App::connect(config).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+        let app = crate::App::connect(config).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
         register(app)
     }
 
     /// A second app (own pool, own router) over this test's database, reached through
-    /// `database_url` (e.g. the same database through a [`proxy::TcpProxy`]).
+    /// `database_url` (e.g. the same database through a TCP proxy that a test interrupts).
     pub async fn connect_again(&self, database_url: &str) -> TestApp {
         self.connect_again_with_pool(database_url, APP_POOL_SIZE).await
     }
 
     /// A second app over this test's database whose configuration `configure` changed (e.g. the
     /// production throttles).
-    pub async fn connect_again_with(&self, configure: impl FnOnce(&mut tenant_core::Config)) -> TestApp {
+    pub async fn connect_again_with(&self, configure: impl FnOnce(&mut crate::Config)) -> TestApp {
         let app =
             Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, self.register, configure).await;
         let (db, state) = (app.state().db().clone(), app.state().clone());
@@ -143,12 +143,12 @@ impl TestApp {
 
     /// The app, configured as the tests configure it, over this test's database, before its
     /// router is built: for tests that add routes of their own (`TestApp::with_router`).
-    pub async fn app_again(&self) -> tenant_core::App {
+    pub async fn app_again(&self) -> crate::App {
         Self::connect_configured(&self.database_url, APP_POOL_SIZE, &self.mail_dir, self.register, |_| {}).await
     }
 
     /// This test's database and mail, served by `router` (built from [`TestApp::app_again`]).
-    pub fn with_router(&self, router: Router, state: tenant_core::AppState) -> TestApp {
+    pub fn with_router(&self, router: Router, state: crate::AppState) -> TestApp {
         TestApp {
             backend: self.backend,
             db: state.db().clone(),
@@ -177,9 +177,9 @@ impl TestApp {
         }
     }
 
-    /// A transaction of `company` on no one's behalf, as a job gets it (`tenant_core::jobs`).
-    pub async fn scoped(&self, company: Uuid) -> tenant_core::Scoped {
-        tenant_core::jobs::scoped(&self.state, company).await.unwrap_or_else(|e| panic!("scoped({company}): {e:?}"))
+    /// A transaction of `company` on no one's behalf, as a job gets it (`crate::jobs`).
+    pub async fn scoped(&self, company: Uuid) -> crate::Scoped {
+        crate::jobs::scoped(&self.state, company).await.unwrap_or_else(|e| panic!("scoped({company}): {e:?}"))
     }
 
     /// Serves the router as `demo-app serve` does (`axum::serve`, so hyper's HTTP/1.1 connection
@@ -215,11 +215,11 @@ impl TestApp {
     /// the schema's `ON DELETE CASCADE`), as an operator would. On PostgreSQL it goes through the
     /// owner's URL, `database_url`: the app's own role is not meant to delete users.
     pub async fn delete_user(&self, user_id: Uuid) {
-        let owner = tenant_core::Db::connect(&self.database_url, 1)
+        let owner = crate::Db::connect(&self.database_url, 1)
             .await
             .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.database_url));
         let deleted = owner
-            .execute("DELETE FROM users WHERE id = $1", &[tenant_core::Value::Uuid(Some(user_id))])
+            .execute("DELETE FROM users WHERE id = $1", &[crate::Value::Uuid(Some(user_id))])
             .await
             .unwrap_or_else(|e| panic!("deleting user {user_id}: {e}"));
         owner.close().await;
@@ -229,6 +229,7 @@ impl TestApp {
 
 /// The app served over TCP by [`TestApp::serve`]; dropping it stops the server.
 pub struct Served {
+    /// Where it listens (127.0.0.1 and a free port).
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
 }

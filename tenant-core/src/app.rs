@@ -100,6 +100,17 @@ impl App {
         self
     }
 
+    /// As [`App::resource`], with custom actions added to its routes by `actions`
+    /// (`routes.detail_action(…)`, `routes.collection_action(…)`: see [`crate::actions`]).
+    pub fn resource_with<R: Resource + crate::hooks::Hooks>(
+        mut self,
+        actions: impl FnOnce(crate::actions::ResourceRoutes<R>) -> crate::actions::ResourceRoutes<R>,
+    ) -> App {
+        self.resources.push(R::DESC);
+        self.routes = self.routes.merge(actions(crate::actions::ResourceRoutes::new()).into_router());
+        self
+    }
+
     /// The state the router will serve with: for an app that merges routes of its own
     /// (`Router<AppState>`) or builds an extractor's state.
     pub fn state(&self) -> &AppState {

@@ -71,6 +71,7 @@
 #![warn(missing_docs)]
 
 // What an app author uses: documented, and each module's items are what its page shows.
+pub mod actions;
 pub mod app;
 pub mod config;
 pub mod crud;

@@ -244,6 +244,11 @@ impl RowDecoder for Membership {
 #[derive(Debug, Clone, Copy)]
 pub struct LockMembership;
 
+/// The minimum role of the route (a custom action's, `actions.rs`): the extractor answers a
+/// lower role 403 before the handler runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RequiredRole(pub(crate) Role);
+
 /// Reads never take SQLite's write lock; every other method is treated as a write.
 fn tx_mode(method: &Method) -> TxMode {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) { TxMode::Read } else { TxMode::Write }
@@ -314,6 +319,12 @@ where
                     (company_id, role, Some(permit))
                 }
             };
+        // A custom action's minimum role (`actions.rs`), checked before anything is read.
+        if let Some(RequiredRole(needed)) = parts.extensions.get::<RequiredRole>()
+            && role < *needed
+        {
+            return Err(ApiError::Forbidden(PERMISSION_DENIED));
+        }
         Ok(Tenant { user_id, company_id, role, tx: Some(tx), permit })
     }
 }

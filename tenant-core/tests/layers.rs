@@ -52,6 +52,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "operations",
             "crud",
             "jobs",
+            "actions",
             "accounts/email",
             "accounts/form",
             "accounts/companies",

@@ -85,7 +85,7 @@ pub fn resource_statements(dialect: Dialect, desc: &ResourceDesc) -> Vec<String>
             cols.push(format!(
                 "CONSTRAINT {t}_{name}_fkey FOREIGN KEY (company_id, {name}) REFERENCES {rt} (company_id, id)",
                 name = f.name,
-                rt = r.table
+                rt = r.table()
             ));
         }
     }
@@ -166,7 +166,7 @@ fn create_order(resources: &[ResourceDesc]) -> Result<Vec<&ResourceDesc>, DbErro
                 .fields
                 .iter()
                 .filter_map(|f| f.references)
-                .all(|r| r.table == desc.table || ordered.iter().any(|o| o.table == r.table));
+                .all(|r| r.table() == desc.table || ordered.iter().any(|o| o.table == r.table()));
             if ready {
                 ordered.push(desc);
             }
@@ -178,7 +178,7 @@ fn create_order(resources: &[ResourceDesc]) -> Result<Vec<&ResourceDesc>, DbErro
                 .flat_map(|d| {
                     d.fields
                         .iter()
-                        .filter_map(move |f| f.references.map(|r| format!("{}.{} → {}", d.name, f.name, r.table)))
+                        .filter_map(move |f| f.references.map(|r| format!("{}.{} → {}", d.name, f.name, r.table())))
                 })
                 .collect();
             return Err(DbError::Other(format!(
@@ -222,10 +222,7 @@ mod tests {
         table: "children",
         path: "/api/children",
         fields: &[
-            Field {
-                references: Some(Reference { table: "parents", resource: "parent", exists: "" }),
-                ..Field::new("parent_id", FieldType::Uuid, false)
-            },
+            Field { references: Some(Reference::new(|| &PARENTS)), ..Field::new("parent_id", FieldType::Uuid, false) },
             Field::new("state", FieldType::Choice(&["a", "b'c"]), true),
         ],
         permissions: Permissions::DEFAULT,

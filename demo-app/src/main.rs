@@ -99,7 +99,10 @@ fn print_schema(args: Vec<String>) -> Result<(), BoxError> {
         println!("{statement};\n");
     }
     if citus {
-        println!("-- Citus: run on the coordinator once the schema exists.");
+        println!(
+            "-- Citus: run on the coordinator once the schema exists (where references form a cycle: \
+             after the tables, before the DO blocks that add the foreign keys)."
+        );
         for statement in schema::citus_statements(&resources)? {
             println!("{statement};");
         }

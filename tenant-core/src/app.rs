@@ -127,16 +127,17 @@ impl App {
     /// and also installs the row-level security policies and the serving role's grants,
     /// creating that role first when `DATABASE_APP_URL` is unset.
     ///
-    /// Idempotent: it creates what is missing (`CREATE … IF NOT EXISTS`) and never alters or
-    /// drops a column, so a field added to a model after its table exists needs a migration of
-    /// your own. It also rewrites e-mail addresses stored by earlier versions into their
-    /// canonical form (README.md, "Members, invitations and e-mail verification").
+    /// Idempotent: it creates what is missing (`CREATE … IF NOT EXISTS`; on PostgreSQL each
+    /// reference's foreign key is added after all the tables, unless already there) and never
+    /// alters or drops a column, so a field added to a model after its table exists needs a
+    /// migration of your own. References may form cycles (`A ↔ B`, `A → B → C → A`). It also
+    /// rewrites e-mail addresses stored by earlier versions into their canonical form
+    /// (README.md, "Members, invitations and e-mail verification").
     ///
     /// # Errors
     ///
     /// A [`DbError`] when the database cannot be reached, a statement fails (for instance when
-    /// the owner may not create roles), or a resource references a table that is not registered
-    /// (or the references form a circle).
+    /// the owner may not create roles), or a resource references a table that is not registered.
     pub async fn migrate(&self) -> Result<(), DbError> {
         let config = self.state.config();
         match self.state.db().dialect() {

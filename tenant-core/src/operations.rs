@@ -239,8 +239,8 @@ async fn check_references(
             continue;
         }
         let params = [scoped.company_param(), Value::Uuid(Some(*id))];
-        if scoped.tx().fetch_optional(reference.exists, &params, &[FieldType::I32]).await?.is_none() {
-            errors.insert(field.name.to_string(), vec![invalid_reference(reference.resource, *id)]);
+        if scoped.tx().fetch_optional(reference.exists(), &params, &[FieldType::I32]).await?.is_none() {
+            errors.insert(field.name.to_string(), vec![invalid_reference(reference.resource(), *id)]);
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
@@ -265,7 +265,7 @@ fn write_error(desc: &ResourceDesc, err: DbError) -> ApiError {
         DbError::ForeignKey => match desc.fields.iter().find(|f| f.references.is_some()) {
             Some(field) => ApiError::field(
                 field.name,
-                format!("The referenced {} does not exist.", field.references.map_or("object", |r| r.resource)),
+                format!("The referenced {} does not exist.", field.references.map_or("object", |r| r.resource())),
             ),
             None => ApiError::internal("foreign key violation on a resource without references"),
         },

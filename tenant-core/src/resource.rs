@@ -16,14 +16,63 @@ use crate::value::{DecodeError, FieldType, RowReader, Value};
 pub const SYSTEM_COLUMNS: [&str; 4] = ["id", "company_id", "created_at", "updated_at"];
 
 /// A field that holds the id of another resource of the **same company**.
-#[derive(Debug, Clone, Copy)]
+///
+/// It holds a function that returns the referenced resource's [`ResourceDesc`], not values copied
+/// from it: two resources may reference each other (a project's lead task, a task's project),
+/// or form a longer cycle, and a `DESC` that copied from the other's `DESC` at compile time would
+/// need each to be evaluated before the other. Reading through the function costs a call.
+///
+/// The macro writes `Reference::to::<Customer>()` for `#[field(references = Customer)]`; an app
+/// reads it through [`Reference::target`], [`Reference::table`], [`Reference::resource`] and
+/// [`Reference::exists`].
+#[derive(Clone, Copy)]
 pub struct Reference {
+    target: fn() -> &'static ResourceDesc,
+}
+
+/// `&R::DESC`: a `fn` the description can point at without evaluating `R::DESC` first.
+fn desc_of<R: Resource>() -> &'static ResourceDesc {
+    &R::DESC
+}
+
+impl Reference {
+    /// A reference to the resource `R` (what `#[field(references = R)]` emits).
+    pub const fn to<R: Resource>() -> Reference {
+        Reference { target: desc_of::<R> }
+    }
+
+    /// A reference to the resource whose description `target` returns: for descriptions written
+    /// by hand, whose `target` is typically `|| &OTHER` for a `const OTHER: ResourceDesc`.
+    pub const fn new(target: fn() -> &'static ResourceDesc) -> Reference {
+        Reference { target }
+    }
+
+    /// The referenced resource's description.
+    pub fn target(&self) -> &'static ResourceDesc {
+        (self.target)()
+    }
+
     /// Table of the referenced resource.
-    pub table: &'static str,
-    /// Its description, for messages ("customer").
-    pub resource: &'static str,
+    pub fn table(&self) -> &'static str {
+        self.target().table
+    }
+
+    /// The referenced resource's singular name, for messages ("customer").
+    pub fn resource(&self) -> &'static str {
+        self.target().singular
+    }
+
     /// The referenced resource's [`ResourceSql::exists`]: `$1` the company, `$2` the id.
-    pub exists: &'static str,
+    pub fn exists(&self) -> &'static str {
+        self.target().sql.exists
+    }
+}
+
+impl std::fmt::Debug for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The target's name, not its whole description (which may lead back here).
+        f.debug_struct("Reference").field("table", &self.table()).finish()
+    }
 }
 
 /// One user-declared field of a resource (system columns are not listed here).

@@ -7,10 +7,19 @@
 //! - `company_id NOT NULL` referencing `companies`, and a primary key `(company_id, id)`;
 //! - `UNIQUE (company_id, field)` named `<table>_<field>_key` for each `unique` field, so the
 //!   database itself refuses duplicates within a company (no check-then-insert race);
-//! - a composite foreign key `(company_id, ref) → other (company_id, id)` for each reference, so
-//!   a row can never point at another company's row;
+//! - a composite foreign key `(company_id, ref) → other (company_id, id)` named
+//!   `<table>_<field>_fkey` for each reference, so a row can never point at another company's row;
 //! - an index `(company_id, created_at, id)` serving the default list order, and
 //!   `(company_id, field)` indexes for filter and reference fields.
+//!
+//! References may form cycles (a project's lead task, a task's project; or `A → B → C → A`), so
+//! no order of `CREATE TABLE` statements can satisfy every foreign key of a cycle inline. On
+//! PostgreSQL every table is created first, without its references, and the foreign keys are
+//! added afterwards, each by a statement that skips a constraint of that name already on the
+//! table ([`foreign_key_statements`]): the migration runs at every start-up, and databases
+//! created before this order (keys inline, named alike) keep their one constraint per reference.
+//! SQLite cannot add a foreign key to an existing table, but its `REFERENCES` clause may name a
+//! table created later (it is resolved when a row is written), so its keys stay inline.
 
 use crate::db::{DbError, Dialect};
 use crate::resource::{Field, ResourceDesc};
@@ -53,7 +62,9 @@ fn quote_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// `CREATE TABLE` and `CREATE INDEX` statements for one resource (idempotent).
+/// `CREATE TABLE` and `CREATE INDEX` statements for one resource (idempotent). On SQLite the
+/// table's foreign keys are part of it; on PostgreSQL they are not (only `company_id`'s, to
+/// `companies`): [`foreign_key_statements`] adds them once every table exists.
 pub fn resource_statements(dialect: Dialect, desc: &ResourceDesc) -> Vec<String> {
     let t = desc.table;
     let mut cols = vec![
@@ -80,13 +91,15 @@ pub fn resource_statements(dialect: Dialect, desc: &ResourceDesc) -> Vec<String>
     for f in desc.fields.iter().filter(|f| f.unique) {
         cols.push(format!("CONSTRAINT {} UNIQUE (company_id, {})", unique_constraint_name(t, f.name), f.name));
     }
-    for f in desc.fields {
-        if let Some(r) = f.references {
-            cols.push(format!(
-                "CONSTRAINT {t}_{name}_fkey FOREIGN KEY (company_id, {name}) REFERENCES {rt} (company_id, id)",
-                name = f.name,
-                rt = r.table
-            ));
+    if dialect == Dialect::Sqlite {
+        for f in desc.fields {
+            if let Some(r) = f.references {
+                cols.push(format!(
+                    "CONSTRAINT {} {}",
+                    foreign_key_constraint_name(t, f.name),
+                    foreign_key_clause(f.name, r.table())
+                ));
+            }
         }
     }
     let mut statements = vec![format!("CREATE TABLE IF NOT EXISTS {t} (\n    {}\n)", cols.join(",\n    "))];
@@ -96,6 +109,60 @@ pub fn resource_statements(dialect: Dialect, desc: &ResourceDesc) -> Vec<String>
             .push(format!("CREATE INDEX IF NOT EXISTS {t}_{name}_idx ON {t} (company_id, {name})", name = f.name));
     }
     statements
+}
+
+/// PostgreSQL's longest identifier in bytes (`NAMEDATALEN - 1`); longer names are truncated.
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
+/// The name of the foreign key of the reference field `field`: `<table>_<field>_fkey`, truncated
+/// as PostgreSQL truncates it (to 63 bytes), so that the name looked up in `pg_constraint` is
+/// the name stored there.
+pub fn foreign_key_constraint_name(table: &str, field: &str) -> String {
+    let mut name = format!("{table}_{field}_fkey");
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        let mut end = MAX_IDENTIFIER_BYTES;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
+    }
+    name
+}
+
+/// `FOREIGN KEY (company_id, field) REFERENCES target (company_id, id)`: a reference can only
+/// name a row of its own row's company.
+fn foreign_key_clause(field: &str, target: &str) -> String {
+    format!("FOREIGN KEY (company_id, {field}) REFERENCES {target} (company_id, id)")
+}
+
+/// PostgreSQL: one statement per reference of `desc` that adds its composite foreign key
+/// ([`foreign_key_constraint_name`]) unless the table already has a constraint of that name.
+/// Idempotent, and safe against a concurrent migration adding the same key (its
+/// `duplicate_object` is ignored). Run once every table exists, so references may form cycles.
+/// Empty on SQLite, whose keys are part of `CREATE TABLE` ([`resource_statements`]).
+pub fn foreign_key_statements(dialect: Dialect, desc: &ResourceDesc) -> Vec<String> {
+    if dialect != Dialect::Postgres {
+        return Vec::new();
+    }
+    let t = desc.table;
+    desc.fields
+        .iter()
+        .filter_map(|f| f.references.map(|r| (f, r)))
+        .map(|(f, r)| {
+            let name = foreign_key_constraint_name(t, f.name);
+            format!(
+                "DO $$ BEGIN\n    \
+                 IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {table}::regclass AND conname = {name_literal}) THEN\n        \
+                 ALTER TABLE {t} ADD CONSTRAINT {name} {clause};\n    \
+                 END IF;\n\
+                 EXCEPTION WHEN duplicate_object THEN NULL;\n\
+                 END $$",
+                table = quote_literal(t),
+                name_literal = quote_literal(&name),
+                clause = foreign_key_clause(f.name, r.table()),
+            )
+        })
+        .collect()
 }
 
 /// The role requests are served as on PostgreSQL: granted data access by the migration, and
@@ -131,6 +198,11 @@ pub fn migration_statements(
 /// table is distributed by `company_id`, all co-located, so every tenant query and every
 /// composite foreign key stays on one shard. The keys `schema` generates already include
 /// `company_id` everywhere, as Citus requires.
+///
+/// Tables come in [`create_statements`]' order, referenced tables first, so that each table's
+/// foreign keys point at tables already distributed. Where references form a cycle no such
+/// order exists: run these statements after the `CREATE TABLE` statements and before the
+/// foreign keys, which [`create_statements`] puts last on PostgreSQL.
 pub fn citus_statements(resources: &[ResourceDesc]) -> Result<Vec<String>, DbError> {
     let mut statements: Vec<String> = ["companies", "users", "memberships", "email_verifications", "invitations"]
         .iter()
@@ -150,13 +222,41 @@ pub fn citus_statements(resources: &[ResourceDesc]) -> Result<Vec<String>, DbErr
     Ok(statements)
 }
 
-/// Statements for every resource, referenced tables before the tables that reference them.
+/// Statements for every resource: each table with its indexes, referenced tables before the
+/// tables that reference them wherever references do not form a cycle; then, on PostgreSQL,
+/// every foreign key ([`foreign_key_statements`]), once all the tables exist.
+///
+/// # Errors
+///
+/// A resource references a table that is not among `resources` (not registered with
+/// `App::resource`).
 pub fn create_statements(dialect: Dialect, resources: &[ResourceDesc]) -> Result<Vec<String>, DbError> {
-    Ok(create_order(resources)?.into_iter().flat_map(|d| resource_statements(dialect, d)).collect())
+    let ordered = create_order(resources)?;
+    let mut statements: Vec<String> = ordered.iter().flat_map(|d| resource_statements(dialect, d)).collect();
+    statements.extend(ordered.iter().flat_map(|d| foreign_key_statements(dialect, d)));
+    Ok(statements)
 }
 
-/// `resources` ordered so that referenced tables come first.
+/// `resources` ordered so that referenced tables come first. A cycle has no such order: when
+/// every resource left references one that is not placed yet, the first of them (in
+/// registration order) is placed anyway, and the rest follow as before.
 fn create_order(resources: &[ResourceDesc]) -> Result<Vec<&ResourceDesc>, DbError> {
+    let missing: Vec<String> = resources
+        .iter()
+        .flat_map(|d| {
+            d.fields.iter().filter_map(move |f| {
+                let r = f.references?;
+                let table = r.table();
+                (!resources.iter().any(|o| o.table == table)).then(|| format!("{}.{} → {table}", d.name, f.name))
+            })
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(DbError::Other(format!(
+            "resources reference tables that are not registered with App::resource: {}",
+            missing.join(", ")
+        )));
+    }
     let mut ordered: Vec<&ResourceDesc> = Vec::new();
     let mut pending: Vec<&ResourceDesc> = resources.iter().collect();
     while !pending.is_empty() {
@@ -166,25 +266,15 @@ fn create_order(resources: &[ResourceDesc]) -> Result<Vec<&ResourceDesc>, DbErro
                 .fields
                 .iter()
                 .filter_map(|f| f.references)
-                .all(|r| r.table == desc.table || ordered.iter().any(|o| o.table == r.table));
+                .all(|r| r.table() == desc.table || ordered.iter().any(|o| o.table == r.table()));
             if ready {
                 ordered.push(desc);
             }
             !ready
         });
         if pending.len() == before {
-            let names: Vec<String> = pending
-                .iter()
-                .flat_map(|d| {
-                    d.fields
-                        .iter()
-                        .filter_map(move |f| f.references.map(|r| format!("{}.{} → {}", d.name, f.name, r.table)))
-                })
-                .collect();
-            return Err(DbError::Other(format!(
-                "resources reference tables that are not registered with App::resource (or form a cycle): {}",
-                names.join(", ")
-            )));
+            // Every resource left is in a cycle or references one.
+            ordered.push(pending.remove(0));
         }
     }
     Ok(ordered)
@@ -222,36 +312,147 @@ mod tests {
         table: "children",
         path: "/api/children",
         fields: &[
-            Field {
-                references: Some(Reference { table: "parents", resource: "parent", exists: "" }),
-                ..Field::new("parent_id", FieldType::Uuid, false)
-            },
+            Field { references: Some(Reference::new(|| &PARENTS)), ..Field::new("parent_id", FieldType::Uuid, false) },
             Field::new("state", FieldType::Choice(&["a", "b'c"]), true),
         ],
         permissions: Permissions::DEFAULT,
         sql: SQL,
     };
 
+    /// A resource of `table` whose fields `(name, target)` reference the targets.
+    const fn referencing(table: &'static str, fields: &'static [Field]) -> ResourceDesc {
+        ResourceDesc {
+            name: table,
+            singular: table,
+            table,
+            path: "/api/x",
+            fields,
+            permissions: Permissions::DEFAULT,
+            sql: SQL,
+        }
+    }
+
+    const fn reference(name: &'static str, target: fn() -> &'static ResourceDesc) -> Field {
+        Field { references: Some(Reference::new(target)), ..Field::new(name, FieldType::Uuid, true) }
+    }
+
+    // A 2-cycle (projects ↔ tasks), and a 3-cycle (a → b → c → a) whose `c` also references itself.
+    const PROJECTS: ResourceDesc = referencing("projects", &[reference("lead_task_id", || &TASKS)]);
+    const TASKS: ResourceDesc = referencing("tasks", &[reference("project_id", || &PROJECTS)]);
+    const A: ResourceDesc = referencing("a", &[reference("b_id", || &B)]);
+    const B: ResourceDesc = referencing("b", &[reference("c_id", || &C)]);
+    const C: ResourceDesc = referencing("c", &[reference("a_id", || &A), reference("parent_id", || &C)]);
+
+    fn position(statements: &[String], prefix: &str) -> usize {
+        let found: Vec<usize> =
+            statements.iter().enumerate().filter(|(_, s)| s.starts_with(prefix)).map(|(i, _)| i).collect();
+        assert_eq!(found.len(), 1, "{prefix}: {statements:#?}");
+        found[0]
+    }
+
     #[test]
     fn every_key_includes_company_id() {
-        let ddl = resource_statements(Dialect::Postgres, &CHILDREN).join(";\n");
+        let ddl = resource_statements(Dialect::Sqlite, &CHILDREN).join(";\n");
         assert!(ddl.contains("PRIMARY KEY (company_id, id)"));
-        assert!(ddl.contains("FOREIGN KEY (company_id, parent_id) REFERENCES parents (company_id, id)"));
+        assert!(ddl.contains(
+            "CONSTRAINT children_parent_id_fkey FOREIGN KEY (company_id, parent_id) REFERENCES parents (company_id, id)"
+        ));
         assert!(ddl.contains("CHECK (state IN ('a', 'b''c'))"));
         assert!(ddl.contains("ON children (company_id, created_at, id)"));
         assert!(ddl.contains("ON children (company_id, parent_id)"));
         let ddl = resource_statements(Dialect::Sqlite, &PARENTS).join(";\n");
         assert!(ddl.contains("CONSTRAINT parents_code_key UNIQUE (company_id, code)"));
+        // PostgreSQL: the table without its reference, then the key on its own.
+        let ddl = resource_statements(Dialect::Postgres, &CHILDREN).join(";\n");
+        assert!(ddl.contains("PRIMARY KEY (company_id, id)"));
+        assert!(!ddl.contains("FOREIGN KEY"), "{ddl}");
+        let keys = foreign_key_statements(Dialect::Postgres, &CHILDREN);
+        assert_eq!(keys.len(), 1);
+        assert!(keys[0].contains(
+            "ALTER TABLE children ADD CONSTRAINT children_parent_id_fkey \
+             FOREIGN KEY (company_id, parent_id) REFERENCES parents (company_id, id);"
+        ));
+        assert!(foreign_key_statements(Dialect::Sqlite, &CHILDREN).is_empty());
+    }
+
+    #[test]
+    fn foreign_keys_are_added_once() {
+        let key = &foreign_key_statements(Dialect::Postgres, &CHILDREN)[0];
+        assert!(key.starts_with("DO $$ BEGIN"), "{key}");
+        assert!(
+            key.contains(
+                "IF NOT EXISTS (SELECT 1 FROM pg_constraint \
+                 WHERE conrelid = 'children'::regclass AND conname = 'children_parent_id_fkey') THEN"
+            ),
+            "{key}"
+        );
+        assert!(key.contains("EXCEPTION WHEN duplicate_object THEN NULL;"), "{key}");
+        // The name PostgreSQL stores: truncated to 63 bytes.
+        assert_eq!(foreign_key_constraint_name("invoices", "customer_id"), "invoices_customer_id_fkey");
+        let (table, field) = ("t".repeat(40), "f".repeat(40));
+        let name = foreign_key_constraint_name(&table, &field);
+        assert_eq!(name.len(), 63);
+        assert!(format!("{table}_{field}_fkey").starts_with(&name));
     }
 
     #[test]
     fn referenced_tables_come_first_and_missing_ones_are_named() {
-        let stmts = create_statements(Dialect::Sqlite, &[CHILDREN, PARENTS]).unwrap();
-        let parents = stmts.iter().position(|s| s.starts_with("CREATE TABLE IF NOT EXISTS parents")).unwrap();
-        let children = stmts.iter().position(|s| s.starts_with("CREATE TABLE IF NOT EXISTS children")).unwrap();
-        assert!(parents < children);
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let stmts = create_statements(dialect, &[CHILDREN, PARENTS]).unwrap();
+            let parents = position(&stmts, "CREATE TABLE IF NOT EXISTS parents");
+            let children = position(&stmts, "CREATE TABLE IF NOT EXISTS children");
+            assert!(parents < children);
+        }
         let err = create_statements(Dialect::Sqlite, &[CHILDREN]).unwrap_err().to_string();
         assert!(err.contains("Child.parent_id → parents"), "{err}");
+        assert!(citus_statements(&[CHILDREN]).is_err());
+    }
+
+    #[test]
+    fn cycles_create_every_table_then_every_foreign_key() {
+        let resources = [A, TASKS, B, PROJECTS, C, PARENTS, CHILDREN];
+        let references = [
+            ("a", "b_id", "b"),
+            ("tasks", "project_id", "projects"),
+            ("b", "c_id", "c"),
+            ("projects", "lead_task_id", "tasks"),
+            ("c", "a_id", "a"),
+            ("c", "parent_id", "c"),
+            ("children", "parent_id", "parents"),
+        ];
+        let pg = create_statements(Dialect::Postgres, &resources).unwrap();
+        let last_table = pg.iter().rposition(|s| s.starts_with("CREATE ")).unwrap();
+        let first_key = pg.iter().position(|s| s.contains("FOREIGN KEY")).unwrap();
+        assert!(last_table < first_key, "{pg:#?}");
+        assert!(pg[first_key..].iter().all(|s| s.starts_with("DO $$")), "{pg:#?}");
+        assert_eq!(pg.len() - first_key, references.len());
+        for (table, field, target) in references {
+            let clause = format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {table}_{field}_fkey \
+                 FOREIGN KEY (company_id, {field}) REFERENCES {target} (company_id, id);"
+            );
+            assert_eq!(pg.iter().filter(|s| s.contains(&clause)).count(), 1, "{clause}");
+        }
+        // SQLite: every key inline, whichever table its clause names comes later.
+        let lite = create_statements(Dialect::Sqlite, &resources).unwrap();
+        assert!(lite.iter().all(|s| s.starts_with("CREATE ")), "{lite:#?}");
+        for (table, field, target) in references {
+            let create = &lite[position(&lite, &format!("CREATE TABLE IF NOT EXISTS {table} ("))];
+            let clause = format!(
+                "CONSTRAINT {table}_{field}_fkey FOREIGN KEY (company_id, {field}) REFERENCES {target} (company_id, id)"
+            );
+            assert!(create.contains(&clause), "{create}");
+        }
+        // Outside the cycles, referenced tables still come first; a cycle starts at its first
+        // registered table, and the others follow their references from there.
+        for statements in [&pg, &lite] {
+            let order: Vec<&str> = statements
+                .iter()
+                .filter_map(|s| s.strip_prefix("CREATE TABLE IF NOT EXISTS "))
+                .map(|s| &s[..s.find(' ').unwrap()])
+                .collect();
+            assert_eq!(order, ["parents", "children", "a", "c", "b", "tasks", "projects"]);
+        }
     }
 
     #[test]
@@ -262,6 +463,12 @@ mod tests {
         assert!(stmts.contains(
             &"SELECT create_distributed_table('children', 'company_id', colocate_with => 'parents')".to_string()
         ));
+        // Tables in cycles are distributed too, each once.
+        let stmts = citus_statements(&[PROJECTS, A, TASKS, C, B]).unwrap();
+        for table in ["projects", "tasks", "a", "b", "c"] {
+            let distributed = format!("SELECT create_distributed_table('{table}', 'company_id'");
+            assert_eq!(stmts.iter().filter(|s| s.starts_with(&distributed)).count(), 1, "{table}: {stmts:#?}");
+        }
     }
 
     #[test]

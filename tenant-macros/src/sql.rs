@@ -45,9 +45,8 @@ pub fn statements(table: &str, fields: &[&str]) -> Statements {
 }
 
 /// `SELECT 1 FROM t WHERE company_id = $1 AND id = $2`: whether a row of the active company has
-/// this id (reference checks; also written for a resource that references itself, whose own
-/// `DESC` cannot be read while it is being defined).
-pub fn exists(table: &str) -> String {
+/// this id (reference checks).
+fn exists(table: &str) -> String {
     format!("SELECT 1 FROM {table} WHERE company_id = $1 AND id = $2")
 }
 

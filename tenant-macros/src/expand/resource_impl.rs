@@ -3,7 +3,6 @@
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
-use syn::Type;
 use syn::spanned::Spanned;
 
 use super::private;
@@ -22,7 +21,7 @@ fn role(role: Role) -> TokenStream {
 pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStream {
     let p = private();
     let Resource { ident, name, singular, table, path, .. } = resource;
-    let descs = fields.iter().map(|field| field_desc(resource, field));
+    let descs = fields.iter().map(|field| field_desc(field));
     let (create, update, delete) = (role(resource.create), role(resource.update), role(resource.delete));
     let columns: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
     let sql::Statements {
@@ -104,7 +103,7 @@ pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStre
 }
 
 /// `Field { unique: true, …, ..Field::new(name, TYPE, NULLABLE) }`: only what the user set.
-fn field_desc(resource: &Resource, field: &Field) -> TokenStream {
+fn field_desc(field: &Field) -> TokenStream {
     let p = private();
     let Field { ty, name, args, .. } = field;
     let kind = quote_spanned!(ty.span()=> <#ty as #p::FieldValue>::TYPE);
@@ -152,21 +151,11 @@ fn field_desc(resource: &Resource, field: &Field) -> TokenStream {
         set.push(quote!(write_role: ::core::option::Option::Some(#role)));
     }
     if let Some(references) = &args.references {
+        // A function of the target, not values read from its `DESC`: resources may reference
+        // each other (or themselves), and `DESC`s reading each other would be a cycle.
         let target = &references.target;
-        let (table, singular, exists) = if is_self(resource, target) {
-            // The resource's own DESC cannot be read while it is being defined.
-            let (table, singular, exists) = (&resource.table, &resource.singular, sql::exists(&resource.table));
-            (quote!(#table), quote!(#singular), quote!(#exists))
-        } else {
-            (
-                quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.table),
-                quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.singular),
-                quote_spanned!(target.span()=> <#target as #p::Resource>::DESC.sql.exists),
-            )
-        };
-        set.push(quote!(references: ::core::option::Option::Some(
-            #p::Reference { table: #table, resource: #singular, exists: #exists }
-        )));
+        let reference = quote_spanned!(target.span()=> #p::Reference::to::<#target>());
+        set.push(quote!(references: ::core::option::Option::Some(#reference)));
     }
     let new = quote!(#p::Field::new(#name, #kind, #nullable));
     if set.is_empty() { new } else { quote!(#p::Field { #(#set,)* ..#new }) }
@@ -175,12 +164,4 @@ fn field_desc(resource: &Resource, field: &Field) -> TokenStream {
 fn f64_tokens(value: f64) -> TokenStream {
     let literal = Literal::f64_suffixed(value.abs());
     if value.is_sign_negative() && value != 0.0 { quote!(-#literal) } else { quote!(#literal) }
-}
-
-/// `references = Self` or `references = Customer` inside `Customer`.
-fn is_self(resource: &Resource, target: &Type) -> bool {
-    match target {
-        Type::Path(path) => path.qself.is_none() && (path.path.is_ident("Self") || path.path.is_ident(resource.ident)),
-        _ => false,
-    }
 }

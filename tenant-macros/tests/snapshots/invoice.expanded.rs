@@ -32,14 +32,9 @@ impl ::tenant_core::__private::Resource for Invoice {
         fields: &[
             ::tenant_core::__private::Field {
                 filter: true,
-                references: ::core::option::Option::Some(::tenant_core::__private::Reference {
-                    table: <Customer as ::tenant_core::__private::Resource>::DESC.table,
-                    resource: <Customer as ::tenant_core::__private::Resource>::DESC
-                        .singular,
-                    exists: <Customer as ::tenant_core::__private::Resource>::DESC
-                        .sql
-                        .exists,
-                }),
+                references: ::core::option::Option::Some(
+                    ::tenant_core::__private::Reference::to::<Customer>(),
+                ),
                 ..::tenant_core::__private::Field::new(
                     "customer_id",
                     <uuid::Uuid as ::tenant_core::__private::FieldValue>::TYPE,

@@ -93,7 +93,9 @@ fn main() {
     let invoices = <Invoice as Resource>::DESC;
     let customer_id = invoices.field("customer_id").unwrap();
     let reference = customer_id.references.unwrap();
-    assert_eq!((reference.table, reference.resource), ("customers", "customer"));
+    assert_eq!((reference.table(), reference.resource()), ("customers", "customer"));
+    assert_eq!(reference.target().name, "Customer");
+    assert_eq!(reference.exists(), "SELECT 1 FROM customers WHERE company_id = $1 AND id = $2");
     let status = invoices.field("status").unwrap();
     assert_eq!(status.ty, FieldType::Choice(&["draft", "sent", "paid"]));
     assert_eq!((status.default.unwrap())(), Value::Text(Some("draft".into())));

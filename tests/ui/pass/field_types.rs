@@ -90,9 +90,9 @@ fn main() {
     assert_eq!((desc.field("flag_opt").unwrap().default.unwrap())(), Value::Bool(Some(false)));
     assert_eq!((desc.field("priority").unwrap().default.unwrap())(), Value::Text(Some("high".into())));
     let parent = desc.field("parent_id").unwrap().references.unwrap();
-    assert_eq!((parent.table, parent.resource), ("parents", "parent"));
+    assert_eq!((parent.table(), parent.resource()), ("parents", "parent"));
     let sibling = desc.field("sibling_id").unwrap().references.unwrap();
-    assert_eq!((sibling.table, sibling.resource), ("everything", "thing"));
+    assert_eq!((sibling.table(), sibling.resource()), ("everything", "thing"));
     assert!(desc.sql.insert.ends_with("$20, $21, $22, $23)"));
     assert!(desc.sql.select_one.contains(", type FROM everything "));
 

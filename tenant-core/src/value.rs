@@ -311,7 +311,7 @@ pub trait Orderable {}
 #[diagnostic::on_unimplemented(
     message = "the lookups `gt`, `gte`, `lt` and `lte` are not supported on a field of type `{Self}`",
     label = "`gt`, `gte`, `lt` and `lte` need a field with a total order",
-    note = "use them on numbers, dates, date-times, String, Uuid, bool or a TenantEnum; keep `in` (and `isnull` on an `Option`) for other types"
+    note = "remove `gt`, `gte`, `lt` and `lte` from `lookups` (`in` suits any type, `isnull` any `Option`), or give the field an ordered type: a number, date, date-time, String, Uuid, bool or TenantEnum"
 )]
 pub trait Comparable {}
 

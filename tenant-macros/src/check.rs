@@ -20,8 +20,27 @@ pub fn check_resource(cx: &Ctxt, resource: &Resource) {
     for (i, field) in resource.fields.iter().enumerate() {
         cx.section(i + 1);
         check_field(cx, field);
+        check_lookup_parameters(cx, resource, field);
     }
     cx.section(0);
+}
+
+/// `?price__gte=` must name one thing: not also the exact filter of a field called `price__gte`.
+fn check_lookup_parameters(cx: &Ctxt, resource: &Resource, field: &crate::ast::Field) {
+    let Some(lookups) = &field.args.lookups else { return };
+    for lookup in &lookups.names {
+        let parameter = format!("{}__{lookup}", field.name);
+        if resource.fields.iter().any(|other| other.name == parameter && other.args.filter.is_some()) {
+            cx.error_spanned_by(
+                &lookups.lit,
+                format!(
+                    "`?{parameter}=` would be both the lookup `{lookup}` of `{}` and the filter of field `{parameter}`\n\
+                     help: rename the field `{parameter}` (a double underscore separates a field from its lookup)",
+                    field.name
+                ),
+            );
+        }
+    }
 }
 
 fn check_struct_attrs(cx: &Ctxt, resource: &Resource) {

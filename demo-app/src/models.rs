@@ -22,7 +22,7 @@ pub struct Product {
     pub sku: String,
     #[field(search, order, len = 1..=200)]
     pub name: String,
-    #[field(order, range = 0..)]
+    #[field(order, range = 0.., lookups = "gte, lte")]
     pub price_cents: i64,
     #[field(filter, default = true)]
     pub active: bool,
@@ -42,10 +42,10 @@ pub struct Invoice {
     pub customer_id: Uuid,
     #[field(unique, filter, order, search, len = 1..=32)]
     pub number: String,
-    #[field(order, range = 0..)]
+    #[field(order, range = 0.., lookups = "gte, lte")]
     pub amount_cents: i64,
-    #[field(filter, default = InvoiceStatus::Draft)]
+    #[field(filter, lookups = "in", default = InvoiceStatus::Draft)]
     pub status: InvoiceStatus,
-    #[field(order)]
+    #[field(order, lookups = "gte, lte, isnull")]
     pub issued_on: Option<NaiveDate>,
 }

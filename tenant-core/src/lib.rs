@@ -43,8 +43,9 @@
 //!
 //! - Assembling: [`App`] (connect, register, migrate, serve) and [`StartupError`];
 //!   [`Config`] and the rest of [`config`]; the mail settings in [`mail`].
-//! - Describing: [`Resource`], [`ResourceDesc`], [`Field`], [`Permissions`], [`Reference`] and
-//!   [`ResourceSql`] (what the macro generates, in [`resource`]); [`FieldType`], [`Value`] and
+//! - Describing: [`Resource`], [`ResourceDesc`], [`Field`] (with its [`Lookups`], a set of
+//!   [`Lookup`]s), [`Permissions`], [`Reference`] and [`ResourceSql`] (what the macro generates,
+//!   in [`resource`]); [`FieldType`], [`Value`] and
 //!   [`FieldValue`] (the field types, in [`value`]); [`derive@TenantEnum`] for enum fields.
 //! - Handlers of your own, next to the generated ones: the [`Tenant`] extractor is the only
 //!   way to a [`Scoped`] transaction, which the typed operations ([`Scoped::get`], [`Scoped::list`], …)
@@ -126,7 +127,7 @@ pub use error::{ApiError, FieldErrors};
 pub use hooks::Hooks;
 pub use identity::{CurrentUser, RepeatedHeader, single_header};
 pub use query::ListQuery;
-pub use resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+pub use resource::{Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
 pub use role::Role;
 pub use state::AppState;
 pub use tenant::{Scoped, Tenant};
@@ -139,12 +140,12 @@ pub use value::{FieldType, FieldValue, Value};
 pub mod __private {
     pub use crate::crud::routes;
     pub use crate::hooks::Hooks;
-    pub use crate::resource::{Field, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+    pub use crate::resource::{Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
     pub use crate::role::Role;
     pub use crate::state::AppState;
     pub use crate::value::{
-        DecodeError, FieldType, FieldValue, Lengthable, Numeric, Orderable, RowReader, Searchable, Uniqueable,
-        UuidField, Value,
+        Comparable, DecodeError, FieldType, FieldValue, Lengthable, Nullable, Numeric, Orderable, RowReader,
+        Searchable, Uniqueable, UuidField, Value,
     };
     pub use axum;
     pub use chrono;

@@ -1,6 +1,7 @@
-//! List queries: `page`, `page_size`, `ordering`, `search` and exact filters, as Django REST
-//! Framework's `PageNumberPagination`, `OrderingFilter`, `SearchFilter` and django-filter read
-//! them. Only fields the resource declares are accepted; values are always bound, never spliced.
+//! List queries: `page`, `page_size`, `ordering`, `search`, exact filters and lookups, as Django
+//! REST Framework's `PageNumberPagination`, `OrderingFilter`, `SearchFilter` and django-filter
+//! read them. Only fields the resource declares are accepted; values are always bound, never
+//! spliced.
 //!
 //! Every resource's `GET {path}` reads its query string with [`ListQuery::parse`] and answers
 //! [`Scoped::list`](crate::Scoped::list)'s page; a handler of your own can do the same. README.md's
@@ -10,17 +11,25 @@
 //! that both backends answer the same 400 instead of reaching an engine limit (SQLite refuses
 //! `LIKE` patterns over 50 000 bytes and expression trees deeper than 1 000): the search input
 //! ([`MAX_SEARCH_CHARS`], [`MAX_SEARCH_TERMS`], [`MAX_SEARCH_TERM_CHARS`]), the ordering terms
-//! ([`MAX_ORDERING_TERMS`], each field once), one value per parameter (the last, as Django's
-//! `QueryDict`), and `page_size` ([`MAX_PAGE_SIZE`]).
+//! ([`MAX_ORDERING_TERMS`], each field once), the values of an `__in` lookup
+//! ([`MAX_IN_VALUES`]), one value per parameter (the last, as Django's `QueryDict`), and
+//! `page_size` ([`MAX_PAGE_SIZE`]).
+//!
+//! `query/search.rs` holds the search's terms and conditions, `query/lookups.rs` the lookups'.
+
+mod lookups;
+mod search;
 
 use std::collections::HashMap;
 
 use crate::db::{Dialect, Sql, SqlBuilder};
-use crate::messages::NUL_NOT_ALLOWED;
 use crate::resource::{Field, ResourceDesc};
 use crate::validate::FieldErrors;
 use crate::validate::parse::value_from_str;
 use crate::value::Value;
+
+pub use lookups::{LookupFilter, MAX_IN_VALUES};
+pub use search::{MAX_SEARCH_CHARS, MAX_SEARCH_TERM_CHARS, MAX_SEARCH_TERMS};
 
 /// Objects per page without `?page_size=`, or with one that is not a positive integer (DRF's
 /// `PageNumberPagination` falls back to its `page_size` the same way).
@@ -28,13 +37,6 @@ pub const DEFAULT_PAGE_SIZE: u64 = 20;
 /// The largest `?page_size=`; a larger one is capped to it, not refused (DRF's
 /// `max_page_size`).
 pub const MAX_PAGE_SIZE: u64 = 100;
-/// Characters of the whole `?search=` value (room for the most terms at their longest, and the
-/// spaces between); longer → 400 on `search`.
-pub const MAX_SEARCH_CHARS: usize = 1024;
-/// Terms of `?search=` (separated by whitespace or commas); more → 400 on `search`.
-pub const MAX_SEARCH_TERMS: usize = 10;
-/// Characters of one search term; longer → 400 on `search`.
-pub const MAX_SEARCH_TERM_CHARS: usize = 100;
 /// Comma-separated terms of `?ordering=`; more → 400 on `ordering`. A field named twice counts
 /// once (its first occurrence decides), so the statement orders by each field at most once.
 pub const MAX_ORDERING_TERMS: usize = 20;
@@ -47,8 +49,8 @@ pub enum QueryError {
     /// `?page=` is not a positive integer: 404 `{"detail": "Invalid page."}`. (A page past the
     /// last is found only by running the query: [`Scoped::list`](crate::Scoped::list) answers it.)
     InvalidPage,
-    /// 400 with one list of messages per parameter (`ordering`, `search`, or the filtered
-    /// field's name).
+    /// 400 with one list of messages per parameter (`ordering`, `search`, the filtered field's
+    /// name, or a lookup's parameter, `price_cents__gte`).
     Invalid(FieldErrors),
 }
 
@@ -56,9 +58,11 @@ pub enum QueryError {
 /// [`ListQuery::parse`] and run by [`Scoped::list`](crate::Scoped::list).
 ///
 /// The fields are public so a handler can adjust a parsed query (fix a filter, say). The field
-/// names in `ordering` and `filters` become SQL text: set only names of the resource's own
-/// orderable and filterable fields, as `parse` does; the values are always bound parameters.
-/// Whatever the ordering, rows then sort by `created_at`, `id`, so pages are stable.
+/// names in `ordering`, `filters` and `lookups` become SQL text: set only names of the
+/// resource's own orderable, filterable and lookup fields, as `parse` does; the values are
+/// always bound parameters. Every condition (filters, lookups, search terms) must hold: they
+/// combine with `AND`, in the page and in its count alike. Whatever the ordering, rows then sort
+/// by `created_at`, `id`, so pages are stable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListQuery {
     /// 1-based.
@@ -72,6 +76,9 @@ pub struct ListQuery {
     pub search: Vec<String>,
     /// Exact matches, one per field.
     pub filters: Vec<(&'static str, Value)>,
+    /// django-filter lookups (`?price_cents__gte=100`): the field's name and the condition, at
+    /// most one per field and lookup, in the order the parameters came.
+    pub lookups: Vec<(&'static str, LookupFilter)>,
 }
 
 /// The query string's pairs with one value per parameter: the **last** one, as Django's
@@ -96,22 +103,32 @@ pub(crate) fn last_values(pairs: &[(String, String)]) -> Vec<(String, String)> {
 /// `id`), unfiltered: what `GET {path}` with no parameters lists.
 impl Default for ListQuery {
     fn default() -> ListQuery {
-        ListQuery { page: 1, page_size: DEFAULT_PAGE_SIZE, ordering: vec![], search: vec![], filters: vec![] }
+        ListQuery {
+            page: 1,
+            page_size: DEFAULT_PAGE_SIZE,
+            ordering: vec![],
+            search: vec![],
+            filters: vec![],
+            lookups: vec![],
+        }
     }
 }
 
 impl ListQuery {
     /// Reads the query string's pairs, percent-decoded, in their order (what
     /// `serde_urlencoded::from_str::<Vec<(String, String)>>` gives). Unknown parameters are
-    /// ignored, as in DRF; a repeated parameter counts with its last value, as Django's
-    /// `QueryDict` reads it.
+    /// ignored, as in DRF, and so are lookups the field does not declare (`?name__gt=` without
+    /// `lookups = "gt"` on `name`); a repeated parameter counts with its last value, as
+    /// Django's `QueryDict` reads it. An empty filter or lookup value filters nothing.
     ///
     /// # Errors
     ///
     /// [`QueryError::InvalidPage`] for a `page` that is not a positive integer; otherwise
     /// [`QueryError::Invalid`] with every bad parameter at once: an `ordering` naming a field
     /// that is not orderable or more than [`MAX_ORDERING_TERMS`] terms, a `search` over the
-    /// caps or holding NUL, a filter value the field cannot hold.
+    /// caps or holding NUL, a filter or lookup value the field cannot hold, an `__in` list with
+    /// an empty item or more than [`MAX_IN_VALUES`] values, an `__isnull` that is not `true` or
+    /// `false`.
     pub fn parse(desc: &ResourceDesc, pairs: &[(String, String)]) -> Result<ListQuery, QueryError> {
         let mut query = ListQuery::default();
         let mut errors = FieldErrors::new();
@@ -138,7 +155,7 @@ impl ListQuery {
                 },
                 "search" => {
                     if desc.fields.iter().any(|f| f.search) {
-                        match parse_search(&raw) {
+                        match search::parse(&raw) {
                             Ok(terms) => query.search = terms,
                             Err(message) => {
                                 errors.insert("search".into(), vec![message]);
@@ -146,13 +163,18 @@ impl ListQuery {
                         }
                     }
                 }
+                // An empty filter or lookup value asks for nothing, as in django-filter.
+                _ if raw.is_empty() => {}
                 name => {
-                    if let Some(field) = desc.fields.iter().find(|f| f.filter && f.name == name)
-                        && !raw.is_empty()
-                    {
+                    if let Some(field) = desc.fields.iter().find(|f| f.filter && f.name == name) {
                         match filter_value(field, &raw) {
                             Ok(v) => query.filters.push((field.name, v)),
                             Err(message) => errors.entry(field.name.to_string()).or_default().push(message),
+                        }
+                    } else if let Some((field, lookup)) = lookups::declared(desc, name) {
+                        match lookups::parse(field, lookup, &raw) {
+                            Ok(filter) => query.lookups.push((field.name, filter)),
+                            Err(message) => errors.entry(key.clone()).or_default().push(message),
                         }
                     }
                 }
@@ -162,14 +184,11 @@ impl ListQuery {
     }
 
     /// The list statement and its parameters: the macro's `list` text with the page's count as
-    /// a scalar sub-query (`count` with the same conditions), then the conditions, the order and
-    /// the page. `$1` is the company id; the conditions' parameters serve both halves.
+    /// a scalar sub-query (`count` with the same conditions), then the conditions (exact
+    /// filters, lookups, search terms), the order and the page. `$1` is the company id; the
+    /// conditions' parameters serve both halves.
     ///
-    /// Search is case-insensitive over Unicode on both backends: PostgreSQL compares
-    /// `LOWER(column)` with `LOWER(term)` (the database's locale folds case; a `C` locale folds
-    /// ASCII only), SQLite, whose `LOWER` and `LIKE` fold ASCII only, matches the term as a
-    /// case-insensitive literal with the `REGEXP` function sqlx registers on every connection
-    /// (Rust's `regex`, Unicode simple case folding).
+    /// Search is case-insensitive over Unicode on both backends (`query/search.rs` says how).
     ///
     /// NULLs sort last in ascending order and first in descending order on both backends
     /// (PostgreSQL's default, written out because SQLite's is the reverse); the `created_at`,
@@ -184,27 +203,10 @@ impl ListQuery {
         for (name, value) in &self.filters {
             sql.push(" AND ").push(name).push(" = ").push_bind(value.clone());
         }
-        let searchable = || desc.fields.iter().filter(|f| f.search);
-        for term in &self.search {
-            let pattern = match dialect {
-                Dialect::Postgres => format!("%{}%", escape_like(term)),
-                Dialect::Sqlite => format!("(?i){}", regex::escape(term)),
-            };
-            let pattern = sql.bind(Value::Text(Some(pattern)));
-            sql.push(" AND (");
-            for (i, field) in searchable().enumerate() {
-                if i > 0 {
-                    sql.push(" OR ");
-                }
-                match dialect {
-                    Dialect::Postgres => {
-                        sql.push("LOWER(").push(field.name).push(") LIKE LOWER(").param(pattern).push(") ESCAPE '\\'")
-                    }
-                    Dialect::Sqlite => sql.push(field.name).push(" REGEXP ").param(pattern),
-                };
-            }
-            sql.push(")");
+        for (name, filter) in &self.lookups {
+            filter.push_sql(&mut sql, name);
         }
+        search::push_sql(&mut sql, desc, &self.search);
         let conditions = sql.since(start);
         sql.push(") ").push(desc.sql.list_scope).repeat(&conditions).push(" ORDER BY ");
         for (name, descending) in &self.ordering {
@@ -221,24 +223,6 @@ impl ListQuery {
         sql.push(" OFFSET ").push_bind(Value::I64(Some(i64::try_from(offset).unwrap_or(i64::MAX))));
         sql.finish()
     }
-}
-
-fn parse_search(raw: &str) -> Result<Vec<String>, String> {
-    if raw.chars().count() > MAX_SEARCH_CHARS {
-        return Err(format!("Ensure the search has no more than {MAX_SEARCH_CHARS} characters."));
-    }
-    if raw.contains('\0') {
-        return Err(NUL_NOT_ALLOWED.into());
-    }
-    let terms: Vec<String> =
-        raw.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()).map(str::to_string).collect();
-    if terms.len() > MAX_SEARCH_TERMS {
-        return Err(format!("Ensure the search has no more than {MAX_SEARCH_TERMS} terms."));
-    }
-    if terms.iter().any(|t| t.chars().count() > MAX_SEARCH_TERM_CHARS) {
-        return Err(format!("Ensure each search term has no more than {MAX_SEARCH_TERM_CHARS} characters."));
-    }
-    Ok(terms)
 }
 
 /// `field,-other`: each term an orderable field, at most [`MAX_ORDERING_TERMS`] terms, each
@@ -276,18 +260,6 @@ fn parse_ordering(desc: &ResourceDesc, raw: &str) -> Result<Vec<(&'static str, b
 
 fn filter_value(field: &Field, raw: &str) -> Result<Value, String> {
     value_from_str(field.ty, raw).map_err(|m| format!("Invalid filter value: {m}"))
-}
-
-/// Escapes `LIKE` wildcards so a search term matches literally.
-fn escape_like(term: &str) -> String {
-    let mut out = String::with_capacity(term.len());
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -409,18 +381,9 @@ mod tests {
 
     #[test]
     fn search_and_ordering_sizes_are_bounded() {
-        let search = |raw: &str| ListQuery::parse(&DESC, &pairs(&[("search", raw)]));
-        assert_eq!(search(&["ab"; MAX_SEARCH_TERMS].join(" ")).unwrap().search.len(), MAX_SEARCH_TERMS);
-        assert_eq!(search(&"é".repeat(MAX_SEARCH_TERM_CHARS)).unwrap().search.len(), 1);
-        for bad in [
-            ["ab"; MAX_SEARCH_TERMS + 1].join(" "),
-            "é".repeat(MAX_SEARCH_TERM_CHARS + 1),
-            " ".repeat(MAX_SEARCH_CHARS + 1),
-            "a\0b".to_string(),
-        ] {
-            let Err(QueryError::Invalid(errors)) = search(&bad) else { panic!("{bad:?} is refused") };
-            assert!(errors.contains_key("search"));
-        }
+        // The search's own caps are `query/search.rs`'s tests; here, that they are a 400 on `search`.
+        let Err(QueryError::Invalid(errors)) = ListQuery::parse(&DESC, &pairs(&[("search", "a\0b")])) else { panic!() };
+        assert!(errors.contains_key("search"));
         let ordering = |raw: String| ListQuery::parse(&DESC, &pairs(&[("ordering", &raw)]));
         let q = ordering(["name", "-name"].repeat(MAX_ORDERING_TERMS / 2).join(",")).unwrap();
         assert_eq!(q.ordering.len(), 1, "each field once");

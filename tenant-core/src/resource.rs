@@ -98,6 +98,9 @@ pub struct Field {
     pub search: bool,
     /// Allowed in `?ordering=`.
     pub order: bool,
+    /// The django-filter lookups lists accept on it beyond the exact filter (`?field__gte=…`):
+    /// `#[field(lookups = "gte, lte")]`.
+    pub lookups: Lookups,
     /// Least length in characters (Unicode scalar values, as Python's `len` and so DRF's
     /// `min_length` count), for strings: `#[field(len = a..)]`.
     pub min_len: Option<usize>,
@@ -137,6 +140,7 @@ impl Field {
             filter: false,
             search: false,
             order: false,
+            lookups: Lookups::NONE,
             min_len: None,
             max_len: None,
             min: None,
@@ -147,6 +151,95 @@ impl Field {
             write_only: false,
             write_role: None,
         }
+    }
+}
+
+/// One django-filter lookup: the `__lookup` suffix of a list parameter (`?price__gte=100`),
+/// named as in Django's ORM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lookup {
+    /// `field__in=a,b`: equal to one of the comma-separated values.
+    In,
+    /// `field__gt=v`: greater than `v`.
+    Gt,
+    /// `field__gte=v`: greater than or equal to `v`.
+    Gte,
+    /// `field__lt=v`: less than `v`.
+    Lt,
+    /// `field__lte=v`: less than or equal to `v`.
+    Lte,
+    /// `field__isnull=true|false`: NULL, or not NULL (nullable fields).
+    IsNull,
+}
+
+impl Lookup {
+    /// Every lookup, in the order of [`Lookup`]'s variants.
+    pub const ALL: [Lookup; 6] = [Lookup::In, Lookup::Gt, Lookup::Gte, Lookup::Lt, Lookup::Lte, Lookup::IsNull];
+
+    /// Its name in a parameter and in `#[field(lookups = "…")]`: `in`, `gt`, `gte`, `lt`, `lte`,
+    /// `isnull`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Lookup::In => "in",
+            Lookup::Gt => "gt",
+            Lookup::Gte => "gte",
+            Lookup::Lt => "lt",
+            Lookup::Lte => "lte",
+            Lookup::IsNull => "isnull",
+        }
+    }
+
+    /// The lookup named `name` (exactly, as Django's lookups are case-sensitive), if any.
+    pub fn from_name(name: &str) -> Option<Lookup> {
+        Lookup::ALL.into_iter().find(|lookup| lookup.name() == name)
+    }
+
+    const fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+/// The set of [`Lookup`]s a field accepts: a bitset, `Copy` and built in constants
+/// (`Lookups::of(&[Lookup::Gte, Lookup::Lte])`, what the macro emits for
+/// `#[field(lookups = "gte, lte")]`). [`Lookups::NONE`] for a field that declares none.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Lookups(u8);
+
+impl Lookups {
+    /// No lookup: the field's only list parameter is its exact filter, if it has one.
+    pub const NONE: Lookups = Lookups(0);
+
+    /// The set of `lookups`.
+    pub const fn of(lookups: &[Lookup]) -> Lookups {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < lookups.len() {
+            bits |= lookups[i].bit();
+            i += 1;
+        }
+        Lookups(bits)
+    }
+
+    /// Whether `lookup` is in the set.
+    pub const fn contains(self, lookup: Lookup) -> bool {
+        self.0 & lookup.bit() != 0
+    }
+
+    /// Whether the set is empty.
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The lookups of the set, in the order of [`Lookup::ALL`].
+    pub fn iter(self) -> impl Iterator<Item = Lookup> {
+        Lookup::ALL.into_iter().filter(move |lookup| self.contains(*lookup))
+    }
+}
+
+/// `{in, gte}`: the names, as a set.
+impl std::fmt::Debug for Lookups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.iter().map(Lookup::name)).finish()
     }
 }
 
@@ -266,4 +359,24 @@ pub trait Resource: serde::Serialize + Sized + Send + Sync + 'static {
 
     /// The object's primary key (its `id` field).
     fn id(&self) -> uuid::Uuid;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_are_a_set_of_named_lookups() {
+        const SET: Lookups = Lookups::of(&[Lookup::Lte, Lookup::In, Lookup::Lte]);
+        assert!(SET.contains(Lookup::In) && SET.contains(Lookup::Lte) && !SET.contains(Lookup::Gte));
+        assert_eq!(SET.iter().collect::<Vec<_>>(), [Lookup::In, Lookup::Lte]);
+        assert_eq!(format!("{SET:?}"), r#"{"in", "lte"}"#);
+        assert!(Lookups::NONE.is_empty() && !SET.is_empty());
+        assert_eq!(Lookups::of(&Lookup::ALL).iter().count(), 6);
+        for lookup in Lookup::ALL {
+            assert_eq!(Lookup::from_name(lookup.name()), Some(lookup));
+        }
+        assert_eq!(Lookup::from_name("GTE"), None);
+        assert_eq!(Field::new("x", FieldType::Text, false).lookups, Lookups::NONE);
+    }
 }

@@ -5,8 +5,8 @@
 //! through [`FieldValue`]. This is the seam that keeps the macro ignorant of backends and lets a
 //! backend be added without touching generated code.
 //!
-//! The marker traits ([`Uniqueable`], [`Searchable`], [`Orderable`], [`Lengthable`],
-//! [`Numeric`], [`UuidField`]) say which field types accept which `#[field(…)]` option: a
+//! The marker traits ([`Uniqueable`], [`Searchable`], [`Orderable`], [`Comparable`],
+//! [`Nullable`], [`Lengthable`], [`Numeric`], [`UuidField`]) say which field types accept which `#[field(…)]` option: a
 //! misplaced option is a compile error that names the trait and lists the types implementing
 //! it. Nothing else uses them.
 
@@ -306,6 +306,26 @@ pub trait Searchable {}
 )]
 pub trait Orderable {}
 
+/// Types that the lookups `gt`, `gte`, `lt` and `lte` accept (`#[field(lookups = "gte")]`): the
+/// same as [`Orderable`]'s.
+#[diagnostic::on_unimplemented(
+    message = "the lookups `gt`, `gte`, `lt` and `lte` are not supported on a field of type `{Self}`",
+    label = "`gt`, `gte`, `lt` and `lte` need a field with a total order",
+    note = "remove `gt`, `gte`, `lt` and `lte` from `lookups` (`in` suits any type, `isnull` any `Option`), or give the field an ordered type: a number, date, date-time, String, Uuid, bool or TenantEnum"
+)]
+pub trait Comparable {}
+
+/// Types that the lookup `isnull` accepts (`#[field(lookups = "isnull")]`): `Option<T>` only,
+/// the fields whose column can hold NULL.
+#[diagnostic::on_unimplemented(
+    message = "the lookup `isnull` needs a nullable field, not `{Self}`",
+    label = "not an `Option`, so never NULL",
+    note = "make the field `Option<{Self}>` if it may be empty, or remove `isnull` from `lookups`"
+)]
+pub trait Nullable {}
+
+impl<T> Nullable for Option<T> {}
+
 /// Types that `#[field(len = …)]` and `#[field(email)]` accept.
 #[diagnostic::on_unimplemented(
     message = "`len` and `email` apply only to text, not to `{Self}`",
@@ -338,6 +358,7 @@ macro_rules! mark {
 mark!(Uniqueable: String, i32, i64, Uuid, NaiveDate, DateTime<Utc>);
 mark!(Searchable: String);
 mark!(Orderable: String, bool, i32, i64, f64, Uuid, NaiveDate, DateTime<Utc>);
+mark!(Comparable: String, bool, i32, i64, f64, Uuid, NaiveDate, DateTime<Utc>);
 mark!(Lengthable: String);
 mark!(Numeric: i32, i64, f64);
 mark!(UuidField: Uuid);

@@ -32,7 +32,20 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("model", &["resource", "row"]),
     ("seam", &["db/sql", "db/sql_builder", "db/backend", "db/postgres", "db/sqlite", "db"]),
-    ("rules", &["validate/clock", "validate/email", "validate/parse", "validate", "query", "rls", "schema"]),
+    (
+        "rules",
+        &[
+            "validate/clock",
+            "validate/email",
+            "validate/parse",
+            "validate",
+            "query/lookups",
+            "query/search",
+            "query",
+            "rls",
+            "schema",
+        ],
+    ),
     (
         "http",
         &[

@@ -21,6 +21,7 @@ pub fn check_resource(cx: &Ctxt, resource: &Resource) {
         cx.section(i + 1);
         check_field(cx, field);
         check_field_control(cx, field);
+        check_lookup_parameters(cx, resource, field);
     }
     cx.section(0);
     check_computed(cx, resource);
@@ -53,6 +54,15 @@ fn check_field_control(cx: &Ctxt, field: &crate::ast::Field) {
         }
     }
     if args.write_only.is_some() {
+        if let Some(lookups) = &args.lookups {
+            cx.error_spanned_by(
+                &lookups.lit,
+                format!(
+                    "`write_only` field `{name}` cannot have `lookups`: their answers would reveal the value it never shows\n\
+                     help: remove `lookups`, or `write_only`"
+                ),
+            );
+        }
         for (key, what) in [(&args.filter, "filter"), (&args.search, "search"), (&args.order, "order")] {
             if let Some(key) = key {
                 cx.error_spanned_by(
@@ -89,6 +99,24 @@ fn check_computed(cx: &Ctxt, resource: &Resource) {
 fn is_option(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(path) if path.qself.is_none()
         && path.path.segments.last().is_some_and(|s| s.ident == "Option"))
+}
+
+/// `?price__gte=` must name one thing: not also the exact filter of a field called `price__gte`.
+fn check_lookup_parameters(cx: &Ctxt, resource: &Resource, field: &crate::ast::Field) {
+    let Some(lookups) = &field.args.lookups else { return };
+    for lookup in &lookups.names {
+        let parameter = format!("{}__{lookup}", field.name);
+        if resource.fields.iter().any(|other| other.name == parameter && other.args.filter.is_some()) {
+            cx.error_spanned_by(
+                &lookups.lit,
+                format!(
+                    "`?{parameter}=` would be both the lookup `{lookup}` of `{}` and the filter of field `{parameter}`\n\
+                     help: rename the field `{parameter}` (a double underscore separates a field from its lookup)",
+                    field.name
+                ),
+            );
+        }
+    }
 }
 
 fn check_struct_attrs(cx: &Ctxt, resource: &Resource) {

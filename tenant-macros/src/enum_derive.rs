@@ -100,6 +100,7 @@ fn expand(model: &ChoiceEnum) -> TokenStream {
         // `Option<Self>` gets them from tenant-core's blanket impls.
         impl #p::Uniqueable for #ident {}
         impl #p::Orderable for #ident {}
+        impl #p::Comparable for #ident {}
 
         impl #p::serde::Serialize for #ident {
             fn serialize<__S>(&self, serializer: __S) -> ::core::result::Result<__S::Ok, __S::Error>
@@ -171,6 +172,7 @@ fn fallback(input: &DeriveInput) -> TokenStream {
 
         impl #p::Uniqueable for #ident {}
         impl #p::Orderable for #ident {}
+        impl #p::Comparable for #ident {}
 
         impl #p::serde::Serialize for #ident {
             fn serialize<__S>(&self, _: __S) -> ::core::result::Result<__S::Ok, __S::Error>

@@ -21,7 +21,7 @@ use crate::ast::{Field, Resource, serialize_derives};
 use crate::attr;
 use crate::check;
 use crate::ctxt::Ctxt;
-use crate::symbol::{FIELD, SERDE, SYSTEM_COLUMNS};
+use crate::symbol::{COMPARISONS, FIELD, ISNULL, SERDE, SYSTEM_COLUMNS};
 
 /// The `__private` module of tenant-core: the only path generated code uses.
 fn private() -> TokenStream {
@@ -230,19 +230,24 @@ fn type_assertions(fields: &[&Field]) -> TokenStream {
         (quote!(check_unique), quote!(Uniqueable)),
         (quote!(check_search), quote!(Searchable)),
         (quote!(check_order), quote!(Orderable)),
+        (quote!(check_comparison_lookups), quote!(Comparable)),
+        (quote!(check_isnull_lookup), quote!(Nullable)),
         (quote!(check_len_or_email), quote!(Lengthable)),
         (quote!(check_range), quote!(Numeric)),
         (quote!(check_references), quote!(UuidField)),
     ];
-    let mut used = [false; 6];
+    let mut used = [false; 8];
     let mut calls = Vec::new();
     for field in fields {
         let ty = field.ty;
         let args = &field.args;
+        let lookups = args.lookups.as_ref().map_or(&[][..], |lookups| &lookups.names[..]);
         let wanted = [
             args.unique.is_some(),
             args.search.is_some(),
             args.order.is_some(),
+            lookups.iter().any(|lookup| COMPARISONS.contains(lookup)),
+            lookups.contains(&ISNULL),
             args.len.is_some() || args.email.is_some(),
             args.range.is_some(),
             args.references.is_some(),

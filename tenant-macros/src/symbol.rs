@@ -40,9 +40,21 @@ pub const REFERENCES: Symbol = Symbol("references");
 pub const READ_ONLY: Symbol = Symbol("read_only");
 pub const WRITE_ONLY: Symbol = Symbol("write_only");
 pub const WRITE: Symbol = Symbol("write");
+pub const LOOKUPS: Symbol = Symbol("lookups");
 
 pub const FIELD_KEYS: &[Symbol] =
-    &[UNIQUE, FILTER, SEARCH, ORDER, EMAIL, LEN, RANGE, DEFAULT, REFERENCES, READ_ONLY, WRITE_ONLY, WRITE];
+    &[UNIQUE, FILTER, SEARCH, ORDER, LOOKUPS, EMAIL, LEN, RANGE, DEFAULT, REFERENCES, READ_ONLY, WRITE_ONLY, WRITE];
+// The lookups of `#[field(lookups = "…")]`, django-filter's names (tenant-core's `Lookup`).
+pub const IN: Symbol = Symbol("in");
+pub const GT: Symbol = Symbol("gt");
+pub const GTE: Symbol = Symbol("gte");
+pub const LT: Symbol = Symbol("lt");
+pub const LTE: Symbol = Symbol("lte");
+pub const ISNULL: Symbol = Symbol("isnull");
+
+pub const LOOKUP_NAMES: &[Symbol] = &[IN, GT, GTE, LT, LTE, ISNULL];
+/// The lookups that compare: the field's type must be ordered.
+pub const COMPARISONS: &[Symbol] = &[GT, GTE, LT, LTE];
 
 // `#[choice(...)]` keys.
 pub const RENAME: Symbol = Symbol("rename");

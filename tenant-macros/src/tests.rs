@@ -77,6 +77,27 @@ fn invoice_expansion() {
     assert_snapshot("invoice", &pretty(expanded));
 }
 
+/// Only fields that declare lookups emit anything for them: a `lookups` set in their `Field`,
+/// and the type assertions of the lookups that need one.
+#[test]
+fn lookups_expansion() {
+    let expanded = crate::expand::tenant_resource(
+        quote!(table = "payments"),
+        quote! {
+            pub struct Payment {
+                #[field(lookups = "gte, lte, in")]
+                pub amount_cents: i64,
+                #[field(filter, lookups = "in")]
+                pub status: PaymentStatus,
+                #[field(order, lookups = "isnull, gt")]
+                pub paid_on: Option<chrono::NaiveDate>,
+                pub note: String,
+            }
+        },
+    );
+    assert_snapshot("payment", &pretty(expanded));
+}
+
 #[test]
 fn tenant_enum_expansion() {
     let expanded = crate::enum_derive::tenant_enum(quote! {
@@ -181,6 +202,27 @@ fn shape_errors_reemit_the_item() {
         ),
     );
     assert!(expanded.to_string().contains("fn f"));
+}
+
+#[test]
+fn a_lookup_parameter_cannot_be_another_fields_filter() {
+    let errors = errors(
+        quote!(),
+        quote! {
+            pub struct Item {
+                #[field(lookups = "in, gte")]
+                pub price: i64,
+                #[field(filter)]
+                pub price__in: String,
+                pub price__gte: String,
+            }
+        },
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with(
+        "`?price__in=` would be both the lookup `in` of `price` and the filter of field `price__in`\n\
+         help: rename the field `price__in`"
+    ));
 }
 
 #[test]

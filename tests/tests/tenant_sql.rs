@@ -5,7 +5,7 @@
 
 use tenant_core::query::ListQuery;
 use tenant_core::schema::{citus_statements, create_statements};
-use tenant_core::{Dialect, Value};
+use tenant_core::{Dialect, Lookup, Value};
 
 fn pairs(q: &[(&str, &str)]) -> Vec<(String, String)> {
     q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -34,15 +34,35 @@ fn every_generated_statement_is_scoped_to_the_company() {
         // Lists with every option keep the company condition first; the rest only narrows it.
         let filter = desc.fields.iter().find(|f| f.filter).map(|f| f.name).unwrap();
         let order = desc.fields.iter().find(|f| f.order).map(|f| format!("-{}", f.name)).unwrap();
-        let value = match desc.field(filter).unwrap().ty {
+        let value = |ty| match ty {
             tenant_core::FieldType::Bool => "true",
             tenant_core::FieldType::Uuid => "0190f000-0000-7000-8000-000000000000",
             tenant_core::FieldType::Choice(c) => c[0],
+            tenant_core::FieldType::I32 | tenant_core::FieldType::I64 => "7",
+            tenant_core::FieldType::Date => "2026-01-31",
             _ => "x",
         };
-        let query =
-            ListQuery::parse(&desc, &pairs(&[(filter, value), ("ordering", &order), ("search", "a b"), ("page", "2")]))
-                .unwrap();
+        // And every lookup the resource declares.
+        let mut lookups: Vec<(String, String)> = Vec::new();
+        for field in desc.fields {
+            for lookup in field.lookups.iter() {
+                let raw = match lookup {
+                    Lookup::IsNull => "false".to_string(),
+                    Lookup::In => format!("{0},{0}", value(field.ty)),
+                    _ => value(field.ty).to_string(),
+                };
+                lookups.push((format!("{}__{}", field.name, lookup.name()), raw));
+            }
+        }
+        let mut query = pairs(&[
+            (filter, value(desc.field(filter).unwrap().ty)),
+            ("ordering", &order),
+            ("search", "a b"),
+            ("page", "2"),
+        ]);
+        query.extend(lookups.iter().cloned());
+        let query = ListQuery::parse(&desc, &query).unwrap();
+        assert_eq!(query.lookups.len(), lookups.len(), "{}: {lookups:?}", desc.name);
         for dialect in [Dialect::Postgres, Dialect::Sqlite] {
             let (statement, params) = query.to_sql(&desc, dialect, Value::Uuid(Some(uuid::Uuid::nil())));
             let text = statement.as_str();
@@ -50,6 +70,12 @@ fn every_generated_statement_is_scoped_to_the_company() {
             assert_eq!(text.matches(&format!("FROM {} WHERE company_id = $1 AND ", desc.table)).count(), 2, "{text}");
             assert!(text.contains(&format!("(SELECT COUNT(*) {} AND ", sql.list_scope)), "{text}");
             assert!(!text.contains(" OR company_id"), "{text}");
+            // Each lookup narrows the count and the page alike, its values bound.
+            for (name, _) in &query.lookups {
+                assert_eq!(text.matches(&format!(" AND {name} ")).count() % 2, 0, "{text}");
+                assert!(text.matches(&format!(" AND {name} ")).count() >= 2, "{text}");
+            }
+            assert!(!text.contains("2026-01-31"), "values are bound: {text}");
             assert_eq!(params[0], Value::Uuid(Some(uuid::Uuid::nil())));
         }
     }

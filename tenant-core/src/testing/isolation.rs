@@ -9,7 +9,7 @@ use super::requests::{Resp, User};
 use crate::error::ApiError;
 use crate::hooks::Hooks;
 use crate::query::ListQuery;
-use crate::resource::Resource;
+use crate::resource::{Lookup, Resource};
 
 /// Proves that another company cannot reach a row of `R` that `owner`'s company owns, on the
 /// app under test. `body` is a valid create body of `R` in `owner`'s default company (its JSON,
@@ -20,7 +20,7 @@ use crate::resource::Resource;
 /// route answers for that row's id exactly as for an id that does not exist (status and body:
 /// API.md's 404 `{"detail": "Not found."}`, or the same 405 when the route is not served):
 /// `GET`, `PUT`, `PATCH` and `DELETE` on the item; the row is in no list, no `count`, no exact
-/// filter, no search and no ordering of its collection; naming the first company in
+/// filter, no lookup, no search and no ordering of its collection; naming the first company in
 /// `X-Company-Id` is a 403; and the typed operations of the second company's [`Scoped`] see
 /// nothing. Finally the row is unchanged for its owner.
 ///
@@ -63,6 +63,9 @@ pub async fn assert_isolated<R: Resource + Hooks>(app: &TestApp, owner: &User, b
         assert_eq!(r.status, 200, "GET {url} by another company: {}", r.text);
         assert_eq!(r.body["count"], json!(0), "GET {url} by another company counts the row: {}", r.text);
         assert!(!r.text.contains(&id.to_string()), "GET {url} by another company shows the row: {}", r.text);
+        // The query does find the row, for its owner: the check above is not vacuous.
+        let r = app.get(&url, &owner.auth()).await;
+        assert!(r.text.contains(&id.to_string()), "GET {url} by the owner misses its row: {}", r.text);
     }
 
     let r = app.get(path, &other.in_company(owner.company_id)).await;
@@ -94,8 +97,8 @@ fn assert_same_answer(request: &str, theirs: &Resp, nothing: &Resp) {
     );
 }
 
-/// The list queries that could reveal the row: none, each exact filter and each orderable
-/// field with the row's own values, and a search for each searchable text value.
+/// The list queries that could reveal the row: none, each exact filter, each declared lookup
+/// and each orderable field with the row's own values, and a search for each searchable value.
 fn list_queries<R: Resource>(stored: &Json) -> Vec<String> {
     let mut queries = vec![String::new()];
     for field in R::DESC.fields {
@@ -113,6 +116,12 @@ fn list_queries<R: Resource>(stored: &Json) -> Vec<String> {
         }
         if field.order {
             queries.push(format!("ordering=-{}", field.name));
+        }
+        for lookup in field.lookups.iter() {
+            // Each lookup, with a value that matches the row.
+            let value = if lookup == Lookup::IsNull { "false" } else { value.as_str() };
+            let key = format!("{}__{}", field.name, lookup.name());
+            queries.push(serde_urlencoded::to_string([(key.as_str(), value)]).expect("a query"));
         }
     }
     queries

@@ -85,6 +85,14 @@ pub struct ReferencesArg {
     pub target: Type,
 }
 
+/// `lookups = "gte, lte"`: the django-filter lookups lists accept on the field, each once, in
+/// the order written (unknown names were reported and left out).
+#[derive(Debug, Clone)]
+pub struct LookupsArg {
+    pub lit: LitStr,
+    pub names: Vec<Symbol>,
+}
+
 /// The options of one field, merged over all of its `#[field(...)]` attributes. Flags keep the
 /// key's path so errors about them point at the key.
 #[derive(Debug, Default, Clone)]
@@ -93,6 +101,7 @@ pub struct FieldArgs {
     pub filter: Option<Path>,
     pub search: Option<Path>,
     pub order: Option<Path>,
+    pub lookups: Option<LookupsArg>,
     pub email: Option<Path>,
     pub len: Option<LenArg>,
     pub range: Option<RangeArg>,
@@ -340,6 +349,11 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
                 ),
             }
         }
+    } else if key == LOOKUPS {
+        if let Some(lit) = lookups_string(cx, &meta, field)? {
+            let names = lookup_names(cx, &lit, field);
+            set(cx, &mut args.lookups, &key, &owner, LookupsArg { lit, names });
+        }
     } else if key == REFERENCES {
         let hint =
             format!("`references` on field `{field}` needs the referenced resource type: `references = Customer`");
@@ -389,6 +403,15 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
             }
             "role" | "write_role" | "admin" | "permission" => {
                 "help: write `write = \"admin\"` for the lowest role that may set or change the field".to_owned()
+            }
+            "gt" | "gte" | "lt" | "lte" | "isnull" => {
+                format!(
+                    "help: lookups are listed in a string: `lookups = \"{shown}\"`\nnote: the lookups are {}",
+                    list(LOOKUP_NAMES)
+                )
+            }
+            "lookup_expr" | "filter_lookups" => {
+                format!("help: write `lookups = \"gte, lte\"`\nnote: the lookups are {}", list(LOOKUP_NAMES))
             }
             "rename" | "column" | "name" => {
                 format!("help: the column and the JSON key are the field's name, `{field}`; rename the field itself")

@@ -152,3 +152,42 @@ fn choice_args() {
     assert!(errors[0].contains("did you mean `rename`?"), "{errors:?}");
     assert!(errors[1].starts_with("`rename` expects a string literal"), "{errors:?}");
 }
+
+#[test]
+fn lookups_forms() {
+    let names = |attr: Attribute| {
+        let (args, errors) = field(vec![attr]);
+        let names = args.lookups.map(|l| l.names.iter().map(|n| n.as_str()).collect::<Vec<_>>());
+        (names, errors)
+    };
+    assert_eq!(
+        names(parse_quote!(#[field(lookups = "gte, lte, isnull")])),
+        (Some(vec!["gte", "lte", "isnull"]), vec![])
+    );
+    assert_eq!(names(parse_quote!(#[field(lookups = " in ,gt lt")])), (Some(vec!["in", "gt", "lt"]), vec![]));
+    // Every mistake in the string is reported; the valid names are kept.
+    let (kept, errors) = names(parse_quote!(#[field(lookups = "gte, gtee, in, gte, exact, icontains, range, GTE")]));
+    assert_eq!(kept, Some(vec!["gte", "in"]));
+    assert_eq!(errors.len(), 6, "{errors:#?}");
+    assert!(errors[0].starts_with(
+        "unknown lookup `gtee` in `lookups` on field `x`\nhelp: did you mean `gte`?\n\
+         note: the lookups are `in`, `gt`, `gte`, `lt`, `lte`, `isnull`"
+    ));
+    assert!(errors[1].starts_with("duplicate lookup `gte` in `lookups` on field `x`"));
+    assert!(errors[2].contains("add `filter` to #[field]"));
+    assert!(errors[3].contains("add `search` to #[field]"));
+    assert!(errors[4].contains("`lookups = \"gte, lte\"`"));
+    assert!(errors[5].contains("did you mean `gte`?"), "lookups are lowercase: {}", errors[5]);
+    let (_, errors) = names(parse_quote!(#[field(lookups = "")]));
+    assert!(errors[0].starts_with("`lookups` on field `x` names no lookup"), "{errors:?}");
+    // Not a string: the string to write.
+    let (_, errors) = names(parse_quote!(#[field(lookups = [in, gte])]));
+    assert!(errors[0].contains("add quotes: `lookups = \"in, gte\"`"), "{errors:?}");
+    let (_, errors) = names(parse_quote!(#[field(lookups = gte)]));
+    assert!(errors[0].contains("add quotes: `lookups = \"gte\"`"), "{errors:?}");
+    let (_, errors) = names(parse_quote!(#[field(lookups)]));
+    assert!(errors[0].contains("e.g. `lookups = \"gte, lte\"`"), "{errors:?}");
+    let (_, errors) = names(parse_quote!(#[field(gte, lookups = "in", lookups = "lt")]));
+    assert!(errors[0].contains("lookups are listed in a string: `lookups = \"gte\"`"), "{errors:?}");
+    assert!(errors[1].starts_with("duplicate `lookups` on field `x`"), "{errors:?}");
+}

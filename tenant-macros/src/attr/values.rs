@@ -206,3 +206,90 @@ pub(super) fn not_a_number(expr: &Expr, field: &str) -> syn::Error {
         ),
     )
 }
+
+/// `= "…"` after `lookups`. Anything else (`lookups = in`, `lookups = [gte, lte]`) is an error
+/// that spells the string to write: `in` is a Rust keyword, so lookups are always a string.
+pub(super) fn lookups_string(cx: &Ctxt, meta: &ParseNestedMeta, field: &str) -> syn::Result<Option<LitStr>> {
+    let hint = format!("`lookups` on field `{field}` needs a string of lookups, e.g. `lookups = \"gte, lte\"`");
+    if !meta.input.peek(Token![=]) || meta.input.peek2(LitStr) {
+        return string_value(cx, meta, &hint);
+    }
+    let eq: Token![=] = meta.input.parse()?;
+    let tokens = take_until_comma(meta.input)?;
+    if tokens.is_empty() {
+        cx.error_spanned_by(eq, hint);
+        return Ok(None);
+    }
+    let mut words = Vec::new();
+    collect_idents(tokens.clone(), &mut words);
+    let help = if words.is_empty() {
+        format!("help: write e.g. `lookups = \"gte, lte\"`\nnote: the lookups are {}", list(LOOKUP_NAMES))
+    } else {
+        format!("help: add quotes: `lookups = \"{}\"` (a string, since `in` is a Rust keyword)", words.join(", "))
+    };
+    cx.error_spanned_by(tokens, format!("`lookups` expects a string literal\n{help}"));
+    Ok(None)
+}
+
+fn collect_idents(tokens: TokenStream, out: &mut Vec<String>) {
+    for token in tokens {
+        match token {
+            TokenTree::Ident(ident) => out.push(ident.to_string()),
+            TokenTree::Group(group) => collect_idents(group.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// The lookups named in `lookups = "gte, lte"` (separated by commas or spaces), each once.
+/// Unknown and repeated names are reported on the string and left out.
+pub(super) fn lookup_names(cx: &Ctxt, lit: &LitStr, field: &str) -> Vec<Symbol> {
+    let text = lit.value();
+    let words: Vec<&str> = text.split(|c: char| c == ',' || c.is_whitespace()).filter(|w| !w.is_empty()).collect();
+    if words.is_empty() {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`lookups` on field `{field}` names no lookup\n\
+                 help: list them, e.g. `lookups = \"gte, lte\"`, or remove `lookups`\nnote: the lookups are {}",
+                list(LOOKUP_NAMES)
+            ),
+        );
+    }
+    let mut found: Vec<Symbol> = Vec::new();
+    for word in words {
+        match LOOKUP_NAMES.iter().find(|name| name.as_str() == word) {
+            Some(name) if found.contains(name) => cx.error_spanned_by(
+                lit,
+                format!("duplicate lookup `{word}` in `lookups` on field `{field}`\nhelp: name each lookup once"),
+            ),
+            Some(name) => found.push(*name),
+            None => {
+                let help = match word.to_ascii_lowercase().as_str() {
+                    "exact" | "eq" | "equals" => {
+                        format!(
+                            "help: exact matches are the field's filter: remove `{word}` and add `filter` to #[field]"
+                        )
+                    }
+                    "contains" | "icontains" | "iexact" | "startswith" | "istartswith" | "endswith" | "iendswith"
+                    | "like" | "search" => {
+                        "help: for case-insensitive substring matches, add `search` to #[field] instead".to_owned()
+                    }
+                    "range" | "between" => "help: for a range, write both ends: `lookups = \"gte, lte\"`".to_owned(),
+                    _ => match names::closest(word, LOOKUP_NAMES) {
+                        Some(name) => format!("help: did you mean `{name}`?"),
+                        None => "help: remove it".to_owned(),
+                    },
+                };
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "unknown lookup `{word}` in `lookups` on field `{field}`\n{help}\nnote: the lookups are {}",
+                        list(LOOKUP_NAMES)
+                    ),
+                );
+            }
+        }
+    }
+    found
+}

@@ -9,6 +9,7 @@ use super::private;
 use crate::ast::{Field, Resource};
 use crate::attr::{DefaultArg, Role};
 use crate::sql;
+use crate::symbol::{GT, GTE, IN, LT, LTE, Symbol};
 
 fn role(role: Role) -> TokenStream {
     let p = private();
@@ -130,6 +131,10 @@ fn field_desc(field: &Field) -> TokenStream {
             set.push(quote!(#flag: true));
         }
     }
+    if let Some(lookups) = args.lookups.as_ref().filter(|lookups| !lookups.names.is_empty()) {
+        let variants = lookups.names.iter().map(|name| lookup_variant(*name));
+        set.push(quote!(lookups: #p::Lookups::of(&[#(#p::Lookup::#variants),*])));
+    }
     if let Some(len) = &args.len {
         if let Some(min) = len.min.map(Literal::usize_unsuffixed) {
             set.push(quote!(min_len: ::core::option::Option::Some(#min)));
@@ -159,6 +164,19 @@ fn field_desc(field: &Field) -> TokenStream {
     }
     let new = quote!(#p::Field::new(#name, #kind, #nullable));
     if set.is_empty() { new } else { quote!(#p::Field { #(#set,)* ..#new }) }
+}
+
+/// `gte` → `Gte`: tenant-core's `Lookup` variant of a lookup name.
+fn lookup_variant(name: Symbol) -> syn::Ident {
+    let variant = match name {
+        IN => "In",
+        GT => "Gt",
+        GTE => "Gte",
+        LT => "Lt",
+        LTE => "Lte",
+        _ => "IsNull",
+    };
+    syn::Ident::new(variant, proc_macro2::Span::call_site())
 }
 
 fn f64_tokens(value: f64) -> TokenStream {

@@ -75,6 +75,7 @@ impl ::tenant_core::__private::FieldValue for InvoiceStatus {
 }
 impl ::tenant_core::__private::Uniqueable for InvoiceStatus {}
 impl ::tenant_core::__private::Orderable for InvoiceStatus {}
+impl ::tenant_core::__private::Comparable for InvoiceStatus {}
 impl ::tenant_core::__private::serde::Serialize for InvoiceStatus {
     fn serialize<__S>(
         &self,

@@ -29,11 +29,11 @@ pub struct Invoice {
     pub customer_id: uuid::Uuid,
     #[field(unique, filter, order, search, len = 1..=32)]
     pub number: String,
-    #[field(order, range = 0..)]
+    #[field(order, range = 0.., lookups = "gte, lte")] // ?amount_cents__gte=1000
     pub amount_cents: i64,
-    #[field(filter, default = InvoiceStatus::Draft)]
+    #[field(filter, lookups = "in", default = InvoiceStatus::Draft)] // ?status__in=sent,paid
     pub status: InvoiceStatus,
-    #[field(order)]
+    #[field(order, lookups = "gte, lte, isnull")] // ?issued_on__isnull=true
     pub issued_on: Option<chrono::NaiveDate>,
 }
 

@@ -11,7 +11,7 @@ pub struct Project {
     pub shown: i32,
     #[field(read_only, write = "admin", default)]
     pub frozen: bool,
-    #[field(write_only, filter, search, order)]
+    #[field(write_only, filter, search, order, lookups = "in")]
     pub secret: String,
     #[field(write = "owner")]
     pub archived: bool,

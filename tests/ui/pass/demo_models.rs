@@ -20,7 +20,7 @@ pub struct Product {
     pub sku: String,
     #[field(search, order, len = 1..=200)]
     pub name: String,
-    #[field(order, range = 0..)]
+    #[field(order, range = 0.., lookups = "gte, lte")]
     pub price_cents: i64,
     #[field(filter, default = true)]
     pub active: bool,
@@ -39,11 +39,11 @@ pub struct Invoice {
     pub customer_id: uuid::Uuid,
     #[field(unique, filter, order, search, len = 1..=32)]
     pub number: String,
-    #[field(order, range = 0..)]
+    #[field(order, range = 0.., lookups = "gte, lte")]
     pub amount_cents: i64,
-    #[field(filter, default = InvoiceStatus::Draft)]
+    #[field(filter, lookups = "in", default = InvoiceStatus::Draft)]
     pub status: InvoiceStatus,
-    #[field(order)]
+    #[field(order, lookups = "gte, lte, isnull")]
     pub issued_on: Option<chrono::NaiveDate>,
 }
 
@@ -100,6 +100,15 @@ fn main() {
     assert_eq!(status.ty, FieldType::Choice(&["draft", "sent", "paid"]));
     assert_eq!((status.default.unwrap())(), Value::Text(Some("draft".into())));
     assert!(invoices.field("issued_on").unwrap().nullable);
+    // API.md's lookups, and none elsewhere.
+    use tenant_core::{Lookup, Lookups};
+    assert_eq!(price.lookups, Lookups::of(&[Lookup::Gte, Lookup::Lte]));
+    assert_eq!(invoices.field("amount_cents").unwrap().lookups, Lookups::of(&[Lookup::Gte, Lookup::Lte]));
+    assert_eq!(status.lookups, Lookups::of(&[Lookup::In]));
+    let issued_on = invoices.field("issued_on").unwrap().lookups;
+    assert_eq!(issued_on, Lookups::of(&[Lookup::Gte, Lookup::Lte, Lookup::IsNull]));
+    assert!(customers.fields.iter().all(|f| f.lookups.is_empty()));
+    assert!(products.field("sku").unwrap().lookups.is_empty());
 
     // The model decodes a row in SYSTEM_COLUMNS-then-fields order and serializes to the API shape.
     let id = uuid::Uuid::now_v7();

@@ -18,13 +18,13 @@ pub struct Parent {
 
 #[tenant_resource(table = "everything", singular = "thing", create = "admin", update = "admin")]
 pub struct Everything {
-    #[field(unique, filter, search, order, len = 1.., email)]
+    #[field(unique, filter, search, order, len = 1.., email, lookups = "in, gt, gte, lt, lte")]
     pub text: String,
-    #[field(search, len = ..=10)]
+    #[field(search, len = ..=10, lookups = "isnull in")]
     pub text_opt: Option<String>,
-    #[field(filter, order, default)]
+    #[field(filter, order, default, lookups = "in, gt")]
     pub flag: bool,
-    #[field(filter, default = Some(false))]
+    #[field(filter, default = Some(false), lookups = "isnull")]
     pub flag_opt: Option<bool>,
     #[field(unique, order, range = -10..=10, default = 3)]
     pub small: i32,
@@ -32,26 +32,27 @@ pub struct Everything {
     pub small_opt: Option<i32>,
     #[field(unique, range = 1..=9_000_000_000, default = 5_000_000_000i64)]
     pub big: i64,
-    #[field(order)]
+    #[field(order, lookups = "gt, lt, isnull")]
     pub big_opt: Option<i64>,
-    #[field(order, range = -0.5..=1.5)]
+    #[field(order, range = -0.5..=1.5, lookups = "in, lte")]
     pub real: f64,
     #[field(range = 0.0.., default = Some(0.25))]
     pub real_opt: Option<f64>,
-    #[field(unique, references = Parent)]
+    #[field(unique, references = Parent, lookups = "in, gt")]
     pub parent_id: Uuid,
     #[field(references = Everything, filter)]
     pub sibling_id: Option<Uuid>,
-    #[field(order)]
+    #[field(order, lookups = "gte, lte")]
     pub day: NaiveDate,
-    #[field(unique)]
+    #[field(unique, lookups = "isnull, gte")]
     pub day_opt: Option<NaiveDate>,
-    #[field(order)]
+    #[field(order, lookups = "gt")]
     pub at: DateTime<Utc>,
+    #[field(lookups = "isnull, lte")]
     pub at_opt: Option<DateTime<Utc>>,
-    #[field(unique, order, filter, default = Priority::High)]
+    #[field(unique, order, filter, default = Priority::High, lookups = "in, gte")]
     pub priority: Priority,
-    #[field(filter, order, unique)]
+    #[field(filter, order, unique, lookups = "in, isnull, lt")]
     pub priority_opt: Option<Priority>,
     pub r#type: String,
 }
@@ -77,6 +78,12 @@ fn main() {
     assert_eq!(ty("priority_opt").1, true);
     assert_eq!(ty("type"), (FieldType::Text, false));
     assert_eq!(desc.fields.len(), 19);
+    use tenant_core::{Lookup, Lookups};
+    let lookups = |name: &str| desc.field(name).unwrap().lookups;
+    assert_eq!(lookups("text"), Lookups::of(&[Lookup::In, Lookup::Gt, Lookup::Gte, Lookup::Lt, Lookup::Lte]));
+    assert_eq!(lookups("text_opt"), Lookups::of(&[Lookup::In, Lookup::IsNull]));
+    assert_eq!(lookups("priority_opt"), Lookups::of(&[Lookup::In, Lookup::Lt, Lookup::IsNull]));
+    assert_eq!(lookups("small"), Lookups::NONE);
 
     let small = desc.field("small").unwrap();
     assert_eq!((small.min, small.max), (Some(-10.0), Some(10.0)));

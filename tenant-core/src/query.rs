@@ -293,7 +293,7 @@ fn escape_like(term: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::{Permissions, ResourceSql};
+    use crate::resource::{Actions, Permissions, ResourceSql};
     use crate::value::FieldType;
 
     const DESC: ResourceDesc = ResourceDesc {
@@ -307,6 +307,7 @@ mod tests {
             Field { search: true, ..Field::new("note", FieldType::Text, true) },
         ],
         permissions: Permissions::DEFAULT,
+        actions: Actions::ALL,
         sql: ResourceSql {
             select_one: "",
             select_one_for_update: "",

@@ -193,7 +193,7 @@ fn create_order(resources: &[ResourceDesc]) -> Result<Vec<&ResourceDesc>, DbErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::{Permissions, Reference, ResourceSql};
+    use crate::resource::{Actions, Permissions, Reference, ResourceSql};
 
     const SQL: ResourceSql = ResourceSql {
         select_one: "",
@@ -213,6 +213,7 @@ mod tests {
         path: "/api/parents",
         fields: &[Field { unique: true, ..Field::new("code", FieldType::Text, false) }],
         permissions: Permissions::DEFAULT,
+        actions: Actions::ALL,
         sql: SQL,
     };
 
@@ -229,6 +230,7 @@ mod tests {
             Field::new("state", FieldType::Choice(&["a", "b'c"]), true),
         ],
         permissions: Permissions::DEFAULT,
+        actions: Actions::ALL,
         sql: SQL,
     };
 

@@ -23,8 +23,18 @@ pub const CREATE: Symbol = Symbol("create");
 pub const UPDATE: Symbol = Symbol("update");
 pub const DELETE: Symbol = Symbol("delete");
 pub const HOOKS: Symbol = Symbol("hooks");
+pub const ACTIONS: Symbol = Symbol("actions");
+pub const READ_ONLY: Symbol = Symbol("read_only");
 
-pub const RESOURCE_KEYS: &[Symbol] = &[TABLE, PATH, SINGULAR, CREATE, UPDATE, DELETE, HOOKS];
+pub const RESOURCE_KEYS: &[Symbol] = &[TABLE, PATH, SINGULAR, CREATE, UPDATE, DELETE, HOOKS, ACTIONS, READ_ONLY];
+
+// The action names in `actions = "…"`: Django REST Framework's viewset actions, in its order.
+pub const LIST: Symbol = Symbol("list");
+pub const RETRIEVE: Symbol = Symbol("retrieve");
+pub const PARTIAL_UPDATE: Symbol = Symbol("partial_update");
+pub const DESTROY: Symbol = Symbol("destroy");
+
+pub const ACTION_NAMES: &[Symbol] = &[LIST, CREATE, RETRIEVE, UPDATE, PARTIAL_UPDATE, DESTROY];
 
 // `#[field(...)]` keys.
 pub const UNIQUE: Symbol = Symbol("unique");

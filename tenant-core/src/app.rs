@@ -91,9 +91,10 @@ impl App {
         Ok(App { state: AppState::new(db, config)?, resources: Vec::new(), routes: Router::new() })
     }
 
-    /// Serves `R` at `R::DESC.path` with the six tenant-scoped endpoints (`GET`/`POST` on the
-    /// collection, `GET`/`PUT`/`PATCH`/`DELETE` on `{path}/{id}`), each also with a trailing
-    /// slash, and adds its table to what [`App::migrate`] creates.
+    /// Serves `R` at `R::DESC.path` with its tenant-scoped endpoints: the six (`GET`/`POST` on
+    /// the collection, `GET`/`PUT`/`PATCH`/`DELETE` on `{path}/{id}`) or those its
+    /// [`Actions`](crate::Actions) select, each also with a trailing slash; and adds its table
+    /// to what [`App::migrate`] creates, whichever routes it serves.
     pub fn resource<R: Resource + crate::hooks::Hooks>(mut self) -> App {
         self.resources.push(R::DESC);
         self.routes = self.routes.merge(crate::crud::routes::<R>());

@@ -1,4 +1,5 @@
-//! The six tenant-scoped endpoints of every resource, over the typed operations of
+//! The tenant-scoped endpoints of every resource (the six of DRF's `ModelViewSet`, or those of
+//! its [`Actions`](crate::Actions)), over the typed operations of
 //! [`Scoped`](crate::Scoped) (`operations.rs`), which a handler of your own can use too.
 //!
 //! Every operation takes a [`Scoped`](crate::Scoped) transaction, obtainable only from the [`Tenant`]
@@ -48,27 +49,57 @@ use crate::state::AppState;
 use crate::tenant::{LockMembership, Tenant};
 use crate::validate::Mode;
 
-/// The routes of `R`: `GET|POST {path}` and `GET|PUT|PATCH|DELETE {path}/{id}`. What
+/// The routes of `R`'s [`Actions`](crate::Actions): of `GET|POST {path}` and
+/// `GET|PUT|PATCH|DELETE {path}/{id}`, those it serves (all six by default). What
 /// [`App::resource`](crate::App::resource) and the generated `R::router()` serve.
+///
+/// A method its path does not serve answers 405 with an `Allow` header naming those it does
+/// (the router's method-not-allowed fallback, `app.rs`, gives the JSON body); a path that serves
+/// no method is not routed at all, so it answers 404 like any unknown path.
 ///
 /// The writes read their body before the handler starts, so the tenant transaction and the
 /// membership check follow the last byte ([`read_body_first`]), and lock the caller's membership
 /// row until they commit ([`LockMembership`]).
 #[doc(hidden)]
 pub fn routes<R: Resource + Hooks>() -> Router<AppState> {
+    let actions = R::DESC.actions;
     let item = format!("{}/{{id}}", R::DESC.path);
     // Only the writes get the layers: list and retrieve, the hot path, run without them.
     let writes = |methods: MethodRouter<AppState>| {
         methods.layer(axum::Extension(LockMembership)).layer(axum::middleware::from_fn(read_body_first))
     };
-    Router::new()
-        .route_with_slash(R::DESC.path, routing::get(handle_list::<R>).merge(writes(routing::post(handle_create::<R>))))
-        .route_with_slash(
-            &item,
-            routing::get(handle_retrieve::<R>).merge(writes(
-                routing::put(handle_replace::<R>).patch(handle_partial_update::<R>).delete(handle_destroy::<R>),
-            )),
-        )
+    let mut router = Router::new();
+    if actions.serves_collection() {
+        let mut collection = MethodRouter::new();
+        if actions.list {
+            collection = collection.get(handle_list::<R>);
+        }
+        if actions.create {
+            collection = collection.merge(writes(routing::post(handle_create::<R>)));
+        }
+        router = router.route_with_slash(R::DESC.path, collection);
+    }
+    if actions.serves_item() {
+        let mut methods = MethodRouter::new();
+        if actions.retrieve {
+            methods = methods.get(handle_retrieve::<R>);
+        }
+        if actions.update || actions.partial_update || actions.destroy {
+            let mut item_writes = MethodRouter::new();
+            if actions.update {
+                item_writes = item_writes.put(handle_replace::<R>);
+            }
+            if actions.partial_update {
+                item_writes = item_writes.patch(handle_partial_update::<R>);
+            }
+            if actions.destroy {
+                item_writes = item_writes.delete(handle_destroy::<R>);
+            }
+            methods = methods.merge(writes(item_writes));
+        }
+        router = router.route_with_slash(&item, methods);
+    }
+    router
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,7 +177,10 @@ async fn handle_create<R: Resource + Hooks>(
     scoped.commit().await?;
     let location = format!("{}/{}", R::DESC.path, object.id());
     let mut response = (StatusCode::CREATED, axum::Json(object)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
+    // `Location` names the new object's URL, which only `retrieve` serves.
+    if R::DESC.actions.retrieve
+        && let Ok(value) = HeaderValue::from_str(&location)
+    {
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)

@@ -127,7 +127,7 @@ pub use error::{ApiError, FieldErrors};
 pub use hooks::Hooks;
 pub use identity::{CurrentUser, RepeatedHeader, single_header};
 pub use query::ListQuery;
-pub use resource::{Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+pub use resource::{Actions, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
 pub use role::Role;
 pub use state::AppState;
 pub use tenant::{Scoped, Tenant};
@@ -140,7 +140,9 @@ pub use value::{FieldType, FieldValue, Value};
 pub mod __private {
     pub use crate::crud::routes;
     pub use crate::hooks::Hooks;
-    pub use crate::resource::{Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+    pub use crate::resource::{
+        Actions, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql,
+    };
     pub use crate::role::Role;
     pub use crate::state::AppState;
     pub use crate::value::{

@@ -265,7 +265,7 @@ fn filter_value(field: &Field, raw: &str) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::{Permissions, ResourceSql};
+    use crate::resource::{Actions, Permissions, ResourceSql};
     use crate::value::FieldType;
 
     const DESC: ResourceDesc = ResourceDesc {
@@ -279,6 +279,7 @@ mod tests {
             Field { search: true, ..Field::new("note", FieldType::Text, true) },
         ],
         permissions: Permissions::DEFAULT,
+        actions: Actions::ALL,
         sql: ResourceSql {
             select_one: "",
             select_one_for_update: "",

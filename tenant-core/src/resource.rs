@@ -261,6 +261,62 @@ impl Permissions {
     pub const DEFAULT: Permissions = Permissions { create: Role::Staff, update: Role::Staff, delete: Role::Admin };
 }
 
+/// Which of the six routes of a resource are served, named as Django REST Framework's viewset
+/// actions: `#[tenant_resource(actions = "list, retrieve, create")]` or `read_only`; by default
+/// all six ([`Actions::ALL`]).
+///
+/// | action | route |
+/// | --- | --- |
+/// | `list` | `GET {path}` |
+/// | `create` | `POST {path}` |
+/// | `retrieve` | `GET {path}/{id}` |
+/// | `update` | `PUT {path}/{id}` |
+/// | `partial_update` | `PATCH {path}/{id}` |
+/// | `destroy` | `DELETE {path}/{id}` |
+///
+/// A route not served answers 405 `{"detail": "Method not allowed."}` with an `Allow` header
+/// naming the methods its path does serve; a path that serves no method at all (`{path}/{id}`
+/// without `retrieve`, `update`, `partial_update` and `destroy`) is not routed, so it answers 404
+/// like any unknown path. Only the HTTP routes are selected: the typed operations of
+/// [`Scoped`](crate::Scoped) (`create`, `update`, `delete`, …) work on every resource, so a
+/// read-only resource is written by the app's own code, a job or a migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actions {
+    /// `GET {path}`: the page of the active company's objects.
+    pub list: bool,
+    /// `POST {path}`: create an object.
+    pub create: bool,
+    /// `GET {path}/{id}`: one object.
+    pub retrieve: bool,
+    /// `PUT {path}/{id}`: replace every writable field.
+    pub update: bool,
+    /// `PATCH {path}/{id}`: change some fields.
+    pub partial_update: bool,
+    /// `DELETE {path}/{id}`: delete an object.
+    pub destroy: bool,
+}
+
+impl Actions {
+    /// All six routes: the default, DRF's `ModelViewSet`.
+    pub const ALL: Actions =
+        Actions { list: true, create: true, retrieve: true, update: true, partial_update: true, destroy: true };
+
+    /// `list` and `retrieve`: `#[tenant_resource(read_only)]`, DRF's `ReadOnlyModelViewSet`.
+    pub const READ_ONLY: Actions =
+        Actions { list: true, create: false, retrieve: true, update: false, partial_update: false, destroy: false };
+
+    /// Whether `{path}` serves a method (`list` or `create`).
+    pub const fn serves_collection(&self) -> bool {
+        self.list || self.create
+    }
+
+    /// Whether `{path}/{id}` serves a method (`retrieve`, `update`, `partial_update` or
+    /// `destroy`).
+    pub const fn serves_item(&self) -> bool {
+        self.retrieve || self.update || self.partial_update || self.destroy
+    }
+}
+
 /// SQL text built by the macro at compile time. Placeholders are `$n`, which both PostgreSQL and
 /// SQLite accept. Every statement is scoped: it filters on, or (for `insert`) sets, the
 /// active company's id, bound as a parameter.
@@ -307,6 +363,8 @@ pub struct ResourceDesc {
     pub fields: &'static [Field],
     /// The minimum role of each write.
     pub permissions: Permissions,
+    /// The routes served ([`Actions::ALL`] unless the resource chose fewer).
+    pub actions: Actions,
     /// The statements, built at compile time.
     pub sql: ResourceSql,
 }

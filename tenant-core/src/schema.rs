@@ -283,7 +283,7 @@ fn create_order(resources: &[ResourceDesc]) -> Result<Vec<&ResourceDesc>, DbErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::{Permissions, Reference, ResourceSql};
+    use crate::resource::{Actions, Permissions, Reference, ResourceSql};
 
     const SQL: ResourceSql = ResourceSql {
         select_one: "",
@@ -303,6 +303,7 @@ mod tests {
         path: "/api/parents",
         fields: &[Field { unique: true, ..Field::new("code", FieldType::Text, false) }],
         permissions: Permissions::DEFAULT,
+        actions: Actions::ALL,
         sql: SQL,
     };
 
@@ -316,6 +317,7 @@ mod tests {
             Field::new("state", FieldType::Choice(&["a", "b'c"]), true),
         ],
         permissions: Permissions::DEFAULT,
+        actions: Actions::ALL,
         sql: SQL,
     };
 
@@ -328,6 +330,7 @@ mod tests {
             path: "/api/x",
             fields,
             permissions: Permissions::DEFAULT,
+            actions: Actions::ALL,
             sql: SQL,
         }
     }

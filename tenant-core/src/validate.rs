@@ -160,7 +160,7 @@ fn check_range(field: &Field, n: f64) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::{Permissions, ResourceSql};
+    use crate::resource::{Actions, Permissions, ResourceSql};
     use serde_json::json;
 
     const SQL: ResourceSql = ResourceSql {
@@ -192,6 +192,7 @@ mod tests {
             Field::new("day", FieldType::Date, true),
         ],
         permissions: Permissions::DEFAULT,
+        actions: Actions::ALL,
         sql: SQL,
     };
 

@@ -6,7 +6,7 @@ use axum::http::{Request, StatusCode};
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 use tenant_core::auth::jwt::TokenType;
-use tenant_core::resource::{Field, Permissions, Resource, ResourceDesc, ResourceSql};
+use tenant_core::resource::{Actions, Field, Permissions, Resource, ResourceDesc, ResourceSql};
 use tenant_core::value::{DecodeError, FieldType, FieldValue, RowReader, Value};
 use tenant_core::{App, Config, Db};
 use tower::ServiceExt;
@@ -59,6 +59,7 @@ impl Resource for Note {
             Field { filter: true, min: Some(0.0), max: Some(5.0), ..Field::new("stars", FieldType::I32, true) },
         ],
         permissions: Permissions::DEFAULT,
+        actions: Actions::ALL,
         sql: ResourceSql {
             select_one: "SELECT id, company_id, created_at, updated_at, title, stars FROM notes WHERE company_id = $1 AND id = $2",
             select_one_for_update: "SELECT id, company_id, created_at, updated_at, title, stars FROM notes WHERE company_id = $1 AND id = $2 FOR UPDATE",

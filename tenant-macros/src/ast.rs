@@ -5,7 +5,7 @@ use quote::quote;
 use syn::ext::IdentExt;
 use syn::{Attribute, Data, DeriveInput, Fields, Ident, Type, Visibility};
 
-use crate::attr::{self, ChoiceArgs, FieldArgs, ResourceArgs, Role};
+use crate::attr::{self, Actions, ChoiceArgs, FieldArgs, ResourceArgs, Role};
 use crate::ctxt::Ctxt;
 use crate::names;
 use crate::symbol::FIELD;
@@ -26,6 +26,8 @@ pub struct Resource<'a> {
     pub create: Role,
     pub update: Role,
     pub delete: Role,
+    /// The routes served: `actions = "…"`, `read_only`, or all six.
+    pub actions: Actions,
 }
 
 /// One user-declared field.
@@ -137,6 +139,13 @@ impl<'a> Resource<'a> {
         // API.md: reads, creates and updates are any member's; deleting is an admin's unless the
         // resource lowers it (`delete = "staff"`).
         let role = |arg: &Option<attr::RoleArg>, default: Role| arg.as_ref().map_or(default, |arg| arg.role);
+        // DRF's `ModelViewSet` unless the resource chose: `actions` (all six again when its list
+        // had an error, reported already), or `read_only` (given with `actions` too, an error).
+        let actions = match (&args.actions, &args.read_only) {
+            (Some(arg), _) => arg.actions.unwrap_or(Actions::ALL),
+            (None, Some(_)) => Actions::READ_ONLY,
+            (None, None) => Actions::ALL,
+        };
         Some(Resource {
             ident,
             vis: &input.vis,
@@ -149,6 +158,7 @@ impl<'a> Resource<'a> {
             create: role(&args.create, Role::Staff),
             update: role(&args.update, Role::Staff),
             delete: role(&args.delete, Role::Admin),
+            actions,
             args,
         })
     }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use quote::ToTokens;
 
 use crate::ast::{ChoiceEnum, Resource, serialize_derives};
+use crate::attr::{Action, RoleArg};
 use crate::ctxt::Ctxt;
 use crate::names;
 use crate::symbol::{CORE_TABLES, FIELD, QUERY_PARAMS, SERDE, SYSTEM_COLUMNS};
@@ -17,6 +18,7 @@ pub fn check_resource(cx: &Ctxt, resource: &Resource) {
     check_table(cx, resource);
     check_path(cx, resource);
     check_singular(cx, resource);
+    check_actions(cx, resource);
     for (i, field) in resource.fields.iter().enumerate() {
         cx.section(i + 1);
         check_field(cx, field);
@@ -201,6 +203,50 @@ fn check_singular(cx: &Ctxt, resource: &Resource) {
         cx.error_spanned_by(
             lit,
             "`singular` is empty\nhelp: write the name of one item, e.g. `singular = \"customer\"`",
+        );
+    }
+}
+
+/// `read_only` and `actions` together, and a role for a write the resource does not serve.
+fn check_actions(cx: &Ctxt, resource: &Resource) {
+    let args = &resource.args;
+    if let (Some(read_only), Some(_)) = (&args.read_only, &args.actions) {
+        cx.error_spanned_by(
+            read_only,
+            "`read_only` and `actions` cannot be used together\n\
+             help: `read_only` is short for `actions = \"list, retrieve\"`: keep one of them",
+        );
+    }
+    if args.actions.as_ref().is_some_and(|arg| arg.actions.is_none()) {
+        // The list has an error: which routes are served is unknown.
+        return;
+    }
+    let roles: [(&Option<RoleArg>, &[Action]); 3] = [
+        (&args.create, &[Action::Create]),
+        (&args.update, &[Action::Update, Action::PartialUpdate]),
+        (&args.delete, &[Action::Destroy]),
+    ];
+    for (arg, actions) in roles {
+        let Some(RoleArg { key, lit, .. }) = arg else { continue };
+        if actions.iter().any(|action| resource.actions.contains(*action)) {
+            continue;
+        }
+        let key_name = key.to_token_stream().to_string();
+        let written = format!("{key_name} = {}", lit.to_token_stream());
+        let names = actions.iter().map(|action| format!("`{}`", action.name())).collect::<Vec<_>>().join(" or ");
+        let routes =
+            actions.iter().map(|action| format!("`{}`", action.route(&resource.path))).collect::<Vec<_>>().join(", ");
+        let help = if args.actions.is_some() {
+            format!("remove `{written}`, or add {names} to `actions`")
+        } else {
+            format!("remove `{written}`: `read_only` serves only `list` and `retrieve`")
+        };
+        cx.error_spanned_by(
+            quote::quote!(#key = #lit),
+            format!(
+                "`{written}` has no effect: this resource does not serve {names} ({routes}), so no request needs the role\n\
+                 help: {help}"
+            ),
         );
     }
 }

@@ -18,7 +18,7 @@ use syn::spanned::Spanned;
 use self::bodies::request_bodies;
 use self::resource_impl::resource_impl;
 use crate::ast::{Field, Resource, serialize_derives};
-use crate::attr;
+use crate::attr::{self, Action};
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::symbol::{COMPARISONS, FIELD, ISNULL, SERDE, SYSTEM_COLUMNS};
@@ -207,8 +207,28 @@ fn doc_lines(text: &str) -> Vec<String> {
 fn router(resource: &Resource) -> TokenStream {
     let p = private();
     let Resource { ident, path, .. } = resource;
+    // `GET`/`POST /api/customers`: the methods of the actions served on one path.
+    let routes = |route: &str, methods: &[(Action, &str)]| {
+        let served: Vec<String> = methods
+            .iter()
+            .filter(|(action, _)| resource.actions.contains(*action))
+            .map(|(_, method)| format!("`{method}"))
+            .collect();
+        (!served.is_empty()).then(|| format!("{} {route}`", served.join("`/")))
+    };
+    let collection = routes(path, &[(Action::List, "GET"), (Action::Create, "POST")]);
+    let item = routes(
+        &format!("{path}/{{id}}"),
+        &[
+            (Action::Retrieve, "GET"),
+            (Action::Update, "PUT"),
+            (Action::PartialUpdate, "PATCH"),
+            (Action::Destroy, "DELETE"),
+        ],
+    );
+    let served = [collection, item].into_iter().flatten().collect::<Vec<_>>().join(" and ");
     let doc = doc_lines(&format!(
-        " The routes of this resource: `GET`/`POST {path}` and `GET`/`PUT`/`PATCH`/`DELETE {path}/{{id}}`,\n \
+        " The routes of this resource: {served},\n \
          scoped to the active company. Merge it into the app's router."
     ));
     quote! {

@@ -43,7 +43,12 @@ use proc_macro::TokenStream;
 /// - `table = "…"`: the table; default: the snake_case name in the plural (`customers`).
 /// - `path = "…"`: the collection path; default `"/api/" + table`. Starts with `/`, no trailing `/`.
 /// - `singular = "…"`: the name of one item in messages; default: the snake_case name with spaces.
-/// - `create`, `update`, `delete` `= "admin" | "staff"`: the lowest role allowed; default `"staff"`.
+/// - `create`, `update`, `delete` `= "admin" | "staff"`: the lowest role allowed; default `"staff"`
+///   (`"admin"` for `delete`).
+/// - `actions = "list, retrieve, …"`: the routes served, by Django REST Framework's viewset action
+///   names (`list`, `create`, `retrieve`, `update`, `partial_update`, `destroy`); default all six.
+///   Any other method on a served path answers 405. `read_only` is `actions = "list, retrieve"`.
+/// - `hooks`: the app implements `tenant_core::Hooks` for the struct.
 ///
 /// Field options, in `#[field(...)]` (all optional):
 /// - `unique`: unique per company. `filter`: `?field=value`. `search`: part of `?search=`.

@@ -24,8 +24,19 @@ pub const UPDATE: Symbol = Symbol("update");
 pub const DELETE: Symbol = Symbol("delete");
 pub const HOOKS: Symbol = Symbol("hooks");
 pub const COMPUTED: Symbol = Symbol("computed");
+pub const ACTIONS: Symbol = Symbol("actions");
+// `READ_ONLY` (below, also a field key) is a struct key too: `actions = "list, retrieve"`.
 
-pub const RESOURCE_KEYS: &[Symbol] = &[TABLE, PATH, SINGULAR, CREATE, UPDATE, DELETE, HOOKS, COMPUTED];
+pub const RESOURCE_KEYS: &[Symbol] =
+    &[TABLE, PATH, SINGULAR, CREATE, UPDATE, DELETE, HOOKS, COMPUTED, ACTIONS, READ_ONLY];
+
+// The action names in `actions = "…"`: Django REST Framework's viewset actions, in its order.
+pub const LIST: Symbol = Symbol("list");
+pub const RETRIEVE: Symbol = Symbol("retrieve");
+pub const PARTIAL_UPDATE: Symbol = Symbol("partial_update");
+pub const DESTROY: Symbol = Symbol("destroy");
+
+pub const ACTION_NAMES: &[Symbol] = &[LIST, CREATE, RETRIEVE, UPDATE, PARTIAL_UPDATE, DESTROY];
 
 // `#[field(...)]` keys.
 pub const UNIQUE: Symbol = Symbol("unique");

@@ -268,3 +268,73 @@ fn enum_errors() {
     .to_string();
     assert!(text.contains("applies to an enum"), "{text}");
 }
+
+#[test]
+fn served_actions_in_the_expansion() {
+    let expand = |attr: TokenStream| {
+        pretty(crate::expand::tenant_resource(
+            attr,
+            quote!(
+                pub struct Rate {
+                    pub label: String,
+                }
+            ),
+        ))
+    };
+    let all = expand(quote!());
+    assert!(all.contains("actions: ::tenant_core::__private::Actions::ALL,"), "{all}");
+    assert!(all.contains("`GET`/`POST /api/rates` and `GET`/`PUT`/`PATCH`/`DELETE /api/rates/{id}`"), "{all}");
+    let read_only = expand(quote!(read_only));
+    assert!(read_only.contains("actions: ::tenant_core::__private::Actions::READ_ONLY,"), "{read_only}");
+    assert!(read_only.contains("routes of this resource: `GET /api/rates` and `GET /api/rates/{id}`,"), "{read_only}");
+    assert_eq!(expand(quote!(actions = "retrieve, list")), read_only, "the same set, written out");
+    let some = expand(quote!(actions = "partial_update, retrieve", update = "admin"));
+    assert!(
+        some.contains(
+            "actions: ::tenant_core::__private::Actions {\n            list: false,\n            create: false,\n            \
+             retrieve: true,\n            update: false,\n            partial_update: true,\n            destroy: false,\n        },"
+        ),
+        "{some}"
+    );
+    assert!(some.contains("routes of this resource: `GET`/`PATCH /api/rates/{id}`,"), "{some}");
+    let collection = expand(quote!(actions = "create"));
+    assert!(collection.contains("routes of this resource: `POST /api/rates`,"), "{collection}");
+}
+
+#[test]
+fn roles_of_actions_not_served() {
+    let item = quote!(
+        pub struct Rate {
+            pub label: String,
+        }
+    );
+    let errors_of = |attr: TokenStream| errors(attr, item.clone());
+    let errors = errors_of(quote!(read_only, create = "admin", update = "staff", delete = "staff"));
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    assert_eq!(
+        errors[0],
+        "`create = \"admin\"` has no effect: this resource does not serve `create` (`POST /api/rates`), so no \
+         request needs the role\nhelp: remove `create = \"admin\"`: `read_only` serves only `list` and `retrieve`"
+    );
+    assert!(errors[1].starts_with(
+        "`update = \"staff\"` has no effect: this resource does not serve `update` or `partial_update` \
+         (`PUT /api/rates/{id}`, `PATCH /api/rates/{id}`)"
+    ));
+    assert!(errors[2].contains("does not serve `destroy` (`DELETE /api/rates/{id}`)"), "{errors:#?}");
+    let errors = errors_of(quote!(actions = "list, create", delete = "admin", create = "admin"));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].ends_with("help: remove `delete = \"admin\"`, or add `destroy` to `actions`"), "{errors:#?}");
+    // `update` is needed by either of the two updates.
+    assert!(errors_of(quote!(actions = "partial_update", update = "admin")).is_empty());
+    assert!(errors_of(quote!(actions = "update", update = "admin")).is_empty());
+    // A list with an error: its own error only, not one per role.
+    let errors = errors_of(quote!(actions = "lisst", delete = "staff"));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].starts_with("unknown action `lisst`"), "{errors:#?}");
+    let errors = errors_of(quote!(actions = "list", read_only));
+    assert_eq!(
+        errors,
+        ["`read_only` and `actions` cannot be used together\nhelp: `read_only` is short for \
+          `actions = \"list, retrieve\"`: keep one of them"]
+    );
+}

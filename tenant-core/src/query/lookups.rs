@@ -219,6 +219,7 @@ mod tests {
             Field { search: true, ..Field::new("name", FieldType::Text, false) },
         ],
         permissions: Permissions::DEFAULT,
+        actions: crate::resource::Actions::ALL,
         sql: ResourceSql {
             select_one: "",
             select_one_for_update: "",

@@ -26,10 +26,79 @@ pub enum Role {
     Admin,
 }
 
-/// A role as written: `delete = "admin"`.
+/// A role as written: `delete = "admin"`. Keeps its key and value, so an error about the whole
+/// key (a role for a route not served) points at `delete = "admin"`.
 #[derive(Debug, Clone)]
 pub struct RoleArg {
+    pub key: Path,
+    pub lit: LitStr,
     pub role: Role,
+}
+
+/// One of the six routes, by Django REST Framework's viewset action name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    List,
+    Create,
+    Retrieve,
+    Update,
+    PartialUpdate,
+    Destroy,
+}
+
+impl Action {
+    /// In DRF's order, the order of [`ACTION_NAMES`].
+    pub const ALL: [Action; 6] =
+        [Action::List, Action::Create, Action::Retrieve, Action::Update, Action::PartialUpdate, Action::Destroy];
+
+    /// `list`, `partial_update`, …
+    pub fn name(self) -> &'static str {
+        ACTION_NAMES[self as usize].as_str()
+    }
+
+    fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|action| action.name() == name)
+    }
+
+    /// The method and path it serves, for messages: `POST /api/customers`.
+    pub fn route(self, path: &str) -> String {
+        match self {
+            Action::List => format!("GET {path}"),
+            Action::Create => format!("POST {path}"),
+            Action::Retrieve => format!("GET {path}/{{id}}"),
+            Action::Update => format!("PUT {path}/{{id}}"),
+            Action::PartialUpdate => format!("PATCH {path}/{{id}}"),
+            Action::Destroy => format!("DELETE {path}/{{id}}"),
+        }
+    }
+}
+
+/// A set of [`Action`]s: the routes a resource serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actions([bool; 6]);
+
+impl Actions {
+    pub const NONE: Actions = Actions([false; 6]);
+    /// The default: all six (DRF's `ModelViewSet`).
+    pub const ALL: Actions = Actions([true; 6]);
+    /// `read_only`: `list` and `retrieve` (DRF's `ReadOnlyModelViewSet`).
+    pub const READ_ONLY: Actions = Actions([true, false, true, false, false, false]);
+
+    pub fn contains(self, action: Action) -> bool {
+        self.0[action as usize]
+    }
+
+    fn insert(&mut self, action: Action) {
+        self.0[action as usize] = true;
+    }
+}
+
+/// `actions = "list, retrieve"`, as written.
+#[derive(Debug, Clone)]
+pub struct ActionsArg {
+    /// The actions named, or `None` when the list has an error (reported already): the model
+    /// then serves all six, so that no rule about the served routes adds a second error.
+    pub actions: Option<Actions>,
 }
 
 /// The arguments of `#[tenant_resource(...)]`. `None` means "not written": defaults are applied
@@ -44,6 +113,10 @@ pub struct ResourceArgs {
     pub delete: Option<RoleArg>,
     /// `hooks`: the app implements `tenant_core::Hooks` for the model itself.
     pub hooks: Option<Path>,
+    /// `actions = "list, retrieve, …"`: the routes served.
+    pub actions: Option<ActionsArg>,
+    /// `read_only`: `actions = "list, retrieve"`.
+    pub read_only: Option<Path>,
     /// `computed(name: Type, …)`: output fields the model's methods of those names return.
     pub computed: Vec<ComputedArg>,
 }
@@ -188,6 +261,27 @@ fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta)
             );
             skip_rest(meta.input)?;
         }
+    } else if key == READ_ONLY {
+        if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
+            cx.error_spanned_by(
+                &key,
+                "`read_only` takes no value\nhelp: write just `read_only` to serve only `list` and `retrieve`, \
+                 or remove it to serve all six actions",
+            );
+            skip_rest(meta.input)?;
+        } else {
+            set(cx, &mut args.read_only, &key, owner, key.clone());
+        }
+    } else if key == ACTIONS {
+        let hint = format!(
+            "`actions` needs the routes to serve, as a string of action names: `actions = \"list, retrieve, create\"`\n\
+             note: the actions are {}",
+            list(ACTION_NAMES)
+        );
+        if let Some(lit) = string_value(cx, &meta, &hint)? {
+            let actions = parse_actions(cx, &lit);
+            set(cx, &mut args.actions, &key, owner, ActionsArg { actions });
+        }
     } else if key == CREATE || key == UPDATE || key == DELETE {
         let name = key.get_ident().map(ToString::to_string).unwrap_or_default();
         let hint =
@@ -215,7 +309,7 @@ fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta)
                 &mut args.delete
             };
             if let Some(role) = role {
-                set(cx, slot, &key, owner, RoleArg { role });
+                set(cx, slot, &key, owner, RoleArg { key: key.clone(), lit, role });
             }
         }
     } else {
@@ -226,10 +320,19 @@ fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta)
                     .to_owned()
             }
             "route" | "url" | "prefix" | "endpoint" | "base_path" => "help: write `path = \"/api/…\"`".to_owned(),
-            "read" | "list" | "get" | "view" | "retrieve" => {
+            "read" | "get" | "view" => {
                 "help: reads are open to every member of the company; only `create`, `update` and `delete` take a role"
                     .to_owned()
             }
+            "list" | "retrieve" | "partial_update" | "destroy" => format!(
+                "help: `{shown}` is an action: choose the routes served with `actions = \"list, retrieve, …\"` \
+                 (or `read_only`); reads are open to every member, and only `create`, `update` and `delete` take a role"
+            ),
+            "methods" | "http_method_names" | "routes" | "allowed_methods" | "endpoints" => format!(
+                "help: choose the routes served with `actions = \"list, retrieve, …\"`, by Django REST Framework's \
+                 action names: {}",
+                list(ACTION_NAMES)
+            ),
             "plural" => "help: write `table = \"…\"` (the path defaults to \"/api/\" followed by the table)".to_owned(),
             _ => did_you_mean(&shown, RESOURCE_KEYS),
         };
@@ -237,6 +340,68 @@ fn parse_resource_key(cx: &Ctxt, args: &mut ResourceArgs, meta: ParseNestedMeta)
         skip_rest(meta.input)?;
     }
     Ok(())
+}
+
+/// The action names of `actions = "list, retrieve"`, separated by commas. Reports every unknown
+/// or repeated name, and an empty list; `None` after any of them.
+fn parse_actions(cx: &Ctxt, lit: &LitStr) -> Option<Actions> {
+    let text = lit.value();
+    let names: Vec<&str> = text.split(',').map(str::trim).filter(|name| !name.is_empty()).collect();
+    let note = format!("note: the actions are {} (Django REST Framework's viewset actions)", list(ACTION_NAMES));
+    if names.is_empty() {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`actions` names no action: a resource serves at least one route\n\
+                 help: name the routes to serve, e.g. `actions = \"list, retrieve\"`, or remove `actions` to serve all six\n{note}"
+            ),
+        );
+        return None;
+    }
+    let mut actions = Actions::NONE;
+    let mut ok = true;
+    for name in names {
+        match Action::from_name(name) {
+            Some(action) if actions.contains(action) => {
+                cx.error_spanned_by(lit, format!("duplicate action `{name}` in `actions`\nhelp: name it once"));
+                ok = false;
+            }
+            Some(action) => actions.insert(action),
+            None => {
+                cx.error_spanned_by(
+                    lit,
+                    format!("unknown action `{name}` in `actions`\n{}\n{note}", action_help(name)),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok.then_some(actions)
+}
+
+/// What to write instead of `name`, an unknown action.
+fn action_help(name: &str) -> String {
+    if name.split_whitespace().nth(1).is_some() {
+        let separated = name.split_whitespace().collect::<Vec<_>>().join(", ");
+        return format!("help: separate the actions with commas: `actions = \"{separated}\"`");
+    }
+    let verb = |action: &str, route: &str| format!("help: `{route}` is the action `{action}`: write `{action}`");
+    match name.to_ascii_lowercase().as_str() {
+        "get" | "read" => {
+            "help: `GET {path}` is the action `list`, `GET {path}/{id}` is `retrieve`: write `list, retrieve`"
+                .to_owned()
+        }
+        "post" | "add" | "new" => verb("create", "POST {path}"),
+        "put" | "replace" => verb("update", "PUT {path}/{id}"),
+        "patch" | "partial" | "partial_updates" | "partialupdate" => verb("partial_update", "PATCH {path}/{id}"),
+        "delete" | "del" | "remove" => verb("destroy", "DELETE {path}/{id}"),
+        "all" | "*" => "help: all six actions are served by default: remove `actions`".to_owned(),
+        "read_only" | "readonly" => "help: write `read_only` instead of `actions`".to_owned(),
+        _ => match crate::names::closest(name, ACTION_NAMES) {
+            Some(action) => format!("help: did you mean `{action}`?"),
+            None => "help: remove it".to_owned(),
+        },
+    }
 }
 
 /// Parses every `#[field(...)]` attribute of one field (named `field` in messages).
@@ -338,8 +503,14 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
             format!("`write` on field `{field}` needs the lowest role that may set or change it: `write = \"admin\"`");
         if let Some(lit) = string_value(cx, &meta, &hint)? {
             match lit.value().as_str() {
-                "admin" => set(cx, &mut args.write, &key, &owner, (key.clone(), RoleArg { role: Role::Admin })),
-                "staff" => set(cx, &mut args.write, &key, &owner, (key.clone(), RoleArg { role: Role::Staff })),
+                "admin" => {
+                    let role = RoleArg { key: key.clone(), lit: lit.clone(), role: Role::Admin };
+                    set(cx, &mut args.write, &key, &owner, (key.clone(), role));
+                }
+                "staff" => {
+                    let role = RoleArg { key: key.clone(), lit: lit.clone(), role: Role::Staff };
+                    set(cx, &mut args.write, &key, &owner, (key.clone(), role));
+                }
                 other => cx.error_spanned_by(
                     &lit,
                     format!(

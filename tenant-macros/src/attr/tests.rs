@@ -191,3 +191,52 @@ fn lookups_forms() {
     assert!(errors[0].contains("lookups are listed in a string: `lookups = \"gte\"`"), "{errors:?}");
     assert!(errors[1].starts_with("duplicate `lookups` on field `x`"), "{errors:?}");
 }
+
+#[test]
+fn actions_and_read_only() {
+    let cx = Ctxt::new();
+    let args = parse_resource_args(&cx, quote!(actions = " retrieve,list ,partial_update", read_only));
+    assert!(errors(cx).is_empty());
+    let actions = args.actions.unwrap().actions.unwrap();
+    let served: Vec<&str> = Action::ALL.into_iter().filter(|a| actions.contains(*a)).map(Action::name).collect();
+    assert_eq!(served, ["list", "retrieve", "partial_update"]);
+    assert!(args.read_only.is_some());
+    let cx = Ctxt::new();
+    let args = parse_resource_args(&cx, quote!(actions = "list, create, retrieve, update, partial_update, destroy,"));
+    assert!(errors(cx).is_empty());
+    assert_eq!(args.actions.unwrap().actions, Some(Actions::ALL));
+}
+
+#[test]
+fn action_errors_are_collected() {
+    let cx = Ctxt::new();
+    let args = parse_resource_args(
+        &cx,
+        quote!(
+            actions = "lst, list, List, delete, list retrieve, list",
+            read_only = true,
+            actions = "",
+            actions = [list]
+        ),
+    );
+    let errors = errors(cx);
+    assert_eq!(errors.len(), 9, "{errors:#?}");
+    assert!(errors[0].starts_with("unknown action `lst` in `actions`\nhelp: did you mean `list`?\nnote: the actions are `list`, `create`, `retrieve`, `update`, `partial_update`, `destroy`"), "{errors:#?}");
+    assert!(errors[1].contains("did you mean `list`?"), "{errors:#?}");
+    assert!(errors[2].contains("`DELETE {path}/{id}` is the action `destroy`"), "{errors:#?}");
+    assert!(errors[3].contains("separate the actions with commas: `actions = \"list, retrieve\"`"), "{errors:#?}");
+    assert_eq!(errors[4], "duplicate action `list` in `actions`\nhelp: name it once");
+    assert!(errors[5].starts_with("`read_only` takes no value"), "{errors:#?}");
+    assert!(errors[6].starts_with("`actions` names no action"), "{errors:#?}");
+    assert!(errors[7].starts_with("duplicate `actions` on #[tenant_resource]"), "{errors:#?}");
+    assert!(errors[8].starts_with("`actions` expects a string literal"), "{errors:#?}");
+    // A list with an error names no set of actions.
+    assert_eq!(args.actions.unwrap().actions, None);
+    assert!(args.read_only.is_none());
+    let cx = Ctxt::new();
+    parse_resource_args(&cx, quote!(actions(list), list, http_method_names = "x"));
+    let errors = super::tests::errors(cx);
+    assert!(errors[0].starts_with("`actions` needs the routes to serve"), "{errors:#?}");
+    assert!(errors[1].contains("`list` is an action: choose the routes served with `actions ="), "{errors:#?}");
+    assert!(errors[2].contains("by Django REST Framework's action names"), "{errors:#?}");
+}

@@ -1,5 +1,5 @@
 //! The `impl Resource` of a model: its `DESC` (names, one `Field` per field, permissions, the
-//! SQL statements) and `from_row`.
+//! routes served, the SQL statements) and `from_row`.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{quote, quote_spanned};
@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 
 use super::private;
 use crate::ast::{Field, Resource};
-use crate::attr::{DefaultArg, Role};
+use crate::attr::{Action, Actions, DefaultArg, Role};
 use crate::sql;
 use crate::symbol::{GT, GTE, IN, LT, LTE, Symbol};
 
@@ -19,11 +19,29 @@ fn role(role: Role) -> TokenStream {
     }
 }
 
+/// `Actions::ALL`, `Actions::READ_ONLY`, or the six flags.
+fn actions(actions: Actions) -> TokenStream {
+    let p = private();
+    if actions == Actions::ALL {
+        return quote!(#p::Actions::ALL);
+    }
+    if actions == Actions::READ_ONLY {
+        return quote!(#p::Actions::READ_ONLY);
+    }
+    let flags = Action::ALL.map(|action| {
+        let name = quote::format_ident!("{}", action.name());
+        let served = actions.contains(action);
+        quote!(#name: #served)
+    });
+    quote!(#p::Actions { #(#flags),* })
+}
+
 pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStream {
     let p = private();
     let Resource { ident, name, singular, table, path, .. } = resource;
     let descs = fields.iter().map(|field| field_desc(field));
     let (create, update, delete) = (role(resource.create), role(resource.update), role(resource.delete));
+    let actions = actions(resource.actions);
     let columns: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
     let sql::Statements {
         select_one,
@@ -64,6 +82,7 @@ pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStre
                 path: #path,
                 fields: &[#(#descs),*],
                 permissions: #p::Permissions { create: #create, update: #update, delete: #delete },
+                actions: #actions,
                 sql: #p::ResourceSql {
                     select_one: #select_one,
                     select_one_for_update: #select_one_for_update,

@@ -61,7 +61,7 @@ pub struct ResourceRoutes<R> {
 
 impl<R: Resource + Hooks> ResourceRoutes<R> {
     pub(crate) fn new() -> ResourceRoutes<R> {
-        ResourceRoutes { router: crate::crud::routes::<R>(), resource: PhantomData }
+        ResourceRoutes { router: crate::nested::routes::<R>(), resource: PhantomData }
     }
 
     pub(crate) fn into_router(self) -> Router<AppState> {

@@ -97,7 +97,7 @@ impl App {
     /// to what [`App::migrate`] creates, whichever routes it serves.
     pub fn resource<R: Resource + crate::hooks::Hooks>(mut self) -> App {
         self.resources.push(R::DESC);
-        self.routes = self.routes.merge(crate::crud::routes::<R>());
+        self.routes = self.routes.merge(crate::nested::routes::<R>());
         self
     }
 

@@ -126,12 +126,24 @@ pub struct Page<T> {
 
 async fn handle_list<R: Resource + Hooks>(mut tenant: Tenant, req: Request) -> Result<Response, ApiError> {
     // The request is read in place: no copy of its headers or URI on the hottest path.
-    let (uri, headers) = (req.uri(), req.headers());
+    list_response::<R>(tenant.begin()?, req.uri(), req.headers(), None).await
+}
+
+/// A list page of `R` in `scoped` as `GET {path}` answers it, narrowed by `within` (a nested collection's
+/// `(reference field, parent id)`, `nested.rs`) when given.
+pub(crate) async fn list_response<R: Resource + Hooks>(
+    mut scoped: crate::tenant::Scoped,
+    uri: &Uri,
+    headers: &HeaderMap,
+    within: Option<(&'static str, Uuid)>,
+) -> Result<Response, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
         .map_err(|_| ApiError::BadRequest("Malformed query string.".into()))?;
     // `parse` and `page_url` each keep the last value of a repeated parameter (API.md).
-    let query = ListQuery::parse(&R::DESC, &pairs)?;
-    let mut scoped = tenant.begin()?;
+    let mut query = ListQuery::parse(&R::DESC, &pairs)?;
+    if let Some((field, parent)) = within {
+        query.filters.push((field, crate::value::Value::Uuid(Some(parent))));
+    }
     let (count, results) = scoped.list::<R>(&query).await?;
     scoped.commit().await?;
     let last_page = count.div_ceil(query.page_size).max(1);
@@ -172,7 +184,16 @@ async fn handle_create<R: Resource + Hooks>(
 ) -> Result<Response, ApiError> {
     tenant.require(R::DESC.permissions.create)?;
     let JsonObject(body) = JsonObject::from_request(req, &state).await?;
-    let mut scoped = tenant.begin()?;
+    let scoped = tenant.begin()?;
+    create_response::<R>(scoped, body).await
+}
+
+/// Creates an `R` from `body` in `scoped` and answers 201 with the object and its `Location`,
+/// as `POST {path}` does.
+pub(crate) async fn create_response<R: Resource + Hooks>(
+    mut scoped: crate::tenant::Scoped,
+    body: serde_json::Map<String, serde_json::Value>,
+) -> Result<Response, ApiError> {
     let object = operations::create::<R>(&mut scoped, &body).await?;
     scoped.commit().await?;
     let location = format!("{}/{}", R::DESC.path, object.id());

@@ -100,6 +100,7 @@ pub(crate) mod identity;
 pub mod jobs;
 pub(crate) mod keep_alive;
 pub(crate) mod messages;
+pub(crate) mod nested;
 pub(crate) mod operations;
 pub(crate) mod rate;
 #[doc(hidden)]
@@ -138,8 +139,8 @@ pub use value::{FieldType, FieldValue, Value};
 /// together, so a user's crate only ever depends on `tenant-core`.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::crud::routes;
     pub use crate::hooks::Hooks;
+    pub use crate::nested::routes;
     pub use crate::resource::{
         Actions, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql,
     };

@@ -125,6 +125,9 @@ pub struct Field {
     /// body that changes it is a 403 naming the field; sending the value it already has (or
     /// its default, on create) is allowed.
     pub write_role: Option<Role>,
+    /// `#[field(references = Parent, nested)]`: the resource is also served as a collection of
+    /// the parent, `GET`/`POST {parent path}/{id}/{segment}` (`nested.rs`).
+    pub nested: bool,
 }
 
 impl Field {
@@ -150,6 +153,7 @@ impl Field {
             read_only: false,
             write_only: false,
             write_role: None,
+            nested: false,
         }
     }
 }

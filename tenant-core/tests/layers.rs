@@ -64,6 +64,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "hooks",
             "operations",
             "crud",
+            "nested",
             "jobs",
             "actions",
             "accounts/email",

@@ -29,9 +29,19 @@ pub fn check_resource(cx: &Ctxt, resource: &Resource) {
     check_computed(cx, resource);
 }
 
-/// `read_only`, `write_only` and `write = "…"` against each other and the field's other keys.
+/// `read_only`, `write_only`, `write = "…"` and `nested` against each other and the field's
+/// other keys.
 fn check_field_control(cx: &Ctxt, field: &crate::ast::Field) {
     let (name, args) = (&field.name, &field.args);
+    if let (Some(nested), None) = (&args.nested, &args.references) {
+        cx.error_spanned_by(
+            nested,
+            format!(
+                "`nested` on field `{name}` needs the parent it nests under\n\
+                 help: write `#[field(references = Parent, nested)]`"
+            ),
+        );
+    }
     if let Some(read_only) = &args.read_only {
         if args.write_only.is_some() {
             cx.error_spanned_by(

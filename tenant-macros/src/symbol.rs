@@ -52,9 +52,12 @@ pub const READ_ONLY: Symbol = Symbol("read_only");
 pub const WRITE_ONLY: Symbol = Symbol("write_only");
 pub const WRITE: Symbol = Symbol("write");
 pub const LOOKUPS: Symbol = Symbol("lookups");
+pub const NESTED: Symbol = Symbol("nested");
 
-pub const FIELD_KEYS: &[Symbol] =
-    &[UNIQUE, FILTER, SEARCH, ORDER, LOOKUPS, EMAIL, LEN, RANGE, DEFAULT, REFERENCES, READ_ONLY, WRITE_ONLY, WRITE];
+pub const FIELD_KEYS: &[Symbol] = &[
+    UNIQUE, FILTER, SEARCH, ORDER, LOOKUPS, EMAIL, LEN, RANGE, DEFAULT, REFERENCES, NESTED, READ_ONLY, WRITE_ONLY,
+    WRITE,
+];
 // The lookups of `#[field(lookups = "…")]`, django-filter's names (tenant-core's `Lookup`).
 pub const IN: Symbol = Symbol("in");
 pub const GT: Symbol = Symbol("gt");

@@ -182,6 +182,8 @@ pub struct FieldArgs {
     pub references: Option<ReferencesArg>,
     pub read_only: Option<Path>,
     pub write_only: Option<Path>,
+    /// `nested`: also served under the referenced resource's item path.
+    pub nested: Option<Path>,
     /// `write = "admin"`: the lowest role that may set or change the field.
     pub write: Option<(Path, RoleArg)>,
 }
@@ -438,7 +440,7 @@ pub fn parse_field_args(cx: &Ctxt, field: &str, attrs: &[Attribute]) -> FieldArg
 fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNestedMeta) -> syn::Result<()> {
     let owner = format!("field `{field}`");
     let key = meta.path.clone();
-    let flags: [(Symbol, &mut Option<Path>); 7] = [
+    let flags: [(Symbol, &mut Option<Path>); 8] = [
         (UNIQUE, &mut args.unique),
         (FILTER, &mut args.filter),
         (SEARCH, &mut args.search),
@@ -446,6 +448,7 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
         (EMAIL, &mut args.email),
         (READ_ONLY, &mut args.read_only),
         (WRITE_ONLY, &mut args.write_only),
+        (NESTED, &mut args.nested),
     ];
     for (symbol, slot) in flags {
         if key == symbol {

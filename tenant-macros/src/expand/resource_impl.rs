@@ -145,6 +145,7 @@ fn field_desc(field: &Field) -> TokenStream {
         (quote!(email), &args.email),
         (quote!(read_only), &args.read_only),
         (quote!(write_only), &args.write_only),
+        (quote!(nested), &args.nested),
     ] {
         if on.is_some() {
             set.push(quote!(#flag: true));

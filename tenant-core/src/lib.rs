@@ -141,6 +141,7 @@ pub use value::{FieldType, FieldValue, Value};
 pub mod __private {
     pub use crate::hooks::Hooks;
     pub use crate::nested::routes;
+    pub use crate::query::Column;
     pub use crate::resource::{
         Actions, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql,
     };

@@ -17,6 +17,7 @@
 //!
 //! `query/search.rs` holds the search's terms and conditions, `query/lookups.rs` the lookups'.
 
+mod columns;
 mod lookups;
 mod search;
 
@@ -28,6 +29,7 @@ use crate::validate::FieldErrors;
 use crate::validate::parse::value_from_str;
 use crate::value::Value;
 
+pub use columns::{Column, Condition, Ordering};
 pub use lookups::{LookupFilter, MAX_IN_VALUES};
 pub use search::{MAX_SEARCH_CHARS, MAX_SEARCH_TERM_CHARS, MAX_SEARCH_TERMS};
 

@@ -40,6 +40,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "validate/parse",
             "validate",
             "query/lookups",
+            "query/columns",
             "query/search",
             "query",
             "rls",

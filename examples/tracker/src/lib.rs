@@ -12,7 +12,7 @@ pub mod models;
 
 use axum::http::Method;
 use tenant_core::actions::Object;
-use tenant_core::{ApiError, App, AppState, Config, ListQuery, Resource, Role, jobs};
+use tenant_core::{ApiError, App, AppState, Config, ListQuery, Role, jobs};
 use uuid::Uuid;
 
 pub use models::{Comment, Project, Task, TaskPatch};
@@ -48,9 +48,8 @@ async fn complete(Object { mut scoped, object: task, .. }: Object<Task>) -> Resu
 /// A job over every company: how many of its tasks are overdue (not done, due before
 /// `today`), one company at a time, each in its own scope.
 pub async fn overdue_per_company(state: &AppState, today: chrono::NaiveDate) -> Result<Vec<(Uuid, u64)>, ApiError> {
-    let yesterday = today.pred_opt().unwrap_or(today).to_string();
-    let pairs = [("done".to_string(), "false".to_string()), ("due_on__lte".to_string(), yesterday)];
-    let query = ListQuery::parse(&Task::DESC, &pairs)?;
+    // The typed builder: `Task::DONE`, `Task::DUE_ON` are checked against the model's fields.
+    let query = ListQuery::default().filter(Task::DONE.eq(false)).filter(Task::DUE_ON.lt(Some(today)));
     let mut counts = Vec::new();
     for company in jobs::every_company(state).await? {
         let mut scoped = jobs::scoped(state, company).await?;

@@ -67,8 +67,24 @@ pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStre
     let hooks = resource.args.hooks.is_some();
     // Without `hooks`, the no-op defaults; with it, the app writes the impl.
     let empty_hooks = (!hooks).then(|| quote!(impl #p::Hooks for #ident {}));
+    // One typed column per field, for `ListQuery::filter` / `order_by` (`query/columns.rs`).
+    let columns = fields.iter().map(|field| {
+        let Field { ty, name, .. } = field;
+        let konst = quote::format_ident!("{}", name.to_uppercase(), span = field.ident.span());
+        let doc = format!(
+            " The `{name}` field, for typed list queries: `ListQuery::default().filter({ident}::{konst}.eq(…))`."
+        );
+        quote! {
+            #[doc = #doc]
+            pub const #konst: #p::Column<#ident, #ty> = #p::Column::new(#name);
+        }
+    });
     quote! {
         #empty_hooks
+
+        impl #ident {
+            #(#columns)*
+        }
 
         impl #p::Resource for #ident {
             const HOOKS: bool = #hooks;

@@ -22,6 +22,24 @@ pub struct Customer {
     pub notes: String,
 }
 impl ::tenant_core::__private::Hooks for Customer {}
+impl Customer {
+    /// The `email` field, for typed list queries: `ListQuery::default().filter(Customer::EMAIL.eq(…))`.
+    pub const EMAIL: ::tenant_core::__private::Column<Customer, String> = ::tenant_core::__private::Column::new(
+        "email",
+    );
+    /// The `name` field, for typed list queries: `ListQuery::default().filter(Customer::NAME.eq(…))`.
+    pub const NAME: ::tenant_core::__private::Column<Customer, String> = ::tenant_core::__private::Column::new(
+        "name",
+    );
+    /// The `phone` field, for typed list queries: `ListQuery::default().filter(Customer::PHONE.eq(…))`.
+    pub const PHONE: ::tenant_core::__private::Column<Customer, Option<String>> = ::tenant_core::__private::Column::new(
+        "phone",
+    );
+    /// The `notes` field, for typed list queries: `ListQuery::default().filter(Customer::NOTES.eq(…))`.
+    pub const NOTES: ::tenant_core::__private::Column<Customer, String> = ::tenant_core::__private::Column::new(
+        "notes",
+    );
+}
 impl ::tenant_core::__private::Resource for Customer {
     const HOOKS: bool = false;
     type Input = CustomerInput;

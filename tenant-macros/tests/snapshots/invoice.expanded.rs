@@ -20,6 +20,29 @@ pub struct Invoice {
     pub issued_on: Option<chrono::NaiveDate>,
 }
 impl ::tenant_core::__private::Hooks for Invoice {}
+impl Invoice {
+    /// The `customer_id` field, for typed list queries: `ListQuery::default().filter(Invoice::CUSTOMER_ID.eq(…))`.
+    pub const CUSTOMER_ID: ::tenant_core::__private::Column<Invoice, uuid::Uuid> = ::tenant_core::__private::Column::new(
+        "customer_id",
+    );
+    /// The `number` field, for typed list queries: `ListQuery::default().filter(Invoice::NUMBER.eq(…))`.
+    pub const NUMBER: ::tenant_core::__private::Column<Invoice, String> = ::tenant_core::__private::Column::new(
+        "number",
+    );
+    /// The `amount_cents` field, for typed list queries: `ListQuery::default().filter(Invoice::AMOUNT_CENTS.eq(…))`.
+    pub const AMOUNT_CENTS: ::tenant_core::__private::Column<Invoice, i64> = ::tenant_core::__private::Column::new(
+        "amount_cents",
+    );
+    /// The `status` field, for typed list queries: `ListQuery::default().filter(Invoice::STATUS.eq(…))`.
+    pub const STATUS: ::tenant_core::__private::Column<Invoice, InvoiceStatus> = ::tenant_core::__private::Column::new(
+        "status",
+    );
+    /// The `issued_on` field, for typed list queries: `ListQuery::default().filter(Invoice::ISSUED_ON.eq(…))`.
+    pub const ISSUED_ON: ::tenant_core::__private::Column<
+        Invoice,
+        Option<chrono::NaiveDate>,
+    > = ::tenant_core::__private::Column::new("issued_on");
+}
 impl ::tenant_core::__private::Resource for Invoice {
     const HOOKS: bool = false;
     type Input = InvoiceInput;

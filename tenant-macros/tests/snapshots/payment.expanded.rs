@@ -19,6 +19,25 @@ pub struct Payment {
     pub note: String,
 }
 impl ::tenant_core::__private::Hooks for Payment {}
+impl Payment {
+    /// The `amount_cents` field, for typed list queries: `ListQuery::default().filter(Payment::AMOUNT_CENTS.eq(…))`.
+    pub const AMOUNT_CENTS: ::tenant_core::__private::Column<Payment, i64> = ::tenant_core::__private::Column::new(
+        "amount_cents",
+    );
+    /// The `status` field, for typed list queries: `ListQuery::default().filter(Payment::STATUS.eq(…))`.
+    pub const STATUS: ::tenant_core::__private::Column<Payment, PaymentStatus> = ::tenant_core::__private::Column::new(
+        "status",
+    );
+    /// The `paid_on` field, for typed list queries: `ListQuery::default().filter(Payment::PAID_ON.eq(…))`.
+    pub const PAID_ON: ::tenant_core::__private::Column<
+        Payment,
+        Option<chrono::NaiveDate>,
+    > = ::tenant_core::__private::Column::new("paid_on");
+    /// The `note` field, for typed list queries: `ListQuery::default().filter(Payment::NOTE.eq(…))`.
+    pub const NOTE: ::tenant_core::__private::Column<Payment, String> = ::tenant_core::__private::Column::new(
+        "note",
+    );
+}
 impl ::tenant_core::__private::Resource for Payment {
     const HOOKS: bool = false;
     type Input = PaymentInput;

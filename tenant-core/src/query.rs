@@ -264,6 +264,39 @@ fn filter_value(field: &Field, raw: &str) -> Result<Value, String> {
     value_from_str(field.ty, raw).map_err(|m| format!("Invalid filter value: {m}"))
 }
 
+/// The typed builder's side (`query/columns.rs`).
+impl ListQuery {
+    /// This query, also narrowed by `condition` (every condition must hold).
+    pub fn filter(mut self, condition: Condition) -> ListQuery {
+        match condition.test {
+            columns::Test::Exact(value) => self.filters.push((condition.field, value)),
+            columns::Test::Lookup(lookup) => self.lookups.push((condition.field, lookup)),
+        }
+        self
+    }
+
+    /// This query, ordered next by `ordering` (before the default `created_at`, `id`).
+    pub fn order_by(mut self, ordering: Ordering) -> ListQuery {
+        if !self.ordering.iter().any(|(field, _)| *field == ordering.field) {
+            self.ordering.push((ordering.field, ordering.descending));
+        }
+        self
+    }
+
+    /// This query with pages of `size` objects (clamped to 1 to
+    /// [`MAX_PAGE_SIZE`](MAX_PAGE_SIZE)).
+    pub fn with_page_size(mut self, size: u64) -> ListQuery {
+        self.page_size = size.clamp(1, MAX_PAGE_SIZE);
+        self
+    }
+
+    /// This query's page `page` (1-based).
+    pub fn with_page(mut self, page: u64) -> ListQuery {
+        self.page = page.max(1);
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

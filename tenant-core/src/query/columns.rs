@@ -17,7 +17,6 @@
 
 use std::marker::PhantomData;
 
-use super::ListQuery;
 use super::lookups::LookupFilter;
 use crate::value::{Comparable, FieldValue, Nullable, Value};
 
@@ -36,24 +35,25 @@ impl<R, T> Clone for Column<R, T> {
 
 impl<R, T> Copy for Column<R, T> {}
 
-/// One condition of a [`ListQuery`], made by a [`Column`].
+/// One condition of a [`ListQuery`](super::ListQuery), made by a [`Column`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
-    field: &'static str,
-    test: Test,
+    pub(super) field: &'static str,
+    pub(super) test: Test,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum Test {
+pub(super) enum Test {
     Exact(Value),
     Lookup(LookupFilter),
 }
 
-/// One ordering term of a [`ListQuery`], made by [`Column::asc`] or [`Column::desc`].
+/// One ordering term of a [`ListQuery`](super::ListQuery), made by [`Column::asc`] or
+/// [`Column::desc`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ordering {
-    field: &'static str,
-    descending: bool,
+    pub(super) field: &'static str,
+    pub(super) descending: bool,
 }
 
 impl<R, T: FieldValue> Column<R, T> {
@@ -119,44 +119,13 @@ impl<R, T: FieldValue + Nullable> Column<R, T> {
     }
 }
 
-impl ListQuery {
-    /// This query, also narrowed by `condition` (every condition must hold).
-    pub fn filter(mut self, condition: Condition) -> ListQuery {
-        match condition.test {
-            Test::Exact(value) => self.filters.push((condition.field, value)),
-            Test::Lookup(lookup) => self.lookups.push((condition.field, lookup)),
-        }
-        self
-    }
-
-    /// This query, ordered next by `ordering` (before the default `created_at`, `id`).
-    pub fn order_by(mut self, ordering: Ordering) -> ListQuery {
-        if !self.ordering.iter().any(|(field, _)| *field == ordering.field) {
-            self.ordering.push((ordering.field, ordering.descending));
-        }
-        self
-    }
-
-    /// This query with pages of `size` objects (clamped to 1 to
-    /// [`MAX_PAGE_SIZE`](super::MAX_PAGE_SIZE)).
-    pub fn with_page_size(mut self, size: u64) -> ListQuery {
-        self.page_size = size.clamp(1, super::MAX_PAGE_SIZE);
-        self
-    }
-
-    /// This query's page `page` (1-based).
-    pub fn with_page(mut self, page: u64) -> ListQuery {
-        self.page = page.max(1);
-        self
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
 
     use super::*;
     use crate::db::Dialect;
+    use crate::query::ListQuery;
     use crate::resource::{Field, Permissions, ResourceDesc, ResourceSql};
     use crate::value::FieldType;
 

@@ -284,7 +284,7 @@ impl ListQuery {
     }
 
     /// This query with pages of `size` objects (clamped to 1 to
-    /// [`MAX_PAGE_SIZE`](MAX_PAGE_SIZE)).
+    /// [`MAX_PAGE_SIZE`]).
     pub fn with_page_size(mut self, size: u64) -> ListQuery {
         self.page_size = size.clamp(1, MAX_PAGE_SIZE);
         self

@@ -56,16 +56,36 @@ use crate::tenant::{LockMembership, RequiredRole, Scoped, Tenant};
 /// ones the resource serves) and each action registered on it.
 pub struct ResourceRoutes<R> {
     router: Router<AppState>,
+    actions: Vec<ActionDesc>,
     resource: PhantomData<fn() -> R>,
+}
+
+/// One custom action as registered, for what describes or checks an app's routes (the isolation
+/// check of `tenant_core::testing`, the OpenAPI document).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionDesc {
+    /// The resource's Rust type name ([`ResourceDesc::name`](crate::ResourceDesc::name)).
+    pub resource: &'static str,
+    /// The HTTP method it answers.
+    pub method: Method,
+    /// The name, the last segment of its path: `complete`.
+    pub name: String,
+    /// The route as axum matches it: `/api/tasks/{id}/complete`, `/api/tasks/overdue`.
+    pub path: String,
+    /// Per object (`detail=True` in DRF: the path has the object's `{id}`) or per collection.
+    pub detail: bool,
+    /// The minimum role of the active company's membership.
+    pub role: Role,
 }
 
 impl<R: Resource + Hooks> ResourceRoutes<R> {
     pub(crate) fn new() -> ResourceRoutes<R> {
-        ResourceRoutes { router: crate::nested::routes::<R>(), resource: PhantomData }
+        ResourceRoutes { router: crate::nested::routes::<R>(), actions: Vec::new(), resource: PhantomData }
     }
 
-    pub(crate) fn into_router(self) -> Router<AppState> {
-        self.router
+    /// The router and the actions registered on it.
+    pub(crate) fn into_parts(self) -> (Router<AppState>, Vec<ActionDesc>) {
+        (self.router, self.actions)
     }
 
     /// Serves `handler` at `{method} {path}/{id}/{name}` (DRF's `@action(detail=True)`) for
@@ -82,7 +102,10 @@ impl<R: Resource + Hooks> ResourceRoutes<R> {
         T: 'static,
     {
         let path = format!("{}/{{id}}/{}", R::DESC.path, segment(name));
-        self.action(path, method, role, handler)
+        self.action(
+            ActionDesc { resource: R::DESC.name, method, name: name.to_owned(), path, detail: true, role },
+            handler,
+        )
     }
 
     /// Serves `handler` at `{method} {path}/{name}` (DRF's `@action(detail=False)`) for members
@@ -94,14 +117,18 @@ impl<R: Resource + Hooks> ResourceRoutes<R> {
         T: 'static,
     {
         let path = format!("{}/{}", R::DESC.path, segment(name));
-        self.action(path, method, role, handler)
+        self.action(
+            ActionDesc { resource: R::DESC.name, method, name: name.to_owned(), path, detail: false, role },
+            handler,
+        )
     }
 
-    fn action<H, T>(self, path: String, method: Method, role: Role, handler: H) -> ResourceRoutes<R>
+    fn action<H, T>(mut self, desc: ActionDesc, handler: H) -> ResourceRoutes<R>
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
+        let (path, method, role) = (desc.path.clone(), desc.method.clone(), desc.role);
         let filter = MethodFilter::try_from(method.clone())
             .unwrap_or_else(|_| panic!("action {path}: axum does not route the method {method}"));
         let mut route: MethodRouter<AppState> = on(filter, handler).layer(axum::Extension(RequiredRole(role)));
@@ -110,7 +137,12 @@ impl<R: Resource + Hooks> ResourceRoutes<R> {
             // locks the caller's membership row until the write commits.
             route = route.layer(axum::Extension(LockMembership)).layer(axum::middleware::from_fn(read_body_first));
         }
-        ResourceRoutes { router: self.router.route_with_slash(&path, route), resource: PhantomData }
+        self.actions.push(desc);
+        ResourceRoutes {
+            router: self.router.route_with_slash(&path, route),
+            actions: self.actions,
+            resource: PhantomData,
+        }
     }
 }
 

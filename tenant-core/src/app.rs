@@ -11,6 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
+use crate::actions::ActionDesc;
 use crate::body::MAX_BODY_BYTES;
 use crate::body_first::RequestTimeout;
 use crate::config::Config;
@@ -30,6 +31,7 @@ use crate::state::AppState;
 pub struct App {
     state: AppState,
     resources: Vec<ResourceDesc>,
+    actions: Vec<ActionDesc>,
     routes: Router<AppState>,
 }
 
@@ -88,7 +90,7 @@ impl App {
     /// transport refuses.
     #[doc(hidden)]
     pub fn with_db(db: Db, config: Config) -> Result<App, StartupError> {
-        Ok(App { state: AppState::new(db, config)?, resources: Vec::new(), routes: Router::new() })
+        Ok(App { state: AppState::new(db, config)?, resources: Vec::new(), actions: Vec::new(), routes: Router::new() })
     }
 
     /// Serves `R` at `R::DESC.path` with its tenant-scoped endpoints: the six (`GET`/`POST` on
@@ -108,7 +110,9 @@ impl App {
         actions: impl FnOnce(crate::actions::ResourceRoutes<R>) -> crate::actions::ResourceRoutes<R>,
     ) -> App {
         self.resources.push(R::DESC);
-        self.routes = self.routes.merge(actions(crate::actions::ResourceRoutes::new()).into_router());
+        let (routes, registered) = actions(crate::actions::ResourceRoutes::new()).into_parts();
+        self.routes = self.routes.merge(routes);
+        self.actions.extend(registered);
         self
     }
 
@@ -121,6 +125,11 @@ impl App {
     /// The descriptions of the resources registered so far, in registration order.
     pub fn resources(&self) -> &[ResourceDesc] {
         &self.resources
+    }
+
+    /// The custom actions registered with [`App::resource_with`], in registration order.
+    pub fn actions(&self) -> &[ActionDesc] {
+        &self.actions
     }
 
     /// Applies the core migrations and creates what is missing of each resource's table and

@@ -93,8 +93,11 @@ pub(crate) mod body_first;
 pub mod client_address;
 #[doc(hidden)]
 pub mod db;
+pub(crate) mod default_value;
 pub(crate) mod error;
 pub(crate) mod fair_share;
+#[doc(hidden)]
+pub mod field_serde;
 pub(crate) mod hooks;
 pub(crate) mod identity;
 pub mod jobs;
@@ -139,6 +142,8 @@ pub use value::{FieldType, FieldValue, Value};
 /// together, so a user's crate only ever depends on `tenant-core`.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::default_value::default_value;
+    pub use crate::field_serde;
     pub use crate::hooks::Hooks;
     pub use crate::nested::routes;
     pub use crate::query::Column;

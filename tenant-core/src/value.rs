@@ -200,9 +200,10 @@ pub struct DecodeError {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a field of a tenant resource",
     label = "unsupported field type",
-    note = "supported: String, bool, i32, i64, f64, uuid::Uuid, chrono::NaiveDate, chrono::DateTime<Utc>, a #[derive(TenantEnum)] enum, and Option of any of these"
+    note = "supported: String, bool, i32, i64, f64, uuid::Uuid, chrono::NaiveDate, chrono::DateTime<Utc>, a #[derive(TenantEnum)] enum, and Option of any of these",
+    note = "if `{Self}` is an enum of choices, add `#[derive(tenant_core::TenantEnum)]` to it (it writes the stored names, `Serialize` and `Deserialize`)"
 )]
-pub trait FieldValue: Sized {
+pub trait FieldValue: Sized + serde::Serialize + serde::de::DeserializeOwned {
     /// The storage type.
     const TYPE: FieldType;
     /// Whether the column accepts NULL: `true` for `Option<T>` only.

@@ -19,6 +19,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "messages",
             "role",
             "value",
+            "field_serde",
+            "default_value",
             "setting",
             "rate",
             "mail/message",

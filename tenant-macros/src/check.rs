@@ -108,7 +108,7 @@ fn check_computed(cx: &Ctxt, resource: &Resource) {
 }
 
 /// Whether `ty` is written `Option<…>` (or a path ending in it): a nullable field.
-fn is_option(ty: &syn::Type) -> bool {
+pub(crate) fn is_option(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(path) if path.qself.is_none()
         && path.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }

@@ -139,9 +139,17 @@ fn model_struct(resource: &Resource, fields: &[&Field]) -> TokenStream {
     let fields = fields.iter().map(|field| {
         let Field { ident, vis, ty, .. } = field;
         let attrs = field.attrs.iter().filter(|attr| attr.path() != SERDE);
-        // A write-only field is stored and read like any other, and never serialized.
-        let skip = (derive.is_some() && field.args.write_only.is_some()).then(|| quote!(#[serde(skip_serializing)]));
-        quote!(#(#attrs)* #skip #vis #ident: #ty)
+        // A write-only field is stored and read like any other, and never serialized. The others
+        // serialize through `FieldValue`, so an unsupported type fails with its message.
+        let serde = derive.is_some().then(|| {
+            if field.args.write_only.is_some() {
+                quote!(#[serde(skip_serializing)])
+            } else {
+                let with = field_serde("serialize", ty);
+                quote!(#[serde(serialize_with = #with)])
+            }
+        });
+        quote!(#(#attrs)* #serde #vis #ident: #ty)
     });
     quote! {
         #(#attrs)*
@@ -176,7 +184,8 @@ fn computed_serialize(resource: &Resource, fields: &[&Field]) -> Option<TokenStr
         let i = f.ident;
         (f.name.clone(), quote!(#i))
     }));
-    let stored = stored.map(|(key, member)| quote!(__s.serialize_field(#key, &self.#member)?;));
+    let stored =
+        stored.map(|(key, member)| quote!(#p::field_serde::serialize_struct_field(&mut __s, #key, &self.#member)?;));
     let computed = resource.args.computed.iter().map(|c| {
         let (method, ty, key) = (&c.ident, &c.ty, c.ident.to_string());
         let call = quote_spanned!(method.span()=> Self::#method(self));
@@ -197,6 +206,13 @@ fn computed_serialize(resource: &Resource, fields: &[&Field]) -> Option<TokenStr
             }
         }
     })
+}
+
+/// The path of a `field_serde` function as serde's `serialize_with`/`deserialize_with` take it,
+/// spanned on the field's type: an unsupported type is reported under it, with `FieldValue`'s
+/// message.
+fn field_serde(function: &str, ty: &syn::Type) -> syn::LitStr {
+    syn::LitStr::new(&format!("::tenant_core::__private::field_serde::{function}"), syn::spanned::Spanned::span(ty))
 }
 
 /// One `#[doc]` string per line, so the expansion reads as `///` comments.

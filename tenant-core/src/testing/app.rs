@@ -33,6 +33,9 @@ pub struct TestApp {
     pub mail_dir: Arc<TempDir>,
     /// What the app under test serves ([`TestApp::for_app`]).
     pub register: Register,
+    /// The custom actions the app registered ([`App::actions`](crate::App::actions)), which
+    /// [`assert_isolated`](super::assert_isolated) calls with another company's ids.
+    pub actions: Vec<crate::actions::ActionDesc>,
     // Declared last: dropped after the router and its pool.
     // Shared with apps made by `connect_again`: the database goes when the last one does.
     _guard: Arc<DbGuard>,
@@ -87,9 +90,9 @@ impl TestApp {
         let mail_dir = Arc::new(tempfile::tempdir().expect("a mail directory"));
         let app = Self::connect_configured(&url, APP_POOL_SIZE, &mail_dir, register, |_| {}).await;
         app.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
-        let (db, state) = (app.state().db().clone(), app.state().clone());
+        let (db, state, actions) = (app.state().db().clone(), app.state().clone(), app.actions().to_vec());
         let router = app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {url}: {e}"));
-        TestApp { backend, db, state, router, database_url: url, mail_dir, register, _guard: Arc::new(guard) }
+        TestApp { backend, db, state, router, database_url: url, mail_dir, register, actions, _guard: Arc::new(guard) }
     }
 
     /// The tests' configuration, then `configure`'s changes.
@@ -137,6 +140,7 @@ impl TestApp {
             database_url: self.database_url.clone(),
             mail_dir: self.mail_dir.clone(),
             register: self.register,
+            actions: self.actions.clone(),
             _guard: self._guard.clone(),
         }
     }
@@ -157,6 +161,7 @@ impl TestApp {
             database_url: self.database_url.clone(),
             mail_dir: self.mail_dir.clone(),
             register: self.register,
+            actions: self.actions.clone(),
             _guard: self._guard.clone(),
         }
     }
@@ -173,6 +178,7 @@ impl TestApp {
             database_url: database_url.to_string(),
             mail_dir: self.mail_dir.clone(),
             register: self.register,
+            actions: self.actions.clone(),
             _guard: self._guard.clone(),
         }
     }

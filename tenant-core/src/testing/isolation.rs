@@ -19,8 +19,10 @@ use crate::resource::{Lookup, Resource};
 /// serves), and a second company is signed up. Then, acting as that company, every
 /// route answers for that row's id exactly as for an id that does not exist (status and body:
 /// API.md's 404 `{"detail": "Not found."}`, or the same 405 when the route is not served):
-/// `GET`, `PUT`, `PATCH` and `DELETE` on the item; the row is in no list, no `count`, no exact
-/// filter, no lookup, no search and no ordering of its collection; naming the first company in
+/// `GET`, `PUT`, `PATCH` and `DELETE` on the item, and each detail action the app registered
+/// ([`TestApp::actions`]); the row is in no list, no `count`, no exact filter, no lookup, no
+/// search and no ordering of its collection, nor in any collection action's answer; the nested
+/// collections under its parents (`GET`, `POST`) answer as under a missing parent; naming the first company in
 /// `X-Company-Id` is a 403; and the typed operations of the second company's [`Scoped`] see
 /// nothing. Finally the row is unchanged for its owner.
 ///
@@ -67,6 +69,9 @@ pub async fn assert_isolated<R: Resource + Hooks>(app: &TestApp, owner: &User, b
         let r = app.get(&url, &owner.auth()).await;
         assert!(r.text.contains(&id.to_string()), "GET {url} by the owner misses its row: {}", r.text);
     }
+
+    check_nested::<R>(app, owner, &other, &stored, &body).await;
+    check_actions::<R>(app, &other, id).await;
 
     let r = app.get(path, &other.in_company(owner.company_id)).await;
     assert_eq!(r.status, 403, "GET {path} with X-Company-Id of a company the user is not a member of: {}", r.text);
@@ -125,6 +130,67 @@ fn list_queries<R: Resource>(stored: &Json) -> Vec<String> {
         }
     }
     queries
+}
+
+/// Each nested collection `R` is served under (`#[field(references = P, nested)]`): as another
+/// company, `GET` and `POST {P's path}/{the row's parent}/{segment}` answer exactly as under a
+/// parent id that does not exist; the owner finds the row there.
+async fn check_nested<R: Resource>(app: &TestApp, owner: &User, other: &User, stored: &Json, body: &Json) {
+    let segment = R::DESC.path.rsplit('/').next().unwrap_or(R::DESC.path);
+    let id = stored["id"].as_str().expect("a model has an id");
+    for field in R::DESC.fields.iter().filter(|field| field.nested) {
+        let (Some(reference), Some(parent)) = (field.references, stored[field.name].as_str()) else { continue };
+        let parents = reference.target().path;
+        let (theirs, missing) =
+            (format!("{parents}/{parent}/{segment}"), format!("{parents}/{}/{segment}", Uuid::now_v7()));
+        let auth = other.auth();
+        let pairs = [
+            ("GET", app.get(&theirs, &auth).await, app.get(&missing, &auth).await),
+            ("POST", app.post(&theirs, &auth, body.clone()).await, app.post(&missing, &auth, body.clone()).await),
+        ];
+        for (method, theirs_answer, nothing) in &pairs {
+            assert_same_answer(&format!("{method} {theirs}"), theirs_answer, nothing);
+            assert!(
+                matches!(theirs_answer.status, 404 | 405),
+                "{method} {theirs} by another company: {}",
+                theirs_answer.text
+            );
+        }
+        let r = app.get(&theirs, &owner.auth()).await;
+        if r.status == 200 {
+            assert!(r.text.contains(id), "GET {theirs} by the owner misses its row: {}", r.text);
+        }
+    }
+}
+
+/// The app's custom actions on `R` ([`TestApp::actions`]), as another company: a detail action
+/// on the row answers exactly as on an id that does not exist, and no collection action's
+/// answer shows the row. Writes send `{}`: the object is looked up before the body is read.
+async fn check_actions<R: Resource>(app: &TestApp, other: &User, id: Uuid) {
+    let auth = other.auth();
+    for action in app.actions.iter().filter(|action| action.resource == R::DESC.name) {
+        let method = action.method.as_str();
+        let body = (!action.method.is_safe()).then(|| json!({}));
+        if action.detail {
+            let (theirs, missing) = (
+                action.path.replace("{id}", &id.to_string()),
+                action.path.replace("{id}", &Uuid::now_v7().to_string()),
+            );
+            let theirs_answer = app.request(method, &theirs, &auth, body.clone()).await;
+            let nothing = app.request(method, &missing, &auth, body).await;
+            assert_same_answer(&format!("{method} {theirs}"), &theirs_answer, &nothing);
+            assert_eq!(theirs_answer.status, 404, "{method} {theirs} by another company: {}", theirs_answer.text);
+        } else {
+            let r = app.request(method, &action.path, &auth, body).await;
+            assert!(r.status < 500, "{method} {} by another company: {} {}", action.path, r.status, r.text);
+            assert!(
+                !r.text.contains(&id.to_string()),
+                "{method} {} by another company shows the row: {}",
+                action.path,
+                r.text
+            );
+        }
+    }
 }
 
 /// The owner still reaches the row through its collection (when the app lists it).

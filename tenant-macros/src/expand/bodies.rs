@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{doc_lines, private};
+use super::{doc_lines, field_serde, private};
 use crate::ast::{Field, Resource};
 
 /// `CustomerInput` (create, full update) and `CustomerPatch` (partial update).
@@ -16,22 +16,30 @@ pub(super) fn request_bodies(resource: &Resource, fields: &[&Field]) -> TokenStr
     let Resource { ident, vis, path, .. } = resource;
     let input = format_ident!("{}Input", ident);
     let patch = format_ident!("{}Patch", ident);
-    let present = format!("{patch}::__deserialize_present");
-    let optional = quote! {
-        #[serde(default, skip_serializing_if = "::core::option::Option::is_none", deserialize_with = #present)]
+    // Every field (de)serializes through `FieldValue`, so an unsupported type fails with its message.
+    let optional = |ty: &syn::Type| {
+        let (ser, de) = (field_serde("serialize_present", ty), field_serde("deserialize_present", ty));
+        quote! {
+            #[serde(default, skip_serializing_if = "::core::option::Option::is_none", serialize_with = #ser, deserialize_with = #de)]
+        }
     };
     let input_fields = fields.iter().map(|field| {
         let Field { ident, vis, ty, .. } = field;
         let docs = docs(field);
         if field.args.default.is_some() {
+            let optional = optional(ty);
             quote!(#(#docs)* #optional #vis #ident: ::core::option::Option<#ty>)
         } else {
-            quote!(#(#docs)* #vis #ident: #ty)
+            let (ser, de) = (field_serde("serialize", ty), field_serde("deserialize", ty));
+            // serde leaves a missing `Option` field `None` only without `deserialize_with`.
+            let default = crate::check::is_option(ty).then(|| quote!(default,));
+            quote!(#(#docs)* #[serde(#default serialize_with = #ser, deserialize_with = #de)] #vis #ident: #ty)
         }
     });
     let patch_fields = fields.iter().map(|field| {
         let Field { ident, vis, ty, .. } = field;
         let docs = docs(field);
+        let optional = optional(ty);
         quote!(#(#docs)* #optional #vis #ident: ::core::option::Option<#ty>)
     });
     let input_doc = doc_lines(&format!(
@@ -44,20 +52,6 @@ pub(super) fn request_bodies(resource: &Resource, fields: &[&Field]) -> TokenStr
          Only the fields that are `Some` are sent and changed. For a field whose own type is an `Option`,\n \
          `Some(None)` sends `null` and clears it."
     ));
-    let helper = (!fields.is_empty()).then(|| {
-        quote! {
-            impl #patch {
-                /// A key present in the JSON is `Some`, even when its value is `null`.
-                fn __deserialize_present<'de, D, T>(deserializer: D) -> ::core::result::Result<::core::option::Option<T>, D::Error>
-                where
-                    D: #p::serde::Deserializer<'de>,
-                    T: #p::serde::Deserialize<'de>,
-                {
-                    ::core::result::Result::map(<T as #p::serde::Deserialize<'de>>::deserialize(deserializer), ::core::option::Option::Some)
-                }
-            }
-        }
-    });
     quote! {
         #(#[doc = #input_doc])*
         #[derive(::core::fmt::Debug, ::core::clone::Clone, #p::serde::Serialize, #p::serde::Deserialize)]
@@ -73,7 +67,6 @@ pub(super) fn request_bodies(resource: &Resource, fields: &[&Field]) -> TokenStr
             #(#patch_fields,)*
         }
 
-        #helper
     }
 }
 

@@ -74,9 +74,11 @@ pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStre
         let doc = format!(
             " The `{name}` field, for typed list queries: `ListQuery::default().filter({ident}::{konst}.eq(…))`."
         );
+        // Spanned on the type: an unsupported one is reported under it.
+        let new = quote_spanned!(ty.span()=> #p::Column::new(#name));
         quote! {
             #[doc = #doc]
-            pub const #konst: #p::Column<#ident, #ty> = #p::Column::new(#name);
+            pub const #konst: #p::Column<#ident, #ty> = #new;
         }
     });
     quote! {
@@ -148,7 +150,7 @@ fn field_desc(field: &Field) -> TokenStream {
     if let Some(default) = &args.default {
         let value = match default {
             DefaultArg::Trait(key) => quote_spanned!(key.span()=> <#ty as ::core::default::Default>::default()),
-            DefaultArg::Expr(expr) => quote_spanned!(expr.span()=> ::core::convert::Into::<#ty>::into(#expr)),
+            DefaultArg::Expr(expr) => quote_spanned!(expr.span()=> #p::default_value::<#ty, _>(#expr)),
         };
         set.push(quote!(required: false));
         set.push(quote!(default: ::core::option::Option::Some(|| #p::FieldValue::into_value(#value))));

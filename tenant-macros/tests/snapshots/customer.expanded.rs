@@ -16,9 +16,13 @@ pub struct Customer {
         ::tenant_core::__private::chrono::Utc,
     >,
     /// Where invoices are sent.
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub email: String,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub name: String,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub phone: Option<String>,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub notes: String,
 }
 impl ::tenant_core::__private::Hooks for Customer {}
@@ -155,13 +159,27 @@ impl ::tenant_core::__private::Resource for Customer {
 #[serde(crate = "::tenant_core::__private::serde")]
 pub struct CustomerInput {
     /// Where invoices are sent.
+    #[serde(
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub email: String,
+    #[serde(
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub name: String,
+    #[serde(
+        default,
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub phone: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "CustomerPatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub notes: ::core::option::Option<String>,
 }
@@ -182,44 +200,31 @@ pub struct CustomerPatch {
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "CustomerPatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub email: ::core::option::Option<String>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "CustomerPatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub name: ::core::option::Option<String>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "CustomerPatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub phone: ::core::option::Option<Option<String>>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "CustomerPatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub notes: ::core::option::Option<String>,
-}
-impl CustomerPatch {
-    /// A key present in the JSON is `Some`, even when its value is `null`.
-    fn __deserialize_present<'de, D, T>(
-        deserializer: D,
-    ) -> ::core::result::Result<::core::option::Option<T>, D::Error>
-    where
-        D: ::tenant_core::__private::serde::Deserializer<'de>,
-        T: ::tenant_core::__private::serde::Deserialize<'de>,
-    {
-        ::core::result::Result::map(
-            <T as ::tenant_core::__private::serde::Deserialize<
-                'de,
-            >>::deserialize(deserializer),
-            ::core::option::Option::Some,
-        )
-    }
 }
 impl Customer {
     /// The routes of this resource: `GET`/`POST /api/customers` and `GET`/`PUT`/`PATCH`/`DELETE /api/customers/{id}`,

@@ -13,10 +13,15 @@ pub struct Invoice {
     pub updated_at: ::tenant_core::__private::chrono::DateTime<
         ::tenant_core::__private::chrono::Utc,
     >,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub customer_id: uuid::Uuid,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub number: String,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub amount_cents: i64,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub status: InvoiceStatus,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub issued_on: Option<chrono::NaiveDate>,
 }
 impl ::tenant_core::__private::Hooks for Invoice {}
@@ -89,7 +94,10 @@ impl ::tenant_core::__private::Resource for Invoice {
             ::tenant_core::__private::Field {
                 required: false,
                 default: ::core::option::Option::Some(|| ::tenant_core::__private::FieldValue::into_value(
-                    ::core::convert::Into::<InvoiceStatus>::into(InvoiceStatus::Draft),
+                    ::tenant_core::__private::default_value::<
+                        InvoiceStatus,
+                        _,
+                    >(InvoiceStatus::Draft),
                 )),
                 filter: true,
                 ..::tenant_core::__private::Field::new(
@@ -188,15 +196,33 @@ impl ::tenant_core::__private::Resource for Invoice {
 )]
 #[serde(crate = "::tenant_core::__private::serde")]
 pub struct InvoiceInput {
+    #[serde(
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub customer_id: uuid::Uuid,
+    #[serde(
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub number: String,
+    #[serde(
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub amount_cents: i64,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "InvoicePatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub status: ::core::option::Option<InvoiceStatus>,
+    #[serde(
+        default,
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub issued_on: Option<chrono::NaiveDate>,
 }
 /// The JSON body that changes some fields of a [`Invoice`] (`PATCH /api/invoices/{id}`).
@@ -215,50 +241,38 @@ pub struct InvoicePatch {
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "InvoicePatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub customer_id: ::core::option::Option<uuid::Uuid>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "InvoicePatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub number: ::core::option::Option<String>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "InvoicePatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub amount_cents: ::core::option::Option<i64>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "InvoicePatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub status: ::core::option::Option<InvoiceStatus>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "InvoicePatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub issued_on: ::core::option::Option<Option<chrono::NaiveDate>>,
-}
-impl InvoicePatch {
-    /// A key present in the JSON is `Some`, even when its value is `null`.
-    fn __deserialize_present<'de, D, T>(
-        deserializer: D,
-    ) -> ::core::result::Result<::core::option::Option<T>, D::Error>
-    where
-        D: ::tenant_core::__private::serde::Deserializer<'de>,
-        T: ::tenant_core::__private::serde::Deserialize<'de>,
-    {
-        ::core::result::Result::map(
-            <T as ::tenant_core::__private::serde::Deserialize<
-                'de,
-            >>::deserialize(deserializer),
-            ::core::option::Option::Some,
-        )
-    }
 }
 impl Invoice {
     /// The routes of this resource: `GET`/`POST /api/invoices` and `GET`/`PUT`/`PATCH`/`DELETE /api/invoices/{id}`,

@@ -13,9 +13,13 @@ pub struct Payment {
     pub updated_at: ::tenant_core::__private::chrono::DateTime<
         ::tenant_core::__private::chrono::Utc,
     >,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub amount_cents: i64,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub status: PaymentStatus,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub paid_on: Option<chrono::NaiveDate>,
+    #[serde(serialize_with = "::tenant_core::__private::field_serde::serialize")]
     pub note: String,
 }
 impl ::tenant_core::__private::Hooks for Payment {}
@@ -165,9 +169,26 @@ impl ::tenant_core::__private::Resource for Payment {
 )]
 #[serde(crate = "::tenant_core::__private::serde")]
 pub struct PaymentInput {
+    #[serde(
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub amount_cents: i64,
+    #[serde(
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub status: PaymentStatus,
+    #[serde(
+        default,
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub paid_on: Option<chrono::NaiveDate>,
+    #[serde(
+        serialize_with = "::tenant_core::__private::field_serde::serialize",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize"
+    )]
     pub note: String,
 }
 /// The JSON body that changes some fields of a [`Payment`] (`PATCH /api/payments/{id}`).
@@ -186,44 +207,31 @@ pub struct PaymentPatch {
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "PaymentPatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub amount_cents: ::core::option::Option<i64>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "PaymentPatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub status: ::core::option::Option<PaymentStatus>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "PaymentPatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub paid_on: ::core::option::Option<Option<chrono::NaiveDate>>,
     #[serde(
         default,
         skip_serializing_if = "::core::option::Option::is_none",
-        deserialize_with = "PaymentPatch::__deserialize_present"
+        serialize_with = "::tenant_core::__private::field_serde::serialize_present",
+        deserialize_with = "::tenant_core::__private::field_serde::deserialize_present"
     )]
     pub note: ::core::option::Option<String>,
-}
-impl PaymentPatch {
-    /// A key present in the JSON is `Some`, even when its value is `null`.
-    fn __deserialize_present<'de, D, T>(
-        deserializer: D,
-    ) -> ::core::result::Result<::core::option::Option<T>, D::Error>
-    where
-        D: ::tenant_core::__private::serde::Deserializer<'de>,
-        T: ::tenant_core::__private::serde::Deserialize<'de>,
-    {
-        ::core::result::Result::map(
-            <T as ::tenant_core::__private::serde::Deserialize<
-                'de,
-            >>::deserialize(deserializer),
-            ::core::option::Option::Some,
-        )
-    }
 }
 impl Payment {
     /// The routes of this resource: `GET`/`POST /api/payments` and `GET`/`PUT`/`PATCH`/`DELETE /api/payments/{id}`,

@@ -10,6 +10,10 @@ pub enum Status {
 pub struct Invoice {
     #[field(default = "draft")]
     pub status: Status,
+    #[field(default = 1.5)]
+    pub quantity: i64,
+    #[field(default = 0)]
+    pub title: String,
 }
 
 fn main() {}

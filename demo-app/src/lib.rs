@@ -17,8 +17,14 @@ pub fn resources() -> Vec<tenant_core::ResourceDesc> {
 
 /// Registers the demo's resources.
 pub fn register(app: App) -> App {
-    app.resource::<Customer>().resource::<Product>().resource::<Invoice>()
+    app.resource::<Customer>()
+        .resource::<Product>()
+        .resource::<Invoice>()
+        .migrations(tenant_core::embed_migrations!("migrations"))
 }
+
+/// Where `makemigrations` writes the demo's migrations: `demo-app/migrations` in the source tree.
+pub const MIGRATIONS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
 
 /// The demo app on an existing pool (not yet migrated).
 pub fn app(db: Db, config: Config) -> Result<App, tenant_core::app::StartupError> {

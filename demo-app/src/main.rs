@@ -6,8 +6,14 @@ use tenant_core::schema::{self, ServingRole};
 use tenant_core::{Config, Db, Dialect};
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: demo-app [serve | seed | schema]\n\
-  serve   run the HTTP server (default)\n\
+const USAGE: &str = "usage: demo-app [serve | seed | schema | makemigrations | migrate | showmigrations]\n\
+  serve   migrate, then run the HTTP server (default)\n\
+  makemigrations [--allow-drop]\n\
+          write the next migration of demo-app/migrations from the models (both dialects);\n\
+          --allow-drop lets it drop the columns and tables the models no longer have\n\
+  migrate apply the pending migrations to DATABASE_URL and print them\n\
+  showmigrations\n\
+          list the migrations, [X] applied or [ ] pending\n\
   seed    create two demo companies with users and data, and print their credentials\n\
   schema [--citus]
           print the SQL the migration runs after the core migrations, for DATABASE_URL's
@@ -25,6 +31,9 @@ async fn main() {
         "serve" => serve().await,
         "seed" => run_seed().await,
         "schema" => print_schema(std::env::args().skip(2).collect()),
+        "makemigrations" => make_migrations(std::env::args().skip(2).collect()),
+        "migrate" => migrate().await,
+        "showmigrations" => show_migrations().await,
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())
@@ -35,6 +44,40 @@ async fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+}
+
+fn make_migrations(args: Vec<String>) -> Result<(), BoxError> {
+    let allow_drop = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] => false,
+        ["--allow-drop"] => true,
+        _ => return Err(format!("unexpected arguments {args:?}\n{USAGE}").into()),
+    };
+    let dir = std::path::Path::new(demo_app::MIGRATIONS_DIR);
+    match tenant_core::migrations::make_migrations(&demo_app::resources(), dir, allow_drop)? {
+        Some(written) => print!("{written}"),
+        None => println!("No changes detected."),
+    }
+    Ok(())
+}
+
+async fn migrate() -> Result<(), BoxError> {
+    let app = demo_app::register(tenant_core::App::connect(Config::from_env()?).await?);
+    let applied = app.migrate().await?;
+    if applied.is_empty() {
+        println!("No migrations to apply.");
+    }
+    for migration in applied {
+        println!("Applied {:04}_{}", migration.version, migration.description);
+    }
+    Ok(())
+}
+
+async fn show_migrations() -> Result<(), BoxError> {
+    let app = demo_app::register(tenant_core::App::connect(Config::from_env()?).await?);
+    for migration in app.show_migrations().await? {
+        println!("{migration}");
+    }
+    Ok(())
 }
 
 async fn serve() -> Result<(), BoxError> {

@@ -18,6 +18,7 @@ use crate::config::Config;
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
 use crate::keep_alive::KeepAliveLayer;
+use crate::migrations::{EmbeddedMigrations, MigrationStatus};
 use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
 use crate::setting::{ConfigError, warn_loudly};
@@ -32,6 +33,7 @@ pub struct App {
     state: AppState,
     resources: Vec<ResourceDesc>,
     actions: Vec<ActionDesc>,
+    migrations: Option<EmbeddedMigrations>,
     routes: Router<AppState>,
 }
 
@@ -90,7 +92,13 @@ impl App {
     /// transport refuses.
     #[doc(hidden)]
     pub fn with_db(db: Db, config: Config) -> Result<App, StartupError> {
-        Ok(App { state: AppState::new(db, config)?, resources: Vec::new(), actions: Vec::new(), routes: Router::new() })
+        Ok(App {
+            state: AppState::new(db, config)?,
+            resources: Vec::new(),
+            actions: Vec::new(),
+            migrations: None,
+            routes: Router::new(),
+        })
     }
 
     /// Serves `R` at `R::DESC.path` with its tenant-scoped endpoints: the six (`GET`/`POST` on
@@ -132,26 +140,35 @@ impl App {
         &self.actions
     }
 
-    /// Applies the core migrations and creates what is missing of each resource's table and
-    /// indexes. On PostgreSQL it runs as the owner (`DATABASE_URL`), on a connection of its own,
-    /// and also installs the row-level security policies and the serving role's grants,
-    /// creating that role first when `DATABASE_APP_URL` is unset.
+    /// The app's migrations folder, compiled in with
+    /// [`embed_migrations!`](crate::embed_migrations): [`App::migrate`] then applies its files
+    /// instead of creating tables from the models (see [`crate::migrations`]).
+    pub fn migrations(mut self, migrations: EmbeddedMigrations) -> App {
+        self.migrations = Some(migrations);
+        self
+    }
+
+    /// Django's `migrate`: applies the core migrations, then the app's pending migrations in
+    /// order ([`App::migrations`]), and returns those it applied. On PostgreSQL it runs as the
+    /// owner (`DATABASE_URL`), on a connection of its own, and also grants the serving role its
+    /// data access, creating that role first when `DATABASE_APP_URL` is unset.
     ///
-    /// Idempotent: it creates what is missing (`CREATE … IF NOT EXISTS`; on PostgreSQL each
-    /// reference's foreign key is added after all the tables, unless already there) and never
-    /// alters or drops a column, so a field added to a model after its table exists needs a
-    /// migration of your own. References may form cycles (`A ↔ B`, `A → B → C → A`). It also
-    /// rewrites e-mail addresses stored by earlier versions into their canonical form
-    /// (README.md, "Members, invitations and e-mail verification").
+    /// An app that registered no migrations (a test's throwaway resources) gets what is
+    /// missing of each table created from the models, with its indexes, foreign keys (cycles
+    /// allowed) and row-level security, as Django creates the tables of an app without
+    /// migrations; such a table is never altered. It also rewrites e-mail addresses stored by
+    /// earlier versions into their canonical form (README.md, "Members, invitations and e-mail
+    /// verification").
     ///
     /// # Errors
     ///
-    /// A [`DbError`] when the database cannot be reached, a statement fails (for instance when
-    /// the owner may not create roles), or a resource references a table that is not registered.
-    pub async fn migrate(&self) -> Result<(), DbError> {
+    /// A [`DbError`] when the database cannot be reached, a statement or a migration fails (a
+    /// failed migration leaves nothing behind), an applied migration file was edited, or a
+    /// resource references a table that is not registered.
+    pub async fn migrate(&self) -> Result<Vec<MigrationStatus>, DbError> {
         let config = self.state.config();
         match self.state.db().dialect() {
-            Dialect::Sqlite => migrate_with(self.state.db(), &self.resources, None).await,
+            Dialect::Sqlite => self.migrate_with(self.state.db(), None).await,
             Dialect::Postgres => {
                 let role = Db::serving_role(config)?;
                 let serving = ServingRole {
@@ -159,11 +176,51 @@ impl App {
                     create_with_password: config.app_database_url.is_none().then_some(config.app_password.as_str()),
                 };
                 let owner = Db::connect(&config.database_url, 1).await?;
-                let result = migrate_with(&owner, &self.resources, Some(serving)).await;
+                let result = self.migrate_with(&owner, Some(serving)).await;
                 owner.close().await;
                 result
             }
         }
+    }
+
+    async fn migrate_with(&self, db: &Db, serving: Option<ServingRole<'_>>) -> Result<Vec<MigrationStatus>, DbError> {
+        db.migrate_core().await?;
+        crate::accounts::canonicalize_stored_emails(db).await?;
+        let (statements, applied) = match &self.migrations {
+            None => (schema::migration_statements(db.dialect(), &self.resources, serving)?, Vec::new()),
+            Some(migrations) => {
+                let applied = crate::migrations::apply::apply(db, migrations).await?;
+                (schema::serving_role_statements(db.dialect(), serving, true), applied)
+            }
+        };
+        for statement in statements {
+            db.execute(Sql::assembled(statement), &[]).await?;
+        }
+        Ok(applied)
+    }
+
+    /// Django's `showmigrations`: each migration of [`App::migrations`], applied or not.
+    ///
+    /// # Errors
+    ///
+    /// The database cannot be read.
+    pub async fn show_migrations(&self) -> Result<Vec<MigrationStatus>, DbError> {
+        match &self.migrations {
+            None => Ok(Vec::new()),
+            Some(migrations) => crate::migrations::apply::status(self.state.db(), migrations).await,
+        }
+    }
+
+    /// The start-up drift check: each difference between the live tables and the registered
+    /// models (a missing table or column, another type or nullability, a missing unique
+    /// constraint or foreign key, row-level security not forced), one sentence each.
+    ///
+    /// # Errors
+    ///
+    /// The catalog cannot be read.
+    pub async fn check_schema(&self) -> Result<Vec<String>, DbError> {
+        let expected = crate::migrations::SchemaState::of(&self.resources);
+        crate::migrations::drift::check_drift(self.state.db(), &expected).await
     }
 
     /// Refuses to serve when the serving role escapes row-level security (a superuser, a
@@ -216,6 +273,10 @@ impl App {
     /// create the serving role).
     pub async fn into_router(self) -> Result<Router, StartupError> {
         self.check_isolation().await?;
+        let drift = self.check_schema().await?;
+        if !drift.is_empty() {
+            return Err(StartupError::SchemaDrift(drift));
+        }
         Ok(crate::auth::handlers::routes()
             .merge(crate::accounts::routes())
             .route_with_slash("/healthz", get(healthz))
@@ -258,21 +319,20 @@ pub enum StartupError {
          security (DATABASE_APP_URL): a role subject to it would see no rows"
     )]
     RlsOff,
+    /// The live tables differ from the registered models (`App::check_schema`), one sentence
+    /// per difference: serving would answer 500 wherever they differ.
+    #[error(
+        "refusing to serve: the database schema does not match the models: {}. Run `migrate` to apply \
+         pending migrations (after `makemigrations` if a model changed)",
+        .0.join("; ")
+    )]
+    SchemaDrift(Vec<String>),
 }
 
 impl std::fmt::Debug for StartupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self, f)
     }
-}
-
-async fn migrate_with(db: &Db, resources: &[ResourceDesc], serving: Option<ServingRole<'_>>) -> Result<(), DbError> {
-    db.migrate_core().await?;
-    crate::accounts::canonicalize_stored_emails(db).await?;
-    for statement in schema::migration_statements(db.dialect(), resources, serving)? {
-        db.execute(Sql::assembled(statement), &[]).await?;
-    }
-    Ok(())
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {

@@ -77,6 +77,7 @@ pub mod app;
 pub mod config;
 pub mod crud;
 pub mod mail;
+pub mod migrations;
 pub mod query;
 pub mod resource;
 pub mod value;
@@ -135,7 +136,7 @@ pub use resource::{Actions, Field, Lookup, Lookups, Permissions, Reference, Reso
 pub use role::Role;
 pub use state::AppState;
 pub use tenant::{Scoped, Tenant};
-pub use tenant_macros::{TenantEnum, tenant_resource};
+pub use tenant_macros::{TenantEnum, embed_migrations, tenant_resource};
 pub use value::{FieldType, FieldValue, Value};
 
 /// What generated code reaches at run time. Not a public API: the macro and this module change

@@ -128,6 +128,10 @@ pub struct Field {
     /// `#[field(references = Parent, nested)]`: the resource is also served as a collection of
     /// the parent, `GET`/`POST {parent path}/{id}/{segment}` (`nested.rs`).
     pub nested: bool,
+    /// `#[field(renamed_from = "old")]`: the column's previous name, which `makemigrations`
+    /// renames instead of dropping one column and adding another (renames are declared, never
+    /// guessed). Harmless once the rename is applied.
+    pub renamed_from: Option<&'static str>,
 }
 
 impl Field {
@@ -154,6 +158,7 @@ impl Field {
             write_only: false,
             write_role: None,
             nested: false,
+            renamed_from: None,
         }
     }
 }

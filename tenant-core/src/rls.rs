@@ -24,7 +24,11 @@ pub const TENANT_PREDICATE: &str =
 /// Statements that enable, force and (re)create the isolation policy of one tenant table.
 /// Idempotent; run by the owner inside the migration.
 pub fn policy_statements(desc: &ResourceDesc) -> Vec<String> {
-    let t = desc.table;
+    table_policy_statements(desc.table)
+}
+
+/// [`policy_statements`] of the table named `t`, for a migration (`migrations/render.rs`).
+pub fn table_policy_statements(t: &str) -> Vec<String> {
     vec![
         format!("ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"),
         format!("ALTER TABLE {t} FORCE ROW LEVEL SECURITY"),
@@ -103,6 +107,11 @@ pub async fn check_serving_role(db: &Db, resources: &[ResourceDesc]) -> Result<R
         }
     }
     Ok(RoleProblems(problems))
+}
+
+/// `REVOKE ALL ON TABLE table FROM role`: a bookkeeping table the serving role must not touch.
+pub fn revoke_statement(role: &str, table: &str) -> String {
+    format!("REVOKE ALL ON TABLE {table} FROM {}", quote_ident(role))
 }
 
 fn quote_ident(s: &str) -> String {

@@ -22,8 +22,8 @@
 //! table created later (it is resolved when a row is written), so its keys stay inline.
 
 use crate::db::{DbError, Dialect};
+use crate::migrations::state::{ColumnState, ColumnType, TableState};
 use crate::resource::{Field, ResourceDesc};
-use crate::value::FieldType;
 
 /// The name of the unique constraint of `field`; [`unique_field`] reads it back.
 pub fn unique_constraint_name(table: &str, field: &str) -> String {
@@ -39,76 +39,112 @@ pub fn unique_field(desc: &ResourceDesc, err: &DbError) -> Option<&'static Field
         .find(|f| err.violates_unique(&unique_constraint_name(desc.table, f.name), &["company_id", f.name]))
 }
 
-fn column_type(dialect: Dialect, ty: FieldType) -> &'static str {
+/// The column type of `ty` in `dialect`.
+pub(crate) fn column_type(dialect: Dialect, ty: ColumnType) -> &'static str {
     match (dialect, ty) {
-        (Dialect::Postgres, FieldType::Text | FieldType::Choice(_)) => "TEXT",
-        (Dialect::Postgres, FieldType::Bool) => "BOOLEAN",
-        (Dialect::Postgres, FieldType::I32) => "INTEGER",
-        (Dialect::Postgres, FieldType::I64) => "BIGINT",
-        (Dialect::Postgres, FieldType::F64) => "DOUBLE PRECISION",
-        (Dialect::Postgres, FieldType::Uuid) => "UUID",
-        (Dialect::Postgres, FieldType::Date) => "DATE",
-        (Dialect::Postgres, FieldType::Timestamp) => "TIMESTAMPTZ",
+        (Dialect::Postgres, ColumnType::Text | ColumnType::Choice) => "TEXT",
+        (Dialect::Postgres, ColumnType::Bool) => "BOOLEAN",
+        (Dialect::Postgres, ColumnType::I32) => "INTEGER",
+        (Dialect::Postgres, ColumnType::I64) => "BIGINT",
+        (Dialect::Postgres, ColumnType::F64) => "DOUBLE PRECISION",
+        (Dialect::Postgres, ColumnType::Uuid) => "UUID",
+        (Dialect::Postgres, ColumnType::Date) => "DATE",
+        (Dialect::Postgres, ColumnType::Timestamp) => "TIMESTAMPTZ",
         // SQLite: see db/sqlite.rs for how UUIDs and timestamps are stored as text.
-        (Dialect::Sqlite, FieldType::Text | FieldType::Choice(_)) => "TEXT",
-        (Dialect::Sqlite, FieldType::Bool) => "BOOLEAN",
-        (Dialect::Sqlite, FieldType::I32 | FieldType::I64) => "INTEGER",
-        (Dialect::Sqlite, FieldType::F64) => "REAL",
-        (Dialect::Sqlite, FieldType::Uuid | FieldType::Date | FieldType::Timestamp) => "TEXT",
+        (Dialect::Sqlite, ColumnType::Text | ColumnType::Choice) => "TEXT",
+        (Dialect::Sqlite, ColumnType::Bool) => "BOOLEAN",
+        (Dialect::Sqlite, ColumnType::I32 | ColumnType::I64) => "INTEGER",
+        (Dialect::Sqlite, ColumnType::F64) => "REAL",
+        (Dialect::Sqlite, ColumnType::Uuid | ColumnType::Date | ColumnType::Timestamp) => "TEXT",
     }
 }
 
-fn quote_literal(s: &str) -> String {
+pub(crate) fn quote_literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `name TYPE [NOT NULL] [CHECK (name IN (…))]`: a declared field's column.
+pub(crate) fn column_definition(dialect: Dialect, column: &ColumnState) -> String {
+    let mut col = format!("{} {}", column.name, column_type(dialect, column.ty));
+    if !column.nullable {
+        col.push_str(" NOT NULL");
+    }
+    if let Some(check) = choice_check(column) {
+        col.push(' ');
+        col.push_str(&check);
+    }
+    col
+}
+
+/// `CHECK (name IN ('a', 'b'))` for a choice column.
+pub(crate) fn choice_check(column: &ColumnState) -> Option<String> {
+    (column.ty == ColumnType::Choice).then(|| {
+        let list: Vec<String> = column.choices.iter().map(|c| quote_literal(c)).collect();
+        format!("CHECK ({} IN ({}))", column.name, list.join(", "))
+    })
 }
 
 /// `CREATE TABLE` and `CREATE INDEX` statements for one resource (idempotent). On SQLite the
 /// table's foreign keys are part of it; on PostgreSQL they are not (only `company_id`'s, to
 /// `companies`): [`foreign_key_statements`] adds them once every table exists.
 pub fn resource_statements(dialect: Dialect, desc: &ResourceDesc) -> Vec<String> {
-    let t = desc.table;
+    let table = TableState::of(desc);
+    let mut statements = vec![create_table_statement(dialect, &table, &table.table)];
+    statements.extend(index_statements(&table));
+    statements
+}
+
+/// `CREATE TABLE IF NOT EXISTS name (…)` for `table`'s columns and keys: created as `name`,
+/// which differs from `table.table` only while SQLite rebuilds a table (`migrations/render.rs`).
+pub(crate) fn create_table_statement(dialect: Dialect, table: &TableState, name: &str) -> String {
+    let t = &table.table;
     let mut cols = vec![
-        format!("id {} NOT NULL", column_type(dialect, FieldType::Uuid)),
+        format!("id {} NOT NULL", column_type(dialect, ColumnType::Uuid)),
         format!(
             "company_id {} NOT NULL REFERENCES companies (id) ON DELETE CASCADE",
-            column_type(dialect, FieldType::Uuid)
+            column_type(dialect, ColumnType::Uuid)
         ),
-        format!("created_at {} NOT NULL", column_type(dialect, FieldType::Timestamp)),
-        format!("updated_at {} NOT NULL", column_type(dialect, FieldType::Timestamp)),
+        format!("created_at {} NOT NULL", column_type(dialect, ColumnType::Timestamp)),
+        format!("updated_at {} NOT NULL", column_type(dialect, ColumnType::Timestamp)),
     ];
-    for f in desc.fields {
-        let mut col = format!("{} {}", f.name, column_type(dialect, f.ty));
-        if !f.nullable {
-            col.push_str(" NOT NULL");
-        }
-        if let FieldType::Choice(choices) = f.ty {
-            let list: Vec<String> = choices.iter().map(|c| quote_literal(c)).collect();
-            col.push_str(&format!(" CHECK ({} IN ({}))", f.name, list.join(", ")));
-        }
-        cols.push(col);
-    }
+    cols.extend(table.columns.iter().map(|c| column_definition(dialect, c)));
     cols.push("PRIMARY KEY (company_id, id)".to_string());
-    for f in desc.fields.iter().filter(|f| f.unique) {
-        cols.push(format!("CONSTRAINT {} UNIQUE (company_id, {})", unique_constraint_name(t, f.name), f.name));
+    for c in table.columns.iter().filter(|c| c.unique) {
+        cols.push(format!("CONSTRAINT {} UNIQUE (company_id, {})", unique_constraint_name(t, &c.name), c.name));
     }
     if dialect == Dialect::Sqlite {
-        for f in desc.fields {
-            if let Some(r) = f.references {
+        for c in &table.columns {
+            if let Some(target) = &c.references {
                 cols.push(format!(
                     "CONSTRAINT {} {}",
-                    foreign_key_constraint_name(t, f.name),
-                    foreign_key_clause(f.name, r.table())
+                    foreign_key_constraint_name(t, &c.name),
+                    foreign_key_clause(&c.name, target)
                 ));
             }
         }
     }
-    let mut statements = vec![format!("CREATE TABLE IF NOT EXISTS {t} (\n    {}\n)", cols.join(",\n    "))];
-    statements.push(format!("CREATE INDEX IF NOT EXISTS {t}_company_created_idx ON {t} (company_id, created_at, id)"));
-    for f in desc.fields.iter().filter(|f| !f.unique && (f.filter || f.references.is_some())) {
-        statements
-            .push(format!("CREATE INDEX IF NOT EXISTS {t}_{name}_idx ON {t} (company_id, {name})", name = f.name));
+    format!("CREATE TABLE IF NOT EXISTS {name} (\n    {}\n)", cols.join(",\n    "))
+}
+
+/// The list index `(company_id, created_at, id)` and each column's `(company_id, column)` index.
+pub(crate) fn index_statements(table: &TableState) -> Vec<String> {
+    let t = &table.table;
+    let mut statements =
+        vec![format!("CREATE INDEX IF NOT EXISTS {t}_company_created_idx ON {t} (company_id, created_at, id)")];
+    for c in table.columns.iter().filter(|c| c.index) {
+        statements.push(column_index_statement(t, &c.name));
     }
     statements
+}
+
+/// `CREATE INDEX IF NOT EXISTS <table>_<column>_idx ON table (company_id, column)`.
+pub(crate) fn column_index_statement(table: &str, column: &str) -> String {
+    format!("CREATE INDEX IF NOT EXISTS {} ON {table} (company_id, {column})", column_index_name(table, column))
+}
+
+/// The name of a column's index.
+pub(crate) fn column_index_name(table: &str, column: &str) -> String {
+    format!("{table}_{column}_idx")
 }
 
 /// PostgreSQL's longest identifier in bytes (`NAMEDATALEN - 1`); longer names are truncated.
@@ -131,7 +167,7 @@ pub fn foreign_key_constraint_name(table: &str, field: &str) -> String {
 
 /// `FOREIGN KEY (company_id, field) REFERENCES target (company_id, id)`: a reference can only
 /// name a row of its own row's company.
-fn foreign_key_clause(field: &str, target: &str) -> String {
+pub(crate) fn foreign_key_clause(field: &str, target: &str) -> String {
     format!("FOREIGN KEY (company_id, {field}) REFERENCES {target} (company_id, id)")
 }
 
@@ -183,14 +219,30 @@ pub fn migration_statements(
     let mut statements = create_statements(dialect, resources)?;
     if dialect == Dialect::Postgres {
         statements.extend(resources.iter().flat_map(crate::rls::policy_statements));
-        if let Some(role) = serving {
-            if let Some(password) = role.create_with_password {
-                statements.push(crate::rls::create_role_statement(role.name, password));
-            }
-            statements.extend(crate::rls::grant_statements(role.name));
+    }
+    statements.extend(serving_role_statements(dialect, serving, false));
+    Ok(statements)
+}
+
+/// PostgreSQL: the serving role (created when asked) and its grants, run after every
+/// migration (the grants cover the tables that exist then); `app_migrations` when the app's
+/// migrations table (`_tenant_migrations`) exists, which the role may not touch either.
+pub fn serving_role_statements(
+    dialect: Dialect,
+    serving: Option<ServingRole<'_>>,
+    app_migrations: bool,
+) -> Vec<String> {
+    let mut statements = Vec::new();
+    if let (Dialect::Postgres, Some(role)) = (dialect, serving) {
+        if let Some(password) = role.create_with_password {
+            statements.push(crate::rls::create_role_statement(role.name, password));
+        }
+        statements.extend(crate::rls::grant_statements(role.name));
+        if app_migrations {
+            statements.push(crate::rls::revoke_statement(role.name, crate::migrations::apply::MIGRATIONS_TABLE));
         }
     }
-    Ok(statements)
+    statements
 }
 
 /// What a Citus cluster runs after the schema exists: the core tables become reference tables
@@ -284,6 +336,7 @@ fn create_order(resources: &[ResourceDesc]) -> Result<Vec<&ResourceDesc>, DbErro
 mod tests {
     use super::*;
     use crate::resource::{Actions, Permissions, Reference, ResourceSql};
+    use crate::value::FieldType;
 
     const SQL: ResourceSql = ResourceSql {
         select_one: "",

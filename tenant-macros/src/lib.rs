@@ -12,6 +12,7 @@ mod ast;
 mod attr;
 mod check;
 mod ctxt;
+mod embed;
 mod enum_derive;
 mod expand;
 mod names;
@@ -55,7 +56,8 @@ use proc_macro::TokenStream;
 ///   `order`: allowed in `?ordering=`. `email`: must look like an email address.
 /// - `len = 1..=200` / `..=50` / `1..`: length in characters (text).
 /// - `range = 0..` / `..=100` / `-1.5..=1.5`: inclusive bounds (numbers).
-/// - `default` (`Default::default()`) or `default = EXPR` (converted with `Into`).
+/// - `default` (`Default::default()`) or `default = EXPR` (a value of the field's type; a `&str` for a `String`, the bare value for an `Option`).
+/// - `renamed_from = "old"`: the field's previous name, so that `makemigrations` renames the column.
 /// - `references = Other`: holds the id of an `Other` of the same company (`Uuid` fields).
 ///
 /// Generates: the struct with `id`, `company_id`, `created_at` and `updated_at` added first and
@@ -79,4 +81,17 @@ pub fn tenant_resource(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(TenantEnum, attributes(choice))]
 pub fn tenant_enum(item: TokenStream) -> TokenStream {
     enum_derive::tenant_enum(item.into()).into()
+}
+
+/// Compiles an app's migrations folder into its binary: `embed_migrations!("migrations")`, a
+/// path relative to the crate's `Cargo.toml`, holding `postgres/NNNN_name.sql` and
+/// `sqlite/NNNN_name.sql` as `makemigrations` writes them. Expands to a
+/// `tenant_core::migrations::EmbeddedMigrations` for `App::migrations`.
+///
+/// Each file is read with `include_str!`, so an edited file rebuilds the app; a new file is
+/// seen when the crate rebuilds (a `build.rs` printing `cargo:rerun-if-changed=migrations`
+/// makes that automatic).
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    embed::embed_migrations(input.into()).unwrap_or_else(syn::Error::into_compile_error).into()
 }

@@ -53,10 +53,24 @@ pub const WRITE_ONLY: Symbol = Symbol("write_only");
 pub const WRITE: Symbol = Symbol("write");
 pub const LOOKUPS: Symbol = Symbol("lookups");
 pub const NESTED: Symbol = Symbol("nested");
+pub const RENAMED_FROM: Symbol = Symbol("renamed_from");
 
 pub const FIELD_KEYS: &[Symbol] = &[
-    UNIQUE, FILTER, SEARCH, ORDER, LOOKUPS, EMAIL, LEN, RANGE, DEFAULT, REFERENCES, NESTED, READ_ONLY, WRITE_ONLY,
+    UNIQUE,
+    FILTER,
+    SEARCH,
+    ORDER,
+    LOOKUPS,
+    EMAIL,
+    LEN,
+    RANGE,
+    DEFAULT,
+    REFERENCES,
+    NESTED,
+    READ_ONLY,
+    WRITE_ONLY,
     WRITE,
+    RENAMED_FROM,
 ];
 // The lookups of `#[field(lookups = "…")]`, django-filter's names (tenant-core's `Lookup`).
 pub const IN: Symbol = Symbol("in");

@@ -17,6 +17,7 @@ mod sqlite;
 pub(crate) use sql::tenant_setting;
 pub use sql::{DbError, Dialect, Row, SET_TENANT, Sql, TENANT_SETTING, is_postgres_url};
 pub use sql_builder::{Param, Span, SqlBuilder};
+pub(crate) use sqlite::timestamp_text;
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 

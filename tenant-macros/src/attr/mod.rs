@@ -184,6 +184,8 @@ pub struct FieldArgs {
     pub write_only: Option<Path>,
     /// `nested`: also served under the referenced resource's item path.
     pub nested: Option<Path>,
+    /// `renamed_from = "old"`: the column's previous name, for `makemigrations`.
+    pub renamed_from: Option<LitStr>,
     /// `write = "admin"`: the lowest role that may set or change the field.
     pub write: Option<(Path, RoleArg)>,
 }
@@ -521,6 +523,28 @@ fn parse_field_key(cx: &Ctxt, field: &str, args: &mut FieldArgs, meta: ParseNest
                          help: the roles are \"admin\" and \"staff\": write `write = \"admin\"`"
                     ),
                 ),
+            }
+        }
+    } else if key == RENAMED_FROM {
+        let hint =
+            format!("`renamed_from` on field `{field}` needs the field's previous name: `renamed_from = \"old_name\"`");
+        if let Some(lit) = string_value(cx, &meta, &hint)? {
+            let old = lit.value();
+            let ok = !old.is_empty()
+                && old.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                && !old.as_bytes()[0].is_ascii_digit();
+            if !ok {
+                cx.error_spanned_by(
+                    &lit,
+                    format!("`renamed_from` on field `{field}` must be a field name in snake_case\nhelp: {hint}"),
+                );
+            } else if old == field {
+                cx.error_spanned_by(
+                    &lit,
+                    format!("field `{field}` cannot be renamed from itself\nhelp: remove `renamed_from`"),
+                );
+            } else {
+                set(cx, &mut args.renamed_from, &key, &owner, lit);
             }
         }
     } else if key == LOOKUPS {

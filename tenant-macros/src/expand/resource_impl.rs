@@ -169,6 +169,9 @@ fn field_desc(field: &Field) -> TokenStream {
             set.push(quote!(#flag: true));
         }
     }
+    if let Some(old) = &args.renamed_from {
+        set.push(quote!(renamed_from: ::core::option::Option::Some(#old)));
+    }
     if let Some(lookups) = args.lookups.as_ref().filter(|lookups| !lookups.names.is_empty()) {
         let variants = lookups.names.iter().map(|name| lookup_variant(*name));
         set.push(quote!(lookups: #p::Lookups::of(&[#(#p::Lookup::#variants),*])));

@@ -1,0 +1,138 @@
+//! Applying an app's migrations: Django's `migrate` and `showmigrations`, over sqlx's migrator
+//! (checksums of applied files, one transaction per migration unless it starts with
+//! `-- no-transaction`, a lock against two servers migrating at once).
+//!
+//! An app's migrations are tracked in their own table, [`MIGRATIONS_TABLE`], so that their
+//! numbers never collide with the framework's core migrations (`_sqlx_migrations`).
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::db::{Db, DbError, Dialect, Sql, TxMode};
+use crate::value::{FieldType, Value};
+
+/// The first line of a migration sqlx's migrator must not wrap in a transaction (sqlx's own
+/// directive; `render.rs` writes it for SQLite's table rebuilds).
+pub const NO_TRANSACTION: &str = "-- no-transaction";
+
+/// The table recording which of the app's migrations ran.
+pub const MIGRATIONS_TABLE: &str = "_tenant_migrations";
+
+/// One migration file compiled into the app's binary by
+/// [`embed_migrations!`](crate::embed_migrations).
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedMigration {
+    /// The file's number: `2` for `0002_alter_tasks.sql`.
+    pub version: i64,
+    /// The rest of its name: `alter_tasks`.
+    pub description: &'static str,
+    /// Its SQL.
+    pub sql: &'static str,
+}
+
+/// An app's migrations folder as compiled into its binary: each dialect's files, in order.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedMigrations {
+    /// `migrations/postgres/*.sql`.
+    pub postgres: &'static [EmbeddedMigration],
+    /// `migrations/sqlite/*.sql`.
+    pub sqlite: &'static [EmbeddedMigration],
+}
+
+impl EmbeddedMigrations {
+    /// The files of `dialect`.
+    pub fn of(&self, dialect: Dialect) -> &'static [EmbeddedMigration] {
+        match dialect {
+            Dialect::Postgres => self.postgres,
+            Dialect::Sqlite => self.sqlite,
+        }
+    }
+}
+
+/// One migration as `showmigrations` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Its number.
+    pub version: i64,
+    /// Its name.
+    pub description: String,
+    /// Whether the database ran it.
+    pub applied: bool,
+}
+
+impl std::fmt::Display for MigrationStatus {
+    /// As `showmigrations` prints it: `[X] 0001_initial` (applied) or `[ ] 0002_…` (pending).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mark = if self.applied { "X" } else { " " };
+        write!(f, "[{mark}] {:04}_{}", self.version, self.description)
+    }
+}
+
+fn migrator(dialect: Dialect, migrations: &EmbeddedMigrations) -> Migrator {
+    let list: Vec<Migration> = migrations
+        .of(dialect)
+        .iter()
+        .map(|m| {
+            let no_tx = m.sql.trim_start().starts_with(NO_TRANSACTION);
+            Migration::new(m.version, Cow::Borrowed(m.description), MigrationType::Simple, m.sql.into_sql_str(), no_tx)
+        })
+        .collect();
+    let mut migrator = Migrator::with_migrations(list);
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    migrator
+}
+
+/// Runs the pending migrations of `migrations` on `db` (the owner's connection on PostgreSQL)
+/// and returns what ran, in order.
+///
+/// # Errors
+///
+/// A migration fails (nothing of it stays: it ran in a transaction), an applied file was
+/// edited afterwards (its checksum differs), or the database applied a migration this binary
+/// does not have.
+pub async fn apply(db: &Db, migrations: &EmbeddedMigrations) -> Result<Vec<MigrationStatus>, DbError> {
+    let before = status(db, migrations).await?;
+    let migrator = migrator(db.dialect(), migrations);
+    let result = match db {
+        Db::Postgres(pool) => migrator.run(pool).await,
+        Db::Sqlite(pool) => migrator.run(pool).await,
+    };
+    result.map_err(|e| DbError::Other(format!("app migrations failed: {e}")))?;
+    Ok(before.into_iter().filter(|m| !m.applied).map(|m| MigrationStatus { applied: true, ..m }).collect())
+}
+
+/// Django's `showmigrations`: every migration of the binary, applied or not, in order.
+///
+/// # Errors
+///
+/// The database cannot be read.
+pub async fn status(db: &Db, migrations: &EmbeddedMigrations) -> Result<Vec<MigrationStatus>, DbError> {
+    let applied = applied_versions(db).await?;
+    Ok(migrations
+        .of(db.dialect())
+        .iter()
+        .map(|m| MigrationStatus {
+            version: m.version,
+            description: m.description.to_string(),
+            applied: applied.contains(&m.version),
+        })
+        .collect())
+}
+
+async fn applied_versions(db: &Db) -> Result<Vec<i64>, DbError> {
+    let exists = match db.dialect() {
+        Dialect::Postgres => "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = $1",
+        Dialect::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1",
+    };
+    let table = [Value::Text(Some(MIGRATIONS_TABLE.to_string()))];
+    if db.fetch_optional(exists, &table, &[FieldType::I32]).await?.is_none() {
+        return Ok(Vec::new());
+    }
+    let sql = Sql::assembled(format!("SELECT version FROM {MIGRATIONS_TABLE} WHERE success ORDER BY version"));
+    let mut tx = db.begin(TxMode::Read).await?;
+    let rows = tx.fetch_all(sql, &[], &[FieldType::I64]).await?;
+    tx.commit().await?;
+    Ok(rows.iter().filter_map(|row| if let Value::I64(Some(v)) = row[0] { Some(v) } else { None }).collect())
+}

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{Auth, PASSWORD, Resp, TestApp, TokenType, User, signed_token};
+use crate::{Auth, Backend, PASSWORD, Resp, TestApp, TokenType, User, signed_token};
 
 pub const BAD_CREDENTIALS: &str = "No active account found with the given credentials";
 
@@ -206,4 +206,56 @@ pub async fn assert_user_not_found_everywhere(
     let refresh = signed_token(user_id, TokenType::Refresh);
     let r = app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": refresh})).await;
     assert_user_not_found(&r, "POST /api/auth/token/refresh");
+}
+
+/// The rules of row-level isolation on the live schema of `tables` (whatever created it: the
+/// app at start-up or its migrations): every primary key, unique constraint, foreign key and
+/// index leads with or includes `company_id`, and on PostgreSQL row-level security is forced.
+pub async fn assert_keys_lead_with_company_id(app: &TestApp, tables: &[&str]) {
+    use tenant_core::db::TxMode;
+    use tenant_core::{Db, FieldType, Value};
+    let db = Db::connect(&app.database_url, 1).await.expect("the owner's connection");
+    let mut tx = db.begin(TxMode::Read).await.unwrap();
+    for table in tables {
+        let t = Value::Text(Some(table.to_string()));
+        let count = |rows: Vec<Vec<Value>>| match &rows[0][0] {
+            Value::I64(Some(n)) => *n,
+            other => panic!("a count: {other:?}"),
+        };
+        let checks: &[(&str, &str)] = match app.backend {
+            Backend::Postgres => &[
+                (
+                    "a key lacks company_id",
+                    "SELECT COUNT(*) FROM pg_constraint c WHERE c.conrelid = $1::regclass AND c.contype IN ('p', 'u', 'f') \
+                     AND NOT (SELECT attnum FROM pg_attribute WHERE attrelid = c.conrelid AND attname = 'company_id') = ANY (c.conkey)",
+                ),
+                (
+                    "an index does not lead with company_id",
+                    "SELECT COUNT(*) FROM pg_indexes WHERE tablename = $1 AND indexdef NOT LIKE '%(company_id%'",
+                ),
+                (
+                    "row-level security is not forced",
+                    "SELECT COUNT(*) FROM pg_class WHERE oid = $1::regclass AND NOT (relrowsecurity AND relforcerowsecurity)",
+                ),
+            ],
+            Backend::Sqlite => &[
+                (
+                    "an index or key does not lead with company_id",
+                    "SELECT COUNT(*) FROM pragma_index_list($1) il, pragma_index_info(il.name) ii \
+                     WHERE ii.seqno = 0 AND ii.name <> 'company_id'",
+                ),
+                (
+                    "a foreign key lacks company_id",
+                    "SELECT COUNT(*) FROM (SELECT id FROM pragma_foreign_key_list($1) GROUP BY id \
+                     HAVING SUM(\"from\" = 'company_id') = 0)",
+                ),
+            ],
+        };
+        for (problem, sql) in checks {
+            let rows = tx.fetch_all(*sql, std::slice::from_ref(&t), &[FieldType::I64]).await.unwrap();
+            assert_eq!(count(rows), 0, "{table}: {problem}");
+        }
+    }
+    tx.commit().await.unwrap();
+    db.close().await;
 }

@@ -42,6 +42,38 @@ pub struct EmbeddedMigrations {
 }
 
 impl EmbeddedMigrations {
+    /// A migrations folder read at run time, as [`embed_migrations!`](crate::embed_migrations)
+    /// reads it at compile time: for tools and tests that write migrations and apply them in
+    /// one process. The text is leaked (it lives as long as the process, like embedded files):
+    /// read a folder once, not per request.
+    ///
+    /// # Errors
+    ///
+    /// A file that cannot be read, or a `.sql` file not named `NNNN_name.sql`.
+    pub fn read_dir(dir: &std::path::Path) -> Result<EmbeddedMigrations, DbError> {
+        let read = |dialect: &str| -> Result<&'static [EmbeddedMigration], DbError> {
+            let folder = dir.join(dialect);
+            let mut files = Vec::new();
+            let Ok(entries) = std::fs::read_dir(&folder) else { return Ok(&[]) };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !name.ends_with(".sql") {
+                    continue;
+                }
+                let (version, description) = parse_file_name(&name)
+                    .ok_or_else(|| DbError::Other(format!("{}: not named NNNN_name.sql", entry.path().display())))?;
+                let sql = std::fs::read_to_string(entry.path())
+                    .map_err(|e| DbError::Other(format!("reading {}: {e}", entry.path().display())))?;
+                let description: &'static str = Box::leak(description.to_owned().into_boxed_str());
+                let sql: &'static str = Box::leak(sql.into_boxed_str());
+                files.push(EmbeddedMigration { version: i64::from(version), description, sql });
+            }
+            files.sort_by_key(|m| m.version);
+            Ok(Box::leak(files.into_boxed_slice()))
+        };
+        Ok(EmbeddedMigrations { postgres: read("postgres")?, sqlite: read("sqlite")? })
+    }
+
     /// The files of `dialect`.
     pub fn of(&self, dialect: Dialect) -> &'static [EmbeddedMigration] {
         match dialect {
@@ -135,4 +167,12 @@ async fn applied_versions(db: &Db) -> Result<Vec<i64>, DbError> {
     let rows = tx.fetch_all(sql, &[], &[FieldType::I64]).await?;
     tx.commit().await?;
     Ok(rows.iter().filter_map(|row| if let Value::I64(Some(v)) = row[0] { Some(v) } else { None }).collect())
+}
+
+/// `0002_add_tasks_due_on.sql` → `(2, "add_tasks_due_on")`.
+pub fn parse_file_name(name: &str) -> Option<(u32, &str)> {
+    let stem = name.strip_suffix(".sql")?;
+    let (number, description) = stem.split_once('_')?;
+    (number.len() >= 4 && number.bytes().all(|b| b.is_ascii_digit())).then_some(())?;
+    Some((number.parse().ok()?, description))
 }

@@ -14,6 +14,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::apply::parse_file_name;
 use super::diff::{DiffOptions, Operation, diff};
 use super::render::{describe, render};
 use super::state::SchemaState;
@@ -183,14 +184,6 @@ fn next_number(dir: &Path) -> Result<u32, MakeMigrationsError> {
         }
     }
     Ok(highest + 1)
-}
-
-/// `0002_add_tasks_due_on.sql` → `(2, "add_tasks_due_on")`.
-pub fn parse_file_name(name: &str) -> Option<(u32, &str)> {
-    let stem = name.strip_suffix(".sql")?;
-    let (number, description) = stem.split_once('_')?;
-    (number.len() >= 4 && number.bytes().all(|b| b.is_ascii_digit())).then_some(())?;
-    Some((number.parse().ok()?, description))
 }
 
 /// A short name from the first operation, as Django names them (`0002_customer_phone`).

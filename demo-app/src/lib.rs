@@ -17,11 +17,11 @@ pub fn resources() -> Vec<tenant_core::ResourceDesc> {
 
 /// Registers the demo's resources.
 pub fn register(app: App) -> App {
-    app.resource::<Customer>()
-        .resource::<Product>()
-        .resource::<Invoice>()
-        .migrations(tenant_core::embed_migrations!("migrations"))
+    app.resource::<Customer>().resource::<Product>().resource::<Invoice>().migrations(MIGRATIONS)
 }
+
+/// The demo's migrations (`demo-app/migrations`), compiled in.
+pub const MIGRATIONS: tenant_core::migrations::EmbeddedMigrations = tenant_core::embed_migrations!("migrations");
 
 /// Where `makemigrations` writes the demo's migrations: `demo-app/migrations` in the source tree.
 pub const MIGRATIONS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");

@@ -1,5 +1,6 @@
 //! `demo-app [serve]` runs the server; `demo-app seed` fills an empty database with two demo
-//! companies; `demo-app schema` prints the SQL of the tables.
+//! companies; `demo-app schema` prints the SQL of the tables; `makemigrations`, `migrate` and
+//! `showmigrations` manage `demo-app/migrations` (README.md, "Changing a model").
 
 use demo_app::{BoxError, build, seed};
 use tenant_core::schema::{self, ServingRole};
@@ -8,12 +9,6 @@ use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: demo-app [serve | seed | schema | makemigrations | migrate | showmigrations]\n\
   serve   migrate, then run the HTTP server (default)\n\
-  makemigrations [--allow-drop]\n\
-          write the next migration of demo-app/migrations from the models (both dialects);\n\
-          --allow-drop lets it drop the columns and tables the models no longer have\n\
-  migrate apply the pending migrations to DATABASE_URL and print them\n\
-  showmigrations\n\
-          list the migrations, [X] applied or [ ] pending\n\
   seed    create two demo companies with users and data, and print their credentials\n\
   schema [--citus]
           print the SQL the migration runs after the core migrations, for DATABASE_URL's
@@ -31,14 +26,12 @@ async fn main() {
         "serve" => serve().await,
         "seed" => run_seed().await,
         "schema" => print_schema(std::env::args().skip(2).collect()),
-        "makemigrations" => make_migrations(std::env::args().skip(2).collect()),
-        "migrate" => migrate().await,
-        "showmigrations" => show_migrations().await,
+        "makemigrations" | "migrate" | "showmigrations" => migration_command(&command).await,
         "-h" | "--help" | "help" => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{}", tenant_core::manage::MIGRATION_USAGE);
             Ok(())
         }
-        other => Err(format!("unknown command {other:?}\n{USAGE}").into()),
+        other => Err(format!("unknown command {other:?}\n{USAGE}\n{}", tenant_core::manage::MIGRATION_USAGE).into()),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
@@ -46,37 +39,12 @@ async fn main() {
     }
 }
 
-fn make_migrations(args: Vec<String>) -> Result<(), BoxError> {
-    let allow_drop = match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        [] => false,
-        ["--allow-drop"] => true,
-        _ => return Err(format!("unexpected arguments {args:?}\n{USAGE}").into()),
-    };
+async fn migration_command(command: &str) -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let app = demo_app::register(tenant_core::App::connect(Config::from_env()?).await?);
     let dir = std::path::Path::new(demo_app::MIGRATIONS_DIR);
-    match tenant_core::migrations::make_migrations(&demo_app::resources(), dir, allow_drop)? {
-        Some(written) => print!("{written}"),
-        None => println!("No changes detected."),
-    }
-    Ok(())
-}
-
-async fn migrate() -> Result<(), BoxError> {
-    let app = demo_app::register(tenant_core::App::connect(Config::from_env()?).await?);
-    let applied = app.migrate().await?;
-    if applied.is_empty() {
-        println!("No migrations to apply.");
-    }
-    for migration in applied {
-        println!("Applied {:04}_{}", migration.version, migration.description);
-    }
-    Ok(())
-}
-
-async fn show_migrations() -> Result<(), BoxError> {
-    let app = demo_app::register(tenant_core::App::connect(Config::from_env()?).await?);
-    for migration in app.show_migrations().await? {
-        println!("{migration}");
-    }
+    let output = tenant_core::manage::migration_command(command, &args, app, dir).await.expect("a migration command");
+    print!("{}", output?);
     Ok(())
 }
 

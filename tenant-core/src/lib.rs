@@ -103,6 +103,7 @@ pub(crate) mod hooks;
 pub(crate) mod identity;
 pub mod jobs;
 pub(crate) mod keep_alive;
+pub mod manage;
 pub(crate) mod messages;
 pub(crate) mod nested;
 pub(crate) mod operations;

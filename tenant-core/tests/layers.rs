@@ -93,6 +93,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "assembly",
         &[
             "app",
+            "manage",
             "testing/credentials",
             "testing/databases",
             "testing/requests",

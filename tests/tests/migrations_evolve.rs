@@ -183,7 +183,7 @@ tenant_core::both_backends! {
 
         // Serving v2 before migrating is refused, naming what is missing.
         let unmigrated = v2(base.app_again().await);
-        let refusal = unmigrated.into_router().await.err().expect("drift refuses to serve").to_string();
+        let refusal = unmigrated.into_router().await.expect_err("drift refuses to serve").to_string();
         for missing in ["table ev_reviewers is missing", "table ev_projects: column code is missing", "table ev_tasks: column note is missing"] {
             assert!(refusal.contains(missing), "{missing:?} not in: {refusal}");
         }
@@ -236,5 +236,38 @@ tenant_core::both_backends! {
         let (applied, _) = migrate(&base, v3, dir).await;
         assert!(applied.is_empty(), "migrate twice applies nothing the second time");
         let _ = <v1::Task as Resource>::DESC;
+    }
+}
+
+/// Django's `makemigrations --check`: the committed migrations of the demo app match its models,
+/// so a model changed without its migration fails here, not in production.
+#[test]
+fn the_demo_apps_migrations_match_its_models() {
+    let dir = Path::new(demo_app::MIGRATIONS_DIR);
+    let pending = tenant_core::migrations::files::pending_operations(&demo_app::resources(), dir, false).unwrap();
+    assert!(pending.is_empty(), "run `cargo run -p demo-app -- makemigrations`: {pending:?}");
+}
+
+/// A customer with the demo's models but no migrations: what `migrate` built before apps had
+/// migrations (tables created from the models at start-up).
+fn demo_without_migrations(app: App) -> App {
+    use demo_app::models::{Customer, Invoice, Product};
+    app.resource::<Customer>().resource::<Product>().resource::<Invoice>()
+}
+
+tenant_core::both_backends! {
+    register = demo_without_migrations;
+
+    async fn a_database_created_before_migrations_adopts_the_initial_one(base: TestApp) {
+        let owner = base.signup("Acme").await;
+        let customer = base.create("/api/customers", &owner.auth(), json!({"name": "Ann", "email": "ann@acme.test"})).await;
+        let app = base.app_again().await.migrations(demo_app::MIGRATIONS);
+        let applied: Vec<i64> = app.migrate().await.unwrap().iter().map(|m| m.version).collect();
+        assert_eq!(applied, [1], "the initial migration runs over the existing tables");
+        let state = app.state().clone();
+        let app = base.with_router(app.into_router().await.unwrap(), state);
+        let r = app.get(&format!("/api/customers/{}", customer["id"].as_str().unwrap()), &owner.auth()).await;
+        assert_eq!((r.status, &r.body["email"]), (200, &json!("ann@acme.test")));
+        app.post("/api/customers", &owner.auth(), json!({"name": "A", "email": "ann@acme.test"})).await.assert_status(409);
     }
 }

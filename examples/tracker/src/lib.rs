@@ -25,7 +25,17 @@ pub fn register(app: App) -> App {
     app.resource::<Project>()
         .resource_with::<Task>(|routes| routes.detail_action(Method::POST, "complete", Role::Staff, complete))
         .resource::<Comment>()
+        .migrations(tenant_core::embed_migrations!("migrations"))
 }
+
+/// The tracker's resources, as `register` adds them (what `makemigrations` compares).
+pub fn register_resources() -> Vec<tenant_core::ResourceDesc> {
+    use tenant_core::Resource;
+    vec![Project::DESC, Task::DESC, Comment::DESC]
+}
+
+/// Where `makemigrations` writes the tracker's migrations: `examples/tracker/migrations`.
+pub const MIGRATIONS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
 
 /// Connects, migrates, checks isolation and returns the router.
 pub async fn build(config: Config) -> Result<axum::Router, BoxError> {

@@ -1,9 +1,10 @@
-//! `tracker [serve]` runs the server; `tracker overdue` prints each company's overdue tasks.
+//! `tracker [serve]` runs the server; `tracker overdue` prints each company's overdue tasks;
+//! `makemigrations`, `migrate` and `showmigrations` manage `examples/tracker/migrations`.
 
 use tenant_core::Config;
 use tracker::{BoxError, build, overdue_per_company, register};
 
-const USAGE: &str = "usage: tracker [serve | overdue]\n\
+const USAGE: &str = "usage: tracker [serve | overdue | makemigrations | migrate | showmigrations]\n\
   serve    run the HTTP server (default)\n\
   overdue  print, for every company, how many of its tasks are overdue (a job over all tenants)";
 
@@ -11,11 +12,13 @@ const USAGE: &str = "usage: tracker [serve | overdue]\n\
 async fn main() {
     tenant_core::config::load_dotenv();
     tracing_subscriber::fmt().init();
-    let result = match std::env::args().nth(1).as_deref().unwrap_or("serve") {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_string());
+    let result = match command.as_str() {
         "serve" => serve().await,
+        "makemigrations" | "migrate" | "showmigrations" => migration_command(&command).await,
         "overdue" => overdue().await,
         "-h" | "--help" | "help" => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{}", tenant_core::manage::MIGRATION_USAGE);
             Ok(())
         }
         other => Err(format!("unknown command {other:?}\n{USAGE}").into()),
@@ -24,6 +27,15 @@ async fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+}
+
+async fn migration_command(command: &str) -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(2).collect();
+    let app = register(tenant_core::App::connect(Config::from_env()?).await?);
+    let dir = std::path::Path::new(tracker::MIGRATIONS_DIR);
+    let output = tenant_core::manage::migration_command(command, &args, app, dir).await.expect("a migration command");
+    print!("{}", output?);
+    Ok(())
 }
 
 async fn serve() -> Result<(), BoxError> {

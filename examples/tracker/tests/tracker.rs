@@ -133,3 +133,12 @@ tenant_core::both_backends! {
         assert_isolated::<Comment>(&app, &owner, json!({"task_id": t, "body": "hello"})).await;
     }
 }
+
+/// `makemigrations --check`: the committed migrations match the models.
+#[test]
+fn the_migrations_match_the_models() {
+    let resources = tracker::register_resources();
+    let dir = std::path::Path::new(tracker::MIGRATIONS_DIR);
+    let pending = tenant_core::migrations::files::pending_operations(&resources, dir, false).unwrap();
+    assert!(pending.is_empty(), "run `cargo run -p tracker -- makemigrations`: {pending:?}");
+}

@@ -215,3 +215,93 @@ fn alter(old: &TableState, new: &TableState, options: &DiffOptions, refusals: &m
     ordered.extend(tail);
     ordered
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrations::state::ColumnType;
+
+    fn column(name: &str, ty: ColumnType, nullable: bool) -> ColumnState {
+        ColumnState {
+            name: name.into(),
+            ty,
+            choices: Vec::new(),
+            nullable,
+            default: None,
+            unique: false,
+            index: false,
+            references: None,
+        }
+    }
+
+    fn schema(columns: Vec<ColumnState>) -> SchemaState {
+        SchemaState { format: SchemaState::FORMAT, tables: vec![TableState { table: "things".into(), columns }] }
+    }
+
+    fn refusals(old: Vec<ColumnState>, new: Vec<ColumnState>) -> Vec<String> {
+        diff(&schema(old), &schema(new), &DiffOptions::default()).unwrap_err()
+    }
+
+    #[test]
+    fn the_same_schema_needs_nothing() {
+        let s = schema(vec![column("a", ColumnType::Text, false)]);
+        assert_eq!(diff(&s, &s, &DiffOptions::default()), Ok(vec![]));
+        assert_eq!(
+            diff(&SchemaState::empty(), &s, &DiffOptions::default()),
+            Ok(vec![Operation::CreateTable(s.tables[0].clone())])
+        );
+    }
+
+    #[test]
+    fn what_could_lose_or_invent_data_is_refused_with_the_fix() {
+        let r = refusals(vec![column("a", ColumnType::I32, false)], vec![column("a", ColumnType::Text, false)]);
+        assert!(r[0].contains("field `a` changed type from i32 to text") && r[0].contains("by hand"), "{r:?}");
+        let r = refusals(vec![column("a", ColumnType::Text, true)], vec![column("a", ColumnType::Text, false)]);
+        assert!(r[0].contains("no longer an `Option`"), "{r:?}");
+        let r = refusals(vec![], vec![column("b", ColumnType::Text, false)]);
+        assert!(r[0].contains("`b` is required and has no default") && r[0].contains("default = …"), "{r:?}");
+        let r = refusals(vec![column("a", ColumnType::Text, false)], vec![]);
+        assert!(
+            r[0].contains("`a` is gone") && r[0].contains("renamed_from") && r[0].contains("--allow-drop"),
+            "{r:?}"
+        );
+        let r = diff(&schema(vec![]), &SchemaState::empty(), &DiffOptions::default()).unwrap_err();
+        assert!(r[0].contains("table things") && r[0].contains("--allow-drop"), "{r:?}");
+        // Every refusal at once, as a compiler reports every error.
+        let r = refusals(
+            vec![column("a", ColumnType::I32, false), column("c", ColumnType::Text, false)],
+            vec![column("a", ColumnType::I64, false), column("b", ColumnType::Text, false)],
+        );
+        assert_eq!(r.len(), 3, "{r:?}");
+    }
+
+    #[test]
+    fn renames_are_declared_never_guessed() {
+        let old = schema(vec![column("old", ColumnType::Text, true)]);
+        let new = schema(vec![column("new", ColumnType::Text, true)]);
+        let dropped = diff(&old, &new, &DiffOptions { allow_drop: true, renames: vec![] }).unwrap();
+        let Operation::AlterTable { changes, .. } = &dropped[0] else { panic!("{dropped:?}") };
+        assert!(matches!(changes[..], [Change::DropColumn(_), Change::AddColumn(_)]), "{changes:?}");
+        let renames = vec![("things".into(), "old".into(), "new".into())];
+        let renamed = diff(&old, &new, &DiffOptions { allow_drop: false, renames: renames.clone() }).unwrap();
+        let Operation::AlterTable { changes, .. } = &renamed[0] else { panic!("{renamed:?}") };
+        assert_eq!(changes, &[Change::RenameColumn { from: "old".into(), to: "new".into() }]);
+        // Once applied, the declaration is harmless.
+        assert_eq!(diff(&new, &new, &DiffOptions { allow_drop: false, renames }), Ok(vec![]));
+    }
+
+    #[test]
+    fn constraints_are_dropped_before_and_added_after_the_columns() {
+        let mut unique = column("a", ColumnType::Text, false);
+        unique.unique = true;
+        let mut referencing = column("b", ColumnType::Uuid, true);
+        referencing.references = Some("others".into());
+        let old = schema(vec![unique.clone()]);
+        let new = schema(vec![column("a", ColumnType::Text, false), referencing]);
+        let ops = diff(&old, &new, &DiffOptions::default()).unwrap();
+        let Operation::AlterTable { changes, .. } = &ops[0] else { panic!("{ops:?}") };
+        assert!(matches!(changes[0], Change::DropUnique(_)), "{changes:?}");
+        assert!(matches!(changes[1], Change::AddColumn(_)), "{changes:?}");
+        assert!(matches!(changes[2], Change::AddReference { .. }), "{changes:?}");
+    }
+}

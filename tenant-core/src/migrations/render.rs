@@ -294,3 +294,82 @@ fn literal(dialect: Dialect, ty: ColumnType, value: &Json) -> String {
         (other, _) => quote_literal(&other.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrations::state::ColumnState;
+
+    fn table(columns: Vec<ColumnState>) -> TableState {
+        TableState { table: "things".into(), columns }
+    }
+
+    fn column(name: &str, ty: ColumnType, default: Option<Json>) -> ColumnState {
+        ColumnState {
+            name: name.into(),
+            ty,
+            choices: Vec::new(),
+            nullable: false,
+            default,
+            unique: false,
+            index: false,
+            references: None,
+        }
+    }
+
+    #[test]
+    fn defaults_are_literals_of_the_stored_form() {
+        assert_eq!(literal(Dialect::Postgres, ColumnType::Bool, &Json::Bool(true)), "TRUE");
+        assert_eq!(literal(Dialect::Sqlite, ColumnType::Bool, &Json::Bool(false)), "0");
+        assert_eq!(literal(Dialect::Sqlite, ColumnType::Text, &Json::String("it's".into())), "'it''s'");
+        assert_eq!(literal(Dialect::Postgres, ColumnType::I64, &serde_json::json!(5_000_000_000i64)), "5000000000");
+        assert_eq!(literal(Dialect::Postgres, ColumnType::Text, &Json::Null), "NULL");
+        let t = Json::String("2026-01-02T03:04:05Z".into());
+        assert_eq!(literal(Dialect::Sqlite, ColumnType::Timestamp, &t), "'2026-01-02T03:04:05.000000Z'");
+    }
+
+    #[test]
+    fn postgres_fills_existing_rows_then_drops_the_default_and_validates_new_keys_apart() {
+        let old = table(vec![]);
+        let added = column("n", ColumnType::I64, Some(serde_json::json!(3)));
+        let new = table(vec![added.clone()]);
+        let reference = Change::AddReference { column: "n".into(), target: "others".into() };
+        let ops = [Operation::AlterTable { old, new, changes: vec![Change::AddColumn(added), reference] }];
+        let sql = render(Dialect::Postgres, &ops);
+        assert!(sql.contains("ALTER TABLE things ADD COLUMN n BIGINT NOT NULL DEFAULT 3;"), "{sql}");
+        assert!(sql.contains("ALTER TABLE things ALTER COLUMN n DROP DEFAULT;"), "{sql}");
+        assert!(sql.contains("FOREIGN KEY (company_id, n) REFERENCES others (company_id, id) NOT VALID;"), "{sql}");
+        assert!(sql.contains("ALTER TABLE things VALIDATE CONSTRAINT things_n_fkey;"), "{sql}");
+        assert!(!sql.contains(NO_TRANSACTION), "PostgreSQL runs it in one transaction");
+    }
+
+    #[test]
+    fn sqlite_rebuilds_a_changed_table_outside_the_migrators_transaction() {
+        let old = table(vec![column("old", ColumnType::Text, None)]);
+        let new = table(vec![
+            column("new", ColumnType::Text, None),
+            column("n", ColumnType::I32, Some(serde_json::json!(7))),
+        ]);
+        let changes = vec![
+            Change::RenameColumn { from: "old".into(), to: "new".into() },
+            Change::AddColumn(column("n", ColumnType::I32, Some(serde_json::json!(7)))),
+        ];
+        let sql = render(Dialect::Sqlite, &[Operation::AlterTable { old, new, changes }]);
+        assert!(sql.starts_with(NO_TRANSACTION), "{sql}");
+        let order = [
+            "PRAGMA foreign_keys = OFF;",
+            "BEGIN;",
+            "CREATE TABLE IF NOT EXISTS things__new",
+            "INSERT INTO things__new (id, company_id, created_at, updated_at, new, n) SELECT id, company_id, created_at, updated_at, old, 7 FROM things;",
+            "DROP TABLE things;",
+            "ALTER TABLE things__new RENAME TO things;",
+            "COMMIT;",
+            "PRAGMA foreign_keys = ON;",
+        ];
+        let mut at = 0;
+        for step in order {
+            let found = sql[at..].find(step).unwrap_or_else(|| panic!("{step:?} missing or out of order in:\n{sql}"));
+            at += found + step.len();
+        }
+    }
+}

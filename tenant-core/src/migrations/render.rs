@@ -77,7 +77,8 @@ pub fn render(dialect: Dialect, operations: &[Operation]) -> String {
     out.push('\n');
     if rebuilds {
         // Foreign keys can only be switched off outside a transaction (SQLite docs, PRAGMA
-        // foreign_keys); the rebuilt tables are checked before the commit.
+        // foreign_keys). Every row is copied with its keys unchanged, so the references of and
+        // to a rebuilt table hold as before.
         out.push_str("PRAGMA foreign_keys = OFF;\nBEGIN;\n\n");
     }
     for statement in statements {

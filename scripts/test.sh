@@ -44,6 +44,20 @@ else
 fi
 
 cd "$root"
+
+# The OpenAPI 3.1 validator of tests/tests/openapi.rs: openapi-spec-validator (PyPI), in a venv
+# under target/ (kept between runs). Without Python or the registry the check is skipped with a
+# warning, except under CI, where the test fails.
+if [[ -z "${OPENAPI_VALIDATOR_PYTHON:-}" ]]; then
+    venv="$root/target/openapi-venv"
+    if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c "import openapi_spec_validator" 2>/dev/null \
+        || { python3 -m venv "$venv" && "$venv/bin/pip" install -q "openapi-spec-validator==0.9.0"; }; then
+        export OPENAPI_VALIDATOR_PYTHON="$venv/bin/python"
+    else
+        echo "test.sh: WARNING: could not install openapi-spec-validator: the OpenAPI validation is skipped" >&2
+    fi
+fi
+
 status=0
 cargo test --workspace --no-fail-fast "$@" || status=$?
 exit "$status"

@@ -17,7 +17,13 @@ pub fn resources() -> Vec<tenant_core::ResourceDesc> {
 
 /// Registers the demo's resources.
 pub fn register(app: App) -> App {
-    app.resource::<Customer>().resource::<Product>().resource::<Invoice>().migrations(MIGRATIONS)
+    app.resource::<Customer>()
+        .resource::<Product>()
+        .resource::<Invoice>()
+        .migrations(MIGRATIONS)
+        .api_info("demo-app", env!("CARGO_PKG_VERSION"))
+        // API.md: the demo serves `/docs` (unless `DOCS_PAGE=off`).
+        .docs_page_by_default()
 }
 
 /// The demo's migrations (`demo-app/migrations`), compiled in.

@@ -19,6 +19,7 @@ use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
 use crate::keep_alive::KeepAliveLayer;
 use crate::migrations::{EmbeddedMigrations, MigrationStatus};
+use crate::openapi::ApiInfo;
 use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
 use crate::setting::{ConfigError, warn_loudly};
@@ -34,6 +35,8 @@ pub struct App {
     resources: Vec<ResourceDesc>,
     actions: Vec<ActionDesc>,
     migrations: Option<EmbeddedMigrations>,
+    api_info: ApiInfo,
+    docs_page_by_default: bool,
     routes: Router<AppState>,
 }
 
@@ -97,6 +100,8 @@ impl App {
             resources: Vec::new(),
             actions: Vec::new(),
             migrations: None,
+            api_info: ApiInfo::default(),
+            docs_page_by_default: false,
             routes: Router::new(),
         })
     }
@@ -138,6 +143,30 @@ impl App {
     /// The custom actions registered with [`App::resource_with`], in registration order.
     pub fn actions(&self) -> &[ActionDesc] {
         &self.actions
+    }
+
+    /// The title and version of the OpenAPI document (`info`); default `API`, `0.1.0`.
+    pub fn api_info(mut self, title: impl Into<String>, version: impl Into<String>) -> App {
+        self.api_info = ApiInfo { title: title.into(), version: version.into() };
+        self
+    }
+
+    /// Serves `GET /docs` unless `DOCS_PAGE=off` (without this, only with `DOCS_PAGE=on`): for a
+    /// demo or an internal app whose API may be browsed by whoever reaches it.
+    pub fn docs_page_by_default(mut self) -> App {
+        self.docs_page_by_default = true;
+        self
+    }
+
+    /// Whether `GET /docs` is served ([`Config::docs_page`]).
+    pub fn serves_docs_page(&self) -> bool {
+        self.state.config().docs_page.unwrap_or(self.docs_page_by_default)
+    }
+
+    /// The OpenAPI 3.1 document of everything [`App::into_router`] serves (API.md,
+    /// "Operations"), as `GET /api/openapi.json` answers it.
+    pub fn openapi(&self) -> utoipa::openapi::OpenApi {
+        crate::openapi::document(&self.api_info, &self.resources, &self.actions, self.serves_docs_page())
     }
 
     /// The app's migrations folder, compiled in with
@@ -277,9 +306,25 @@ impl App {
         if !drift.is_empty() {
             return Err(StartupError::SchemaDrift(drift));
         }
+        // Built once: a request copies the bytes.
+        let document = axum::body::Bytes::from(self.openapi().to_json().expect("utoipa's model serializes"));
+        let openapi = get(move || {
+            let document = document.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document) }
+        });
+        let docs = if self.serves_docs_page() {
+            // Swagger UI's files are compiled in (utoipa-swagger-ui's `vendored` feature): the
+            // page works with no network at build or run time.
+            let config = utoipa_swagger_ui::Config::new(["/api/openapi.json"]);
+            Router::from(utoipa_swagger_ui::SwaggerUi::new("/docs").config(config))
+        } else {
+            Router::new()
+        };
         Ok(crate::auth::handlers::routes()
             .merge(crate::accounts::routes())
             .route_with_slash("/healthz", get(healthz))
+            .route_with_slash("/api/openapi.json", openapi)
+            .merge(docs)
             .merge(self.routes)
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)

@@ -48,6 +48,10 @@ pub struct Config {
     pub app_role: String,
     /// `DATABASE_APP_PASSWORD`, default [`DEV_APP_PASSWORD`].
     pub app_password: String,
+    /// `DOCS_PAGE=on|off`: serve `GET /docs`, a browsable page of the OpenAPI document (API.md,
+    /// "Operations"). Unset (`None`), the app's default applies: off, unless the app chose
+    /// [`App::docs_page_by_default`](crate::App::docs_page_by_default) (the demo app does).
+    pub docs_page: Option<bool>,
     /// `ALLOW_RLS_BYPASS=1`: serve even if the serving role escapes row-level security
     /// (superuser, `BYPASSRLS`, table owner). Logged loudly; never for production.
     pub allow_rls_bypass: bool,
@@ -140,6 +144,7 @@ impl Config {
             app_role: DEFAULT_APP_ROLE.to_string(),
             app_password: DEV_APP_PASSWORD.to_string(),
             allow_rls_bypass: false,
+            docs_page: None,
             row_level_security: true,
             max_connections: 10,
             max_connections_per_company: None,
@@ -189,6 +194,9 @@ impl Config {
         }
         if let Some(v) = get("DATABASE_APP_PASSWORD") {
             config.app_password = v;
+        }
+        if let Some(v) = get("DOCS_PAGE") {
+            config.docs_page = Some(parse_flag("DOCS_PAGE", &v)?);
         }
         if let Some(v) = get("ALLOW_RLS_BYPASS") {
             config.allow_rls_bypass = parse_flag("ALLOW_RLS_BYPASS", &v)?;

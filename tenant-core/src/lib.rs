@@ -78,6 +78,7 @@ pub mod config;
 pub mod crud;
 pub mod mail;
 pub mod migrations;
+pub mod openapi;
 pub mod query;
 pub mod resource;
 pub mod value;
@@ -133,7 +134,9 @@ pub use error::{ApiError, FieldErrors};
 pub use hooks::Hooks;
 pub use identity::{CurrentUser, RepeatedHeader, single_header};
 pub use query::ListQuery;
-pub use resource::{Actions, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql};
+pub use resource::{
+    Actions, Computed, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql,
+};
 pub use role::Role;
 pub use state::AppState;
 pub use tenant::{Scoped, Tenant};
@@ -150,7 +153,8 @@ pub mod __private {
     pub use crate::nested::routes;
     pub use crate::query::Column;
     pub use crate::resource::{
-        Actions, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql,
+        Actions, Computed, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql,
+        TypeProbe, ViaAnyType, ViaFieldValue,
     };
     pub use crate::role::Role;
     pub use crate::state::AppState;

@@ -315,6 +315,7 @@ mod tests {
         ],
         permissions: Permissions::DEFAULT,
         actions: Actions::ALL,
+        computed: &[],
         sql: ResourceSql {
             select_one: "",
             select_one_for_update: "",

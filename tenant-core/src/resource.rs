@@ -9,7 +9,7 @@
 //! README.md's "Declaring a resource" tables.
 
 use crate::role::Role;
-use crate::value::{DecodeError, FieldType, RowReader, Value};
+use crate::value::{DecodeError, FieldType, FieldValue, RowReader, Value};
 
 /// The columns every tenant resource has, in this order, before its own fields.
 /// Rows returned by [`ResourceSql`] statements always start with them.
@@ -376,6 +376,67 @@ pub struct ResourceDesc {
     pub actions: Actions,
     /// The statements, built at compile time.
     pub sql: ResourceSql,
+    /// The computed output fields (`computed(is_overdue: bool)`), in declaration order.
+    pub computed: &'static [Computed],
+}
+
+/// One computed output field, read from the model's method of that name: what the OpenAPI
+/// document shows of it (`readOnly`, after the stored fields).
+#[derive(Debug, Clone, Copy)]
+pub struct Computed {
+    /// The JSON key and the method's name.
+    pub name: &'static str,
+    /// Its storage-like type and nullability when the declared type is one a field could have
+    /// (`bool`, `Option<NaiveDate>`…); `None` for any other `Serialize` type, documented as
+    /// any JSON value. A function because the macro finds it out by method resolution
+    /// ([`TypeProbe`]), which a constant cannot run.
+    pub ty: fn() -> Option<(FieldType, bool)>,
+}
+
+/// How the macro learns whether a computed field's type is a [`FieldValue`] without requiring
+/// it: `(&&TypeProbe::<T>::new()).describe()` resolves to [`ViaFieldValue`] when `T` is one
+/// and falls back to [`ViaAnyType`] otherwise (method resolution tries `&TypeProbe` before
+/// `TypeProbe`).
+#[doc(hidden)]
+pub struct TypeProbe<T>(core::marker::PhantomData<T>);
+
+impl<T> TypeProbe<T> {
+    /// The probe of `T`.
+    pub const fn new() -> TypeProbe<T> {
+        TypeProbe(core::marker::PhantomData)
+    }
+}
+
+impl<T> Default for TypeProbe<T> {
+    fn default() -> TypeProbe<T> {
+        TypeProbe::new()
+    }
+}
+
+/// [`TypeProbe`]'s answer for a [`FieldValue`] type.
+#[doc(hidden)]
+pub trait ViaFieldValue {
+    /// The type and nullability.
+    fn describe(&self) -> Option<(FieldType, bool)>;
+}
+
+impl<T: FieldValue> ViaFieldValue for &TypeProbe<T> {
+    fn describe(&self) -> Option<(FieldType, bool)> {
+        Some((T::TYPE, T::NULLABLE))
+    }
+}
+
+/// [`TypeProbe`]'s answer for any other type.
+#[doc(hidden)]
+pub trait ViaAnyType {
+    /// Nothing known.
+    fn describe(&self) -> Option<(FieldType, bool)>;
+}
+
+impl<T> ViaAnyType for TypeProbe<T> {
+    fn describe(&self) -> Option<(FieldType, bool)> {
+        None
+    }
 }
 
 impl ResourceDesc {

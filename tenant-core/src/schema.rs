@@ -358,6 +358,7 @@ mod tests {
         permissions: Permissions::DEFAULT,
         actions: Actions::ALL,
         sql: SQL,
+        computed: &[],
     };
 
     const CHILDREN: ResourceDesc = ResourceDesc {
@@ -372,6 +373,7 @@ mod tests {
         permissions: Permissions::DEFAULT,
         actions: Actions::ALL,
         sql: SQL,
+        computed: &[],
     };
 
     /// A resource of `table` whose fields `(name, target)` reference the targets.
@@ -385,6 +387,7 @@ mod tests {
             permissions: Permissions::DEFAULT,
             actions: Actions::ALL,
             sql: SQL,
+            computed: &[],
         }
     }
 

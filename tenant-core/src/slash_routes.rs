@@ -13,6 +13,27 @@ pub(crate) trait SlashRoutes<S> {
 
 impl<S: Clone + Send + Sync + 'static> SlashRoutes<S> for Router<S> {
     fn route_with_slash(self, path: &str, method: MethodRouter<S>) -> Self {
+        #[cfg(feature = "testing")]
+        registered::record(path);
         self.route(&format!("{path}/"), method.clone()).route(path, method)
+    }
+}
+
+/// Every path registered in this process (feature `testing`): what the route-drift test
+/// compares with the OpenAPI document, since axum's `Router` cannot list its routes.
+#[cfg(feature = "testing")]
+pub mod registered {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+
+    static PATHS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+    pub(crate) fn record(path: &str) {
+        PATHS.lock().unwrap_or_else(|e| e.into_inner()).insert(path.to_string());
+    }
+
+    /// The paths registered so far, without their trailing-slash twins, sorted.
+    pub fn paths() -> Vec<String> {
+        PATHS.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
     }
 }

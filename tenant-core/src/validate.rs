@@ -194,6 +194,7 @@ mod tests {
         permissions: Permissions::DEFAULT,
         actions: Actions::ALL,
         sql: SQL,
+        computed: &[],
     };
 
     fn obj(v: Json) -> Map<String, Json> {

@@ -60,6 +60,7 @@ impl Resource for Note {
         ],
         permissions: Permissions::DEFAULT,
         actions: Actions::ALL,
+        computed: &[],
         sql: ResourceSql {
             select_one: "SELECT id, company_id, created_at, updated_at, title, stars FROM notes WHERE company_id = $1 AND id = $2",
             select_one_for_update: "SELECT id, company_id, created_at, updated_at, title, stars FROM notes WHERE company_id = $1 AND id = $2 FOR UPDATE",

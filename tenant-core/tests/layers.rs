@@ -59,6 +59,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "http",
         &[
+            "openapi/schemas",
+            "openapi/operation",
+            "openapi/accounts",
+            "openapi/resources",
+            "openapi",
             "error",
             "body",
             "body_first",

@@ -26,6 +26,7 @@ pub fn register(app: App) -> App {
         .resource_with::<Task>(|routes| routes.detail_action(Method::POST, "complete", Role::Staff, complete))
         .resource::<Comment>()
         .migrations(tenant_core::embed_migrations!("migrations"))
+        .api_info("tracker", env!("CARGO_PKG_VERSION"))
 }
 
 /// The tracker's resources, as `register` adds them (what `makemigrations` compares).

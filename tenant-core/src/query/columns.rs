@@ -146,6 +146,7 @@ mod tests {
         ],
         permissions: Permissions::DEFAULT,
         actions: crate::resource::Actions::ALL,
+        computed: &[],
         sql: ResourceSql {
             select_one: "",
             select_one_for_update: "",

@@ -40,6 +40,7 @@ pub use self::credentials::{PASSWORD, TEST_JWT_SECRET, signed_token, signed_toke
 pub use self::databases::{Backend, DEFAULT_POSTGRES_URL};
 pub use self::isolation::assert_isolated;
 pub use self::requests::{Auth, Resp, User};
+pub use crate::slash_routes::registered::paths as registered_paths;
 
 /// Declares tests that run on both backends, for the app `register` builds:
 ///

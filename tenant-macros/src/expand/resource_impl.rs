@@ -81,6 +81,19 @@ pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStre
             pub const #konst: #p::Column<#ident, #ty> = #new;
         }
     });
+    // Each computed field's type, when it is one a field could have (`resource.rs`, `TypeProbe`).
+    let computed = resource.args.computed.iter().map(|c| {
+        let (name, ty) = (c.ident.to_string(), &c.ty);
+        quote! {
+            #p::Computed {
+                name: #name,
+                ty: || {
+                    use #p::{ViaAnyType as _, ViaFieldValue as _};
+                    (&&#p::TypeProbe::<#ty>::new()).describe()
+                },
+            }
+        }
+    });
     quote! {
         #empty_hooks
 
@@ -101,6 +114,7 @@ pub(super) fn resource_impl(resource: &Resource, fields: &[&Field]) -> TokenStre
                 fields: &[#(#descs),*],
                 permissions: #p::Permissions { create: #create, update: #update, delete: #delete },
                 actions: #actions,
+                computed: &[#(#computed),*],
                 sql: #p::ResourceSql {
                     select_one: #select_one,
                     select_one_for_update: #select_one_for_update,

@@ -103,6 +103,7 @@ impl ::tenant_core::__private::Resource for Customer {
             delete: ::tenant_core::__private::Role::Admin,
         },
         actions: ::tenant_core::__private::Actions::ALL,
+        computed: &[],
         sql: ::tenant_core::__private::ResourceSql {
             select_one: "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1 AND id = $2",
             select_one_for_update: "SELECT id, company_id, created_at, updated_at, email, name, phone, notes FROM customers WHERE company_id = $1 AND id = $2 FOR UPDATE",

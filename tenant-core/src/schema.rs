@@ -25,9 +25,26 @@ use crate::db::{DbError, Dialect};
 use crate::migrations::state::{ColumnState, ColumnType, TableState};
 use crate::resource::{Field, ResourceDesc};
 
-/// The name of the unique constraint of `field`; [`unique_field`] reads it back.
+/// The name of the unique constraint of `field`: `<table>_<field>_key`, truncated as PostgreSQL
+/// truncates it ([`identifier`]); [`unique_field`] reads it back.
 pub fn unique_constraint_name(table: &str, field: &str) -> String {
-    format!("{table}_{field}_key")
+    identifier(format!("{table}_{field}_key"))
+}
+
+/// A generated name as PostgreSQL stores it: at most 63 bytes (`NAMEDATALEN - 1`), cut at a
+/// character boundary. PostgreSQL truncates every longer identifier it reads, in `CREATE` and
+/// `DROP` alike, so only the names compared with the catalog or an error need this; all
+/// generated names go through it so that they read the same everywhere (PostgreSQL docs,
+/// "Identifiers and Key Words").
+pub(crate) fn identifier(mut name: String) -> String {
+    if name.len() > MAX_IDENTIFIER_BYTES {
+        let mut end = MAX_IDENTIFIER_BYTES;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
+    }
+    name
 }
 
 /// Which field a unique violation concerns, if it is one of `desc`'s: the constraint
@@ -129,8 +146,10 @@ pub(crate) fn create_table_statement(dialect: Dialect, table: &TableState, name:
 /// The list index `(company_id, created_at, id)` and each column's `(company_id, column)` index.
 pub(crate) fn index_statements(table: &TableState) -> Vec<String> {
     let t = &table.table;
-    let mut statements =
-        vec![format!("CREATE INDEX IF NOT EXISTS {t}_company_created_idx ON {t} (company_id, created_at, id)")];
+    let mut statements = vec![format!(
+        "CREATE INDEX IF NOT EXISTS {} ON {t} (company_id, created_at, id)",
+        identifier(format!("{t}_company_created_idx"))
+    )];
     for c in table.columns.iter().filter(|c| c.index) {
         statements.push(column_index_statement(t, &c.name));
     }
@@ -144,7 +163,7 @@ pub(crate) fn column_index_statement(table: &str, column: &str) -> String {
 
 /// The name of a column's index.
 pub(crate) fn column_index_name(table: &str, column: &str) -> String {
-    format!("{table}_{column}_idx")
+    identifier(format!("{table}_{column}_idx"))
 }
 
 /// PostgreSQL's longest identifier in bytes (`NAMEDATALEN - 1`); longer names are truncated.
@@ -154,15 +173,7 @@ const MAX_IDENTIFIER_BYTES: usize = 63;
 /// as PostgreSQL truncates it (to 63 bytes), so that the name looked up in `pg_constraint` is
 /// the name stored there.
 pub fn foreign_key_constraint_name(table: &str, field: &str) -> String {
-    let mut name = format!("{table}_{field}_fkey");
-    if name.len() > MAX_IDENTIFIER_BYTES {
-        let mut end = MAX_IDENTIFIER_BYTES;
-        while !name.is_char_boundary(end) {
-            end -= 1;
-        }
-        name.truncate(end);
-    }
-    name
+    identifier(format!("{table}_{field}_fkey"))
 }
 
 /// `FOREIGN KEY (company_id, field) REFERENCES target (company_id, id)`: a reference can only

@@ -75,30 +75,31 @@ async fn fetch_row_for_write(scoped: &mut Scoped, desc: &ResourceDesc, id: Uuid)
 }
 
 /// Runs `R`'s `validate` and `before_*` hooks over `row` (a full row in row order) and returns
-/// the row they leave, its system columns put back as the server set them.
+/// the row they leave, its system columns put back as the server set them, and the stored
+/// object `current` decoded (for `after_update`, decoded once).
 async fn run_before_hooks<R: Resource + Hooks>(
     scoped: &mut Scoped,
     row: Row,
-    current: Option<&Row>,
-) -> Result<Row, ApiError> {
+    current: Option<Row>,
+) -> Result<(Row, Option<R>), ApiError> {
     let system: Vec<Value> = row[..FIRST_FIELD].to_vec();
     let mut object: R = decode(row)?;
-    let mut row = match current {
+    let (mut row, old) = match current {
         None => {
             R::validate(scoped, &object, None).await?;
             R::before_create(scoped, &mut object).await?;
-            object.into_row()
+            (object.into_row(), None)
         }
         Some(current) => {
-            let old: R = decode(current.clone())?;
+            let old: R = decode(current)?;
             R::validate(scoped, &object, Some(&old)).await?;
             R::before_update(scoped, &mut object, &old).await?;
-            object.into_row()
+            (object.into_row(), Some(old))
         }
     };
     // The id, the company and the timestamps are the server's, whatever a hook wrote.
     row[..FIRST_FIELD].clone_from_slice(&system);
-    Ok(row)
+    Ok((row, old))
 }
 
 /// Validates `body` and inserts a row owned by this company; returns the stored object.
@@ -115,7 +116,7 @@ pub(crate) async fn create<R: Resource + Hooks>(scoped: &mut Scoped, body: &Map<
     ];
     row.extend(values);
     if R::HOOKS {
-        row = run_before_hooks::<R>(scoped, row, None).await?;
+        row = run_before_hooks::<R>(scoped, row, None).await?.0;
     }
     check_references(scoped, desc, &row[FIRST_FIELD..], None).await?;
     scoped.tx().execute(desc.sql.insert, &row).await.map_err(|e| write_error(desc, e))?;
@@ -143,8 +144,9 @@ pub(crate) async fn update<R: Resource + Hooks>(
     let mut row = vec![current[0].clone(), current[1].clone(), current[2].clone(), Value::Timestamp(Some(now()))];
     row.extend(values);
     let old = if R::HOOKS {
-        row = run_before_hooks::<R>(scoped, row, Some(&current)).await?;
-        Some(current.clone())
+        let (hooked, old) = run_before_hooks::<R>(scoped, row, Some(current.clone())).await?;
+        row = hooked;
+        old
     } else {
         None
     };
@@ -159,7 +161,7 @@ pub(crate) async fn update<R: Resource + Hooks>(
     }
     let updated: R = decode(row)?;
     if let Some(old) = old {
-        R::after_update(scoped, &updated, &decode(old)?).await?;
+        R::after_update(scoped, &updated, &old).await?;
     }
     Ok(Some(updated))
 }

@@ -59,6 +59,11 @@ impl App {
     /// `sqlite:`, or a SQLite file that cannot be opened; [`StartupError::Config`] for a mail
     /// setting the transport refuses (see [`Mailer::new`](crate::mail::Mailer::new)).
     pub async fn connect(config: Config) -> Result<App, StartupError> {
+        // The app's own default of the docs page is not known yet: `into_router` checks it.
+        let refusals = crate::production::refusals(&config, config.docs_page == Some(true));
+        if !refusals.is_empty() {
+            return Err(StartupError::Production(refusals));
+        }
         if config.uses_dev_secret() {
             warn_loudly(
                 false,
@@ -301,6 +306,10 @@ impl App {
     /// error, is the sentence saying what to change. Call it after [`App::migrate`] (which may
     /// create the serving role).
     pub async fn into_router(self) -> Result<Router, StartupError> {
+        let refusals = crate::production::refusals(self.state.config(), self.serves_docs_page());
+        if !refusals.is_empty() {
+            return Err(StartupError::Production(refusals));
+        }
         self.check_isolation().await?;
         let drift = self.check_schema().await?;
         if !drift.is_empty() {
@@ -372,6 +381,10 @@ pub enum StartupError {
         .0.join("; ")
     )]
     SchemaDrift(Vec<String>),
+    /// `APP_ENV=production` with a development default still in use (`production.rs`), one line
+    /// per setting.
+    #[error("refusing to start with APP_ENV=production:\n  - {}", .0.join("\n  - "))]
+    Production(Vec<String>),
 }
 
 impl std::fmt::Debug for StartupError {

@@ -18,6 +18,16 @@ pub use crate::setting::ConfigError;
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 use crate::setting::{parse, parse_flag};
 
+/// `APP_ENV`: `development` (the default) or `production`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AppEnv {
+    /// Development defaults are allowed, each with a loud warning.
+    #[default]
+    Development,
+    /// Development defaults are refused (`production.rs`).
+    Production,
+}
+
 /// Used when `JWT_SECRET` is unset: fine on a laptop, never in production (logged loudly).
 pub const DEV_JWT_SECRET: &str = "insecure-development-secret-change-me";
 
@@ -48,6 +58,9 @@ pub struct Config {
     pub app_role: String,
     /// `DATABASE_APP_PASSWORD`, default [`DEV_APP_PASSWORD`].
     pub app_password: String,
+    /// `APP_ENV`: `development` (default) or `production`, where the development defaults are
+    /// refused at start-up (`production.rs`).
+    pub app_env: AppEnv,
     /// `DOCS_PAGE=on|off`: serve `GET /docs`, a browsable page of the OpenAPI document (API.md,
     /// "Operations"). Unset (`None`), the app's default applies: off, unless the app chose
     /// [`App::docs_page_by_default`](crate::App::docs_page_by_default) (the demo app does).
@@ -144,6 +157,7 @@ impl Config {
             app_role: DEFAULT_APP_ROLE.to_string(),
             app_password: DEV_APP_PASSWORD.to_string(),
             allow_rls_bypass: false,
+            app_env: AppEnv::Development,
             docs_page: None,
             row_level_security: true,
             max_connections: 10,
@@ -194,6 +208,16 @@ impl Config {
         }
         if let Some(v) = get("DATABASE_APP_PASSWORD") {
             config.app_password = v;
+        }
+        if let Some(v) = get("APP_ENV") {
+            config.app_env = match v.trim().to_ascii_lowercase().as_str() {
+                "production" => AppEnv::Production,
+                "development" | "" => AppEnv::Development,
+                _ => {
+                    let message = format!("{v:?}: expected development or production");
+                    return Err(ConfigError { name: "APP_ENV", message });
+                }
+            };
         }
         if let Some(v) = get("DOCS_PAGE") {
             config.docs_page = Some(parse_flag("DOCS_PAGE", &v)?);

@@ -108,6 +108,7 @@ pub mod manage;
 pub(crate) mod messages;
 pub(crate) mod nested;
 pub(crate) mod operations;
+pub mod production;
 pub(crate) mod rate;
 #[doc(hidden)]
 pub mod rls;

@@ -54,6 +54,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "migrations/files",
             "migrations/drift",
             "migrations",
+            "production",
         ],
     ),
     (

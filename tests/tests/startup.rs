@@ -110,3 +110,28 @@ both_backends! {
         }
     }
 }
+
+/// `APP_ENV=production` refuses every development default at once, one line each on stderr, and
+/// serves once they are set (SQLite: no database role to configure).
+#[tokio::test]
+async fn production_refuses_the_development_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("prod.db").display());
+    let addr = free_addr();
+    let base = [("DATABASE_URL", url.as_str()), ("BIND_ADDR", addr.as_str()), ("APP_ENV", "production")];
+    let with = |extra: &[(&'static str, &'static str)]| -> Vec<(&str, &str)> {
+        base.iter().copied().chain(extra.iter().copied()).collect()
+    };
+
+    let stderr = refused(start(&with(&[("ALLOW_RLS_BYPASS", "1"), ("DOCS_PAGE", "on")]), dir.path())).await;
+    assert!(stderr.contains("refusing to start with APP_ENV=production"), "{stderr}");
+    for line in ["  - JWT_SECRET is unset", "  - the docs page is on: set DOCS_PAGE=off", "  - ALLOW_RLS_BYPASS is set"]
+    {
+        assert!(stderr.lines().any(|l| l.starts_with(line)), "{line:?} is not a line of: {stderr}");
+    }
+    let secret = ("JWT_SECRET", "a-production-secret-of-more-than-32-bytes");
+    serves(start(&with(&[secret]), dir.path()), &addr).await;
+    // Development (the default) still serves with the defaults, warning about them.
+    let stderr = serves(start(&[base[0], base[1]], dir.path()), &addr).await;
+    assert!(stderr.contains("JWT_SECRET is not set"), "{stderr}");
+}

@@ -43,7 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = config.bind_addr;
     let app = tenant_core::App::connect(config).await?.resource::<Customer>().resource::<Invoice>();
     app.migrate().await?; // core tables + each resource's table, if missing
-    let router = app.into_router().await?; // refuses if the serving role escapes RLS
+    let router = app.into_router().await?; // refuses if the serving role escapes RLS,
+    // or if the tables differ from the models
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://{addr}");
     // With the client's address: the sign-in throttles count per address (and per account).

@@ -7,9 +7,11 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::actions::ActionDesc;
 use crate::body::MAX_BODY_BYTES;
@@ -329,17 +331,26 @@ impl App {
         } else {
             Router::new()
         };
-        Ok(crate::auth::handlers::routes()
+        // What answers with an account's or a tenant's data, or with tokens, is never stored by
+        // a cache (RFC 9111 `no-store`; RFC 6749 section 5.1 asks it of token responses).
+        let private = crate::auth::handlers::routes()
             .merge(crate::accounts::routes())
+            .merge(self.routes)
+            .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        Ok(private
             .route_with_slash("/healthz", get(healthz))
             .route_with_slash("/api/openapi.json", openapi)
             .merge(docs)
-            .merge(self.routes)
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(axum::Extension(RequestTimeout(self.state.config().request_timeout)))
             .layer(KeepAliveLayer)
+            // Every answer: browsers must not guess a type other than the one declared.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
             .with_state(self.state))
     }
 }

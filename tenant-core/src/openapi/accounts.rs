@@ -96,6 +96,16 @@ fn form(fields: Vec<(&str, ObjectBuilder)>) -> Schema {
     object.into()
 }
 
+/// A partial update's body (`PATCH`): these properties, none required. As DRF's `partial=True`,
+/// `{}` is a valid body that changes nothing.
+fn partial_form(fields: Vec<(&str, ObjectBuilder)>) -> Schema {
+    let mut object = ObjectBuilder::new().schema_type(Type::Object);
+    for (name, schema) in fields {
+        object = object.property(name, schema);
+    }
+    object.into()
+}
+
 /// Every route of `auth/handlers.rs`, `accounts/` and `app.rs` (`/healthz`), and the document
 /// itself; `/docs` when served.
 pub fn add(paths: &mut Paths, docs_page: bool) {
@@ -178,7 +188,7 @@ pub fn add(paths: &mut Paths, docs_page: bool) {
         .answer("200", response("the caller", me()));
     paths.add_path_operation("/api/me", vec![HttpMethod::Get], get_me.build());
     let patch_me = Op::new("me_partial_update", "me", "Change the caller's default company", Access::User)
-        .body(form(vec![("default_company_id", uuid(true))]), true)
+        .body(partial_form(vec![("default_company_id", uuid(true))]), true)
         .answer("200", response("the caller", me()))
         .answer("403", response("not a member of that company", super::schemas::reference(super::schemas::DETAIL)));
     paths.add_path_operation("/api/me", vec![HttpMethod::Patch], patch_me.build());
@@ -227,7 +237,7 @@ pub fn add(paths: &mut Paths, docs_page: bool) {
     let change_role =
         Op::new("members_partial_update", "members", "Change a member's role. Admins only.", Access::Tenant)
             .path_id("user_id")
-            .body(form(vec![("role", role())]), true)
+            .body(partial_form(vec![("role", role())]), true)
             .answer("200", response("the member", member()))
             .not_found("no such member in the active company")
             .conflict("that would leave the company without an admin");

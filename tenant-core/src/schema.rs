@@ -26,7 +26,7 @@ use crate::migrations::state::{ColumnState, ColumnType, TableState};
 use crate::resource::{Field, ResourceDesc};
 
 /// The name of the unique constraint of `field`: `<table>_<field>_key`, truncated as PostgreSQL
-/// truncates it ([`identifier`]); [`unique_field`] reads it back.
+/// truncates it (to 63 bytes); [`unique_field`] reads it back.
 pub fn unique_constraint_name(table: &str, field: &str) -> String {
     identifier(format!("{table}_{field}_key"))
 }

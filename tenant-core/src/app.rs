@@ -19,6 +19,7 @@ use crate::body_first::RequestTimeout;
 use crate::config::Config;
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
+use crate::hosts::{AllowedHosts, HostLayer};
 use crate::keep_alive::KeepAliveLayer;
 use crate::migrations::{EmbeddedMigrations, MigrationStatus};
 use crate::openapi::ApiInfo;
@@ -331,6 +332,10 @@ impl App {
         } else {
             Router::new()
         };
+        let allowed_hosts = match &self.state.config().allowed_hosts {
+            Some(hosts) => AllowedHosts::new(hosts),
+            None => AllowedHosts::new(crate::hosts::DEVELOPMENT_HOSTS),
+        };
         // What answers with an account's or a tenant's data, or with tokens, is never stored by
         // a cache (RFC 9111 `no-store`; RFC 6749 section 5.1 asks it of token responses).
         let private = crate::auth::handlers::routes()
@@ -346,6 +351,7 @@ impl App {
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(axum::Extension(RequestTimeout(self.state.config().request_timeout)))
             .layer(KeepAliveLayer)
+            .layer(HostLayer::new(allowed_hosts, self.state.config().public_base_url.as_deref()))
             // Every answer: browsers must not guess a type other than the one declared.
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,

@@ -119,6 +119,15 @@ pub struct Config {
     /// `THROTTLE_INVITATION_ADDRESS`: invitations one address may receive (from every company
     /// together), default `5/hour`: invitation mail goes to people who asked for nothing.
     pub throttle_invitation_address: Rate,
+    /// `ALLOWED_HOSTS`: comma-separated host names the `Host` header may name (Django's forms:
+    /// `api.example.com`, `.example.com` for it and its subdomains, `*` for any); another host
+    /// gets 400 (`hosts.rs`). Unset: `localhost`, `127.0.0.1`, `[::1]`, which `APP_ENV=production`
+    /// refuses unless `PUBLIC_BASE_URL` is set.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// `PUBLIC_BASE_URL`: the scheme, host and path prefix clients reach the API at
+    /// (`https://api.example.com`); the list's `next`/`previous` links are written from it
+    /// instead of the request's `Host`.
+    pub public_base_url: Option<String>,
     /// `TRUSTED_PROXIES`: the reverse proxies (comma-separated addresses or CIDR blocks, read by
     /// [`parse_trusted_proxies`]) whose `X-Forwarded-For` entries name the client the throttles
     /// count; default none (the TCP peer is the client). When the peer is one of them, the client
@@ -178,6 +187,8 @@ impl Config {
             throttle_invitation_company: crate::rate::Rate::per_hour(100),
             throttle_invitation_address: crate::rate::Rate::per_hour(5),
             trusted_proxies: Vec::new(),
+            allowed_hosts: None,
+            public_base_url: None,
             password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_hash_queue: 32,
             email: crate::mail::MailConfig::console(),
@@ -284,6 +295,18 @@ impl Config {
         if let Some(v) = get("THROTTLE_INVITATION_ADDRESS") {
             config.throttle_invitation_address =
                 v.parse().map_err(|message| ConfigError { name: "THROTTLE_INVITATION_ADDRESS", message })?;
+        }
+        if let Some(v) = get("ALLOWED_HOSTS") {
+            config.allowed_hosts = Some(v.split(',').map(|h| h.trim().to_string()).filter(|h| !h.is_empty()).collect());
+        }
+        if let Some(v) = get("PUBLIC_BASE_URL").filter(|v| !v.trim().is_empty()) {
+            let v = v.trim().trim_end_matches('/').to_string();
+            let ok = (v.starts_with("https://") || v.starts_with("http://")) && !v.contains(['?', '#', ' ']);
+            if !ok {
+                let message = format!("{v:?}: expected an absolute http(s) URL such as https://api.example.com");
+                return Err(ConfigError { name: "PUBLIC_BASE_URL", message });
+            }
+            config.public_base_url = Some(v);
         }
         if let Some(v) = get("TRUSTED_PROXIES") {
             config.trusted_proxies =

@@ -41,6 +41,7 @@ use crate::body::JsonObject;
 use crate::body_first::read_body_first;
 use crate::error::ApiError;
 use crate::hooks::Hooks;
+use crate::hosts::PublicBaseUrl;
 use crate::operations;
 use crate::query::{ListQuery, last_values};
 use crate::resource::Resource;
@@ -126,17 +127,17 @@ pub struct Page<T> {
 
 async fn handle_list<R: Resource + Hooks>(mut tenant: Tenant, req: Request) -> Result<Response, ApiError> {
     // The request is read in place: no copy of its headers or URI on the hottest path.
-    list_response::<R>(tenant.begin()?, req.uri(), req.headers(), None).await
+    list_response::<R>(tenant.begin()?, &Link::of(&req), None).await
 }
 
 /// A list page of `R` in `scoped` as `GET {path}` answers it, narrowed by `within` (a nested collection's
 /// `(reference field, parent id)`, `nested.rs`) when given.
 pub(crate) async fn list_response<R: Resource + Hooks>(
     mut scoped: crate::tenant::Scoped,
-    uri: &Uri,
-    headers: &HeaderMap,
+    req: &Link<'_>,
     within: Option<(&'static str, Uuid)>,
 ) -> Result<Response, ApiError> {
+    let uri = req.uri;
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
         .map_err(|_| ApiError::BadRequest("Malformed query string.".into()))?;
     // `parse` and `page_url` each keep the last value of a repeated parameter (API.md).
@@ -147,7 +148,7 @@ pub(crate) async fn list_response<R: Resource + Hooks>(
     let (count, results) = scoped.list::<R>(&query).await?;
     scoped.commit().await?;
     let last_page = count.div_ceil(query.page_size).max(1);
-    let link = |page: u64| page_url(uri, headers, &pairs, page);
+    let link = |page: u64| page_url(req, &pairs, page);
     let page = Page {
         count,
         next: (query.page < last_page).then(|| link(query.page + 1)),
@@ -157,22 +158,43 @@ pub(crate) async fn list_response<R: Resource + Hooks>(
     Ok(axum::Json(page).into_response())
 }
 
+/// What a list's links are written from: the request's URI and headers, and `PUBLIC_BASE_URL`.
+/// (References to `Sync` parts: a `&Request` cannot be held across the list's awaits.)
+pub(crate) struct Link<'a> {
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    base: Option<&'a PublicBaseUrl>,
+}
+
+impl<'a> Link<'a> {
+    pub(crate) fn of(req: &'a Request) -> Link<'a> {
+        Link { uri: req.uri(), headers: req.headers(), base: req.extensions().get::<PublicBaseUrl>() }
+    }
+}
+
 /// The URL of another page: this request's URL with `page` replaced (dropped for page 1).
 /// A parameter given more than once appears once, with the value that counted ([`last_values`]).
-fn page_url(uri: &Uri, headers: &HeaderMap, pairs: &[(String, String)], page: u64) -> String {
+/// Absolute from `PUBLIC_BASE_URL` when set; else from the `Host` header, which the host check
+/// (`hosts.rs`) has allowed; a path when there is neither.
+fn page_url(req: &Link<'_>, pairs: &[(String, String)], page: u64) -> String {
+    let (uri, headers) = (req.uri, req.headers);
     let mut pairs: Vec<(String, String)> = last_values(pairs).into_iter().filter(|(k, _)| k != "page").collect();
     if page > 1 {
         pairs.push(("page".to_string(), page.to_string()));
     }
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
-        Some("https") => "https",
-        _ => "http",
-    };
-    let base = match host {
-        Some(host) => format!("{scheme}://{host}{}", uri.path()),
-        None => uri.path().to_string(),
+    let base = if let Some(PublicBaseUrl(base)) = req.base {
+        format!("{base}{}", uri.path())
+    } else {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
+            Some("https") => "https",
+            _ => "http",
+        };
+        match host {
+            Some(host) => format!("{scheme}://{host}{}", uri.path()),
+            None => uri.path().to_string(),
+        }
     };
     if query.is_empty() { base } else { format!("{base}?{query}") }
 }

@@ -101,6 +101,7 @@ pub(crate) mod fair_share;
 #[doc(hidden)]
 pub mod field_serde;
 pub(crate) mod hooks;
+pub mod hosts;
 pub(crate) mod identity;
 pub mod jobs;
 pub(crate) mod keep_alive;

@@ -81,7 +81,7 @@ async fn nested_list<R: Resource + Hooks>(
     let field = &R::DESC.fields[index];
     let mut scoped = tenant.begin()?;
     let id = parent(&mut scoped, field, &raw).await?;
-    list_response::<R>(scoped, req.uri(), req.headers(), Some((field.name, id))).await
+    list_response::<R>(scoped, &crate::crud::Link::of(&req), Some((field.name, id))).await
 }
 
 async fn nested_create<R: Resource + Hooks>(

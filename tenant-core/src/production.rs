@@ -27,6 +27,13 @@ pub fn refusals(config: &Config, docs_page: bool) -> Vec<String> {
     if docs_page {
         refusals.push("the docs page is on: set DOCS_PAGE=off".to_string());
     }
+    if config.allowed_hosts.is_none() && config.public_base_url.is_none() {
+        refusals.push(
+            "ALLOWED_HOSTS is unset (only localhost is allowed): set the host names clients use, or \
+             PUBLIC_BASE_URL"
+                .to_string(),
+        );
+    }
     if config.allow_rls_bypass {
         refusals
             .push("ALLOW_RLS_BYPASS is set: unset it and serve with a role subject to row-level security".to_string());

@@ -69,6 +69,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "body",
             "body_first",
             "keep_alive",
+            "hosts",
             "auth/password",
             "auth/password_validation",
             "throttle",

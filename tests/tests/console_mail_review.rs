@@ -45,7 +45,7 @@ mod readme_app {
     /// One HTTP/1.1 request; the status and the body (`Connection: close`).
     pub async fn http(addr: &str, method: &str, path: &str, auth: Option<&str>, body: Option<&str>) -> (u16, String) {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
         if let Some(token) = auth {
             head.push_str(&format!("Authorization: Bearer {token}\r\n"));
         }

@@ -56,7 +56,7 @@ async fn serves(mut child: Child, addr: &str) -> String {
             panic!("the app exited ({status}) instead of serving; stderr: {stderr}");
         }
         if let Ok(mut stream) = TcpStream::connect(addr).await {
-            stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").await.unwrap();
+            stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
             let mut response = String::new();
             stream.read_to_string(&mut response).await.unwrap();
             assert!(response.starts_with("HTTP/1.1 200"), "healthz: {response}");
@@ -130,7 +130,7 @@ async fn production_refuses_the_development_defaults() {
         assert!(stderr.lines().any(|l| l.starts_with(line)), "{line:?} is not a line of: {stderr}");
     }
     let secret = ("JWT_SECRET", "a-production-secret-of-more-than-32-bytes");
-    serves(start(&with(&[secret]), dir.path()), &addr).await;
+    serves(start(&with(&[secret, ("ALLOWED_HOSTS", "127.0.0.1, api.example.com")]), dir.path()), &addr).await;
     // Development (the default) still serves with the defaults, warning about them.
     let stderr = serves(start(&[base[0], base[1]], dir.path()), &addr).await;
     assert!(stderr.contains("JWT_SECRET is not set"), "{stderr}");

@@ -49,6 +49,7 @@ mod tests {
         let mut config = Config::new(url);
         config.app_env = AppEnv::Production;
         config.jwt_secret = "x".repeat(32);
+        config.allowed_hosts = Some(vec!["api.example.com".into()]);
         config
     }
 
@@ -81,5 +82,10 @@ mod tests {
         );
         config.jwt_secret = "short".into();
         assert!(refusals(&config, false)[0].starts_with("JWT_SECRET is shorter than 32 bytes"));
+        let mut config = production("sqlite:x.db");
+        config.allowed_hosts = None;
+        assert!(refusals(&config, false)[0].starts_with("ALLOWED_HOSTS is unset"));
+        config.public_base_url = Some("https://api.example.com".into());
+        assert!(refusals(&config, false).is_empty(), "links from PUBLIC_BASE_URL need no host list");
     }
 }

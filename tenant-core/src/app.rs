@@ -350,8 +350,10 @@ impl App {
             .method_not_allowed_fallback(method_not_allowed)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .layer(axum::Extension(RequestTimeout(self.state.config().request_timeout)))
-            .layer(KeepAliveLayer)
+            // Inside the keep-alive layer: a refused host's unread body is drained like any
+            // early answer's, so the connection stays usable.
             .layer(HostLayer::new(allowed_hosts, self.state.config().public_base_url.as_deref()))
+            .layer(KeepAliveLayer)
             // Every answer: browsers must not guess a type other than the one declared.
             .layer(SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,

@@ -70,7 +70,10 @@ impl Client {
         body: &[u8],
         framing: Framing,
     ) -> Result<(WireResponse, std::io::Result<()>), String> {
-        let mut head = format!("{method} {path} HTTP/1.1\r\nhost: test\r\n");
+        // A host the app allows (`ALLOWED_HOSTS`' development default), unless the caller names one.
+        let host =
+            if headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host")) { "" } else { "host: 127.0.0.1\r\n" };
+        let mut head = format!("{method} {path} HTTP/1.1\r\n{host}");
         for (name, value) in headers {
             head.push_str(&format!("{name}: {value}\r\n"));
         }

@@ -38,11 +38,24 @@ enum KindAuth {
     None,
     Token,
     BadCompany,
+    /// A `Host` the app does not allow: refused before anything reads the body.
+    BadHost,
 }
 
 const SIZES: &[usize] = &[1, 700, 16 * KIB, 64 * KIB, 300 * KIB, 700 * KIB];
 
 const KINDS: &[Kind] = &[
+    Kind {
+        name: "400 a host not allowed",
+        method: "POST",
+        path: "/api/customers",
+        content_type: "application/json",
+        auth: KindAuth::BadHost,
+        framing: Framing::ContentLength,
+        sizes: SIZES,
+        status: 400,
+        closes: false,
+    },
     Kind {
         name: "415 application/xml",
         method: "POST",
@@ -235,6 +248,10 @@ both_backends! {
                     KindAuth::BadCompany => {
                         headers.push(("authorization", token.clone()));
                         headers.push(("x-company-id", "not-a-uuid".to_string()));
+                    }
+                    KindAuth::BadHost => {
+                        headers.push(("authorization", token.clone()));
+                        headers.push(("host", "evil.example".to_string()));
                     }
                 }
                 exchanges += 1;

@@ -7,11 +7,9 @@
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::actions::ActionDesc;
 use crate::body::MAX_BODY_BYTES;
@@ -19,7 +17,7 @@ use crate::body_first::RequestTimeout;
 use crate::config::Config;
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
-use crate::hosts::{AllowedHosts, HostLayer};
+use crate::hosts::{AllowedHosts, HostAndHeadersLayer};
 use crate::keep_alive::KeepAliveLayer;
 use crate::migrations::{EmbeddedMigrations, MigrationStatus};
 use crate::openapi::ApiInfo;
@@ -336,13 +334,9 @@ impl App {
             Some(hosts) => AllowedHosts::new(hosts),
             None => AllowedHosts::new(crate::hosts::DEVELOPMENT_HOSTS),
         };
-        // What answers with an account's or a tenant's data, or with tokens, is never stored by
-        // a cache (RFC 9111 `no-store`; RFC 6749 section 5.1 asks it of token responses).
-        let private = crate::auth::handlers::routes()
+        Ok(crate::auth::handlers::routes()
             .merge(crate::accounts::routes())
             .merge(self.routes)
-            .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        Ok(private
             .route_with_slash("/healthz", get(healthz))
             .route_with_slash("/api/openapi.json", openapi)
             .merge(docs)
@@ -352,13 +346,8 @@ impl App {
             .layer(axum::Extension(RequestTimeout(self.state.config().request_timeout)))
             // Inside the keep-alive layer: a refused host's unread body is drained like any
             // early answer's, so the connection stays usable.
-            .layer(HostLayer::new(allowed_hosts, self.state.config().public_base_url.as_deref()))
+            .layer(HostAndHeadersLayer::new(allowed_hosts, self.state.config().public_base_url.as_deref()))
             .layer(KeepAliveLayer)
-            // Every answer: browsers must not guess a type other than the one declared.
-            .layer(SetResponseHeaderLayer::if_not_present(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ))
             .with_state(self.state))
     }
 }

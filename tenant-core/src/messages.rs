@@ -71,6 +71,12 @@ pub(crate) const TOKEN_INVALID: &str = "Token is invalid.";
 pub(crate) const WRONG_TOKEN_TYPE_ACCESS: &str = "Token has the wrong type: use an access token.";
 /// 401 for an access token used to refresh.
 pub(crate) const WRONG_TOKEN_TYPE_REFRESH: &str = "Token has the wrong type: use a refresh token.";
+/// 401 for a refresh token whose login was revoked: logout, a password change, a reuse.
+pub(crate) const TOKEN_REVOKED: &str = "Token has been revoked.";
+/// 401 for a refresh token presented again after it was exchanged (API.md: its login is revoked).
+pub(crate) const TOKEN_REUSED: &str = "Token has already been used: every token of this login is revoked.";
+/// 400 on `current_password` of a password change (Django's `PasswordChangeForm`).
+pub(crate) const WRONG_CURRENT_PASSWORD: &str = "Your current password was entered incorrectly. Please enter it again.";
 /// 403 for an `X-Company-Id` that is not a UUID (API.md).
 pub(crate) const INVALID_COMPANY_HEADER: &str = "X-Company-Id is not a valid UUID.";
 /// 404 for a page past the end or not a page (DRF's `PageNumberPagination`).

@@ -65,13 +65,14 @@ both_backends! {
         assert!(!hash.contains(PASSWORD));
     }
 
-    async fn refresh_issues_a_new_access_token(app: TestApp) {
+    async fn refresh_issues_a_new_access_and_refresh_token(app: TestApp) {
         let alice = app.signup("Acme").await;
         let r = app.post("/api/auth/token/refresh", &Auth::None, json!({"refresh": alice.refresh})).await;
         r.assert_status(200);
-        assert_keys(&r.body, &["access"]);
+        assert_keys(&r.body, &["access", "refresh"]);
         let access = r.body["access"].as_str().unwrap();
         assert_ne!(access, alice.access);
+        assert_ne!(r.body["refresh"].as_str().unwrap(), alice.refresh);
         assert_eq!(me(&app, &Auth::bearer(access)).await["id"], json!(alice.id));
     }
 

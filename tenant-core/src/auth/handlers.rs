@@ -1,5 +1,6 @@
 //! `POST /api/auth/signup`, `POST /api/auth/token` and `POST /api/auth/token/refresh`; the
-//! e-mail verification routes are in `email_verification.rs`.
+//! e-mail verification routes are in `email_verification.rs`, logout and the password change in
+//! `sessions.rs`, the refresh tokens' records in `refresh_tokens.rs`.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,15 +10,15 @@ use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
 use crate::accounts::{Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, create_company};
-use crate::auth::jwt::{TokenError, TokenType};
+use crate::auth::jwt::TokenType;
 use crate::auth::password::MAX_PASSWORD_LEN;
 use crate::auth::password_validation::validate_password;
+use crate::auth::refresh_tokens::{rotate, start_family};
 use crate::body::JsonObject;
 use crate::client_address::ClientAddress;
 use crate::db::TxMode;
 use crate::error::ApiError;
-use crate::identity::{user_exists, user_not_found};
-use crate::messages::{BAD_CREDENTIALS, TOKEN_EXPIRED, TOKEN_INVALID, WRONG_TOKEN_TYPE_REFRESH};
+use crate::messages::BAD_CREDENTIALS;
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 use crate::validate::clock::now;
@@ -41,6 +42,8 @@ pub fn routes() -> Router<AppState> {
         .route_with_slash("/api/auth/token/refresh", post(refresh))
         .route_with_slash("/api/auth/verify-email", post(super::email_verification::verify))
         .route_with_slash("/api/auth/verify-email/resend", post(super::email_verification::resend))
+        .route_with_slash("/api/auth/logout", post(super::sessions::logout))
+        .route_with_slash("/api/auth/password", post(super::sessions::change_password))
 }
 
 /// `POST /api/auth/signup` `{"email", "password", "company_name"}` → 201
@@ -96,6 +99,7 @@ async fn signup(
     tx.execute(SET_DEFAULT, &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company.id))]).await?;
     let verification =
         super::email_verification::issue(&mut tx, user_id, &email, state.config().email_verification_ttl).await?;
+    let refresh = start_family(&mut tx, state.keys(), user_id).await?;
     tx.commit().await?;
     state.send_mail(verification).await;
 
@@ -104,7 +108,7 @@ async fn signup(
         "user": { "id": user_id, "email": email, "email_verified": false, "default_company_id": company.id },
         "company": company.to_json(),
         "access": keys.issue(user_id, TokenType::Access),
-        "refresh": keys.issue(user_id, TokenType::Refresh),
+        "refresh": refresh,
     });
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -140,16 +144,17 @@ async fn token(
         (true, Some(id)) => id,
         _ => return Err(ApiError::Unauthorized(BAD_CREDENTIALS)),
     };
-    let keys = state.keys();
-    Ok(Json(json!({
-        "access": keys.issue(user_id, TokenType::Access),
-        "refresh": keys.issue(user_id, TokenType::Refresh),
-    })))
+    let mut tx = state.db().begin(TxMode::Write).await?;
+    let refresh = start_family(&mut tx, state.keys(), user_id).await?;
+    tx.commit().await?;
+    Ok(Json(json!({ "access": state.keys().issue(user_id, TokenType::Access), "refresh": refresh })))
 }
 
-/// `POST /api/auth/token/refresh` `{"refresh"}` → 200 `{"access"}`. An access token, an expired
-/// or forged token → 401; the token of a user who no longer exists → 401 [`USER_NOT_FOUND`](crate::identity::USER_NOT_FOUND), the
-/// answer of every other route to such a user's tokens.
+/// `POST /api/auth/token/refresh` `{"refresh"}` → 200 `{"access", "refresh"}`: the token sent is
+/// retired and the one returned replaces it (rotation, `refresh_tokens.rs`). 401 for an access
+/// token, an expired, forged, retired or revoked one (a retired one revokes its whole login), and
+/// [`USER_NOT_FOUND`](crate::identity::USER_NOT_FOUND) for the token of a user who no longer
+/// exists, the answer of every other route to such a user's tokens.
 async fn refresh(
     State(state): State<AppState>,
     body: Result<JsonObject, ApiError>,
@@ -158,16 +163,6 @@ async fn refresh(
     let token = form.secret("refresh");
     form.finish()?;
     let token = cleaned(token)?;
-
-    let claims = state.keys().verify(token.trim(), TokenType::Refresh).map_err(|err| {
-        ApiError::Unauthorized(match err {
-            TokenError::Expired => TOKEN_EXPIRED,
-            TokenError::Invalid => TOKEN_INVALID,
-            TokenError::WrongType => WRONG_TOKEN_TYPE_REFRESH,
-        })
-    })?;
-    if !user_exists(&state, claims.sub).await? {
-        return Err(user_not_found());
-    }
-    Ok(Json(json!({ "access": state.keys().issue(claims.sub, TokenType::Access) })))
+    let (access, refresh) = rotate(&state, token.trim()).await?;
+    Ok(Json(json!({ "access": access, "refresh": refresh })))
 }

@@ -85,7 +85,15 @@ impl Keys {
         self
     }
 
+    /// A signed token of type `typ` for `user_id`, living the configured lifetime of its type.
+    /// A refresh token issued this way refreshes nothing until the server records it
+    /// (`auth/refresh_tokens.rs`): issue those with [`Keys::issue_claims`].
     pub fn issue(&self, user_id: Uuid, typ: TokenType) -> String {
+        self.issue_claims(user_id, typ).0
+    }
+
+    /// As [`Keys::issue`], with the claims signed (their `jti` is the refresh token's record).
+    pub fn issue_claims(&self, user_id: Uuid, typ: TokenType) -> (String, Claims) {
         let ttl = match typ {
             TokenType::Access => self.access_ttl,
             TokenType::Refresh => self.refresh_ttl,
@@ -93,7 +101,8 @@ impl Keys {
         let iat = now();
         let claims = Claims { sub: user_id, typ, iat, exp: iat + ttl.as_secs(), jti: Uuid::now_v7() };
         // HS256 signing of a serialisable struct cannot fail.
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 signing failed")
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).expect("HS256 signing failed");
+        (token, claims)
     }
 
     pub fn verify(&self, token: &str, expected: TokenType) -> Result<Claims, TokenError> {

@@ -5,3 +5,5 @@ pub mod handlers;
 pub mod jwt;
 pub mod password;
 pub mod password_validation;
+pub(crate) mod refresh_tokens;
+pub(crate) mod sessions;

@@ -43,12 +43,9 @@ fn list(item: Schema) -> Schema {
     ArrayBuilder::new().items(RefOr::T(item)).into()
 }
 
-fn tokens(refresh: bool) -> Schema {
-    let mut properties = vec![("access", string().into())];
-    if refresh {
-        properties.push(("refresh", string().into()));
-    }
-    object(properties)
+/// `{"access", "refresh"}`: what login and refresh (which rotates) both return.
+fn tokens() -> Schema {
+    object(vec![("access", string().into()), ("refresh", string().into())])
 }
 
 fn company() -> Schema {
@@ -149,19 +146,43 @@ pub fn add(paths: &mut Paths, docs_page: bool) {
 
     let token = Op::new("auth_token", "auth", "Log in: an access and a refresh token", Access::Public)
         .body(form(vec![("email", string()), ("password", string())]), true)
-        .answer("200", response("the tokens", tokens(true)))
+        .answer("200", response("the tokens", tokens()))
         .answer("401", response("wrong e-mail or password", super::schemas::reference(super::schemas::DETAIL)))
         .throttled();
     paths.add_path_operation("/api/auth/token", vec![HttpMethod::Post], token.build());
 
-    let refresh = Op::new("auth_token_refresh", "auth", "A new access token from a refresh token", Access::Public)
-        .body(form(vec![("refresh", string())]), true)
-        .answer("200", response("the new access token", tokens(false)))
-        .answer(
-            "401",
-            response("an invalid, expired or revoked refresh token", super::schemas::reference(super::schemas::DETAIL)),
-        );
+    let refresh = Op::new(
+        "auth_token_refresh",
+        "auth",
+        "Exchange a refresh token for a new access and refresh token (rotation: the one sent is retired)",
+        Access::Public,
+    )
+    .body(form(vec![("refresh", string())]), true)
+    .answer("200", response("the new tokens; use the new refresh token next time", tokens()))
+    .answer(
+        "401",
+        response(
+            "an invalid, expired or revoked refresh token; one already exchanged revokes its whole login",
+            super::schemas::reference(super::schemas::DETAIL),
+        ),
+    );
     paths.add_path_operation("/api/auth/token/refresh", vec![HttpMethod::Post], refresh.build());
+
+    let logout = Op::new("auth_logout", "auth", "Log out: the refresh token's login no longer refreshes", Access::User)
+        .body(form(vec![("refresh", string())]), true)
+        .no_content("revoked (or already was)");
+    paths.add_path_operation("/api/auth/logout", vec![HttpMethod::Post], logout.build());
+
+    let password = Op::new(
+        "auth_password_change",
+        "auth",
+        "Change the caller's password: every refresh token of the caller is revoked",
+        Access::User,
+    )
+    .body(form(vec![("current_password", string()), ("new_password", password())]), true)
+    .no_content("changed")
+    .throttled();
+    paths.add_path_operation("/api/auth/password", vec![HttpMethod::Post], password.build());
 
     let verify =
         Op::new("auth_verify_email", "auth", "Verify an e-mail address with the token mailed to it", Access::Public)

@@ -17,7 +17,8 @@ pub(crate) const APP_POOL_SIZE: u32 = 5;
 /// development default).
 pub const TEST_JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
 
-/// A token of `typ` for `user_id`, signed with the test apps' secret: exactly what the app would
+/// A token of `typ` for `user_id`, signed with the test apps' secret (a refresh token made so has
+/// no record in the app's database, so it refreshes nothing: the answer to a revoked one): what the app would
 /// issue, whether or not such a user exists (tests of tokens that outlive their user).
 pub fn signed_token(user_id: Uuid, typ: TokenType) -> String {
     let config = crate::Config::new("sqlite::memory:");

@@ -135,6 +135,18 @@ impl App {
         self
     }
 
+    /// Counts the per-user and per-company request throttles (`THROTTLE_USER`,
+    /// `THROTTLE_COMPANY`) in `store` rather than in this process: for several instances
+    /// serving one database, so that they refuse at the same total rate (see
+    /// [`ThrottleStore`](crate::ThrottleStore)). Once per app; a second store is ignored with a
+    /// warning.
+    pub fn throttle_store(self, store: impl crate::ThrottleStore) -> App {
+        if self.state.request_throttle().use_store(std::sync::Arc::new(store)).is_err() {
+            tracing::warn!("App::throttle_store called twice: the first store is kept");
+        }
+        self
+    }
+
     /// The state the router will serve with: for an app that merges routes of its own
     /// (`Router<AppState>`) or builds an extractor's state.
     pub fn state(&self) -> &AppState {

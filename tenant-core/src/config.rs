@@ -136,6 +136,13 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// `THROTTLE_AUTH_ACCOUNT`: attempts per account (the email an attempt names); default `10/min`.
     pub throttle_auth_account: Rate,
+    /// `THROTTLE_USER`: authenticated requests per user (DRF's `UserRateThrottle`), default
+    /// `1200/min` (a burst of 1200, then 20 a second); `off` (`None`): not counted.
+    pub throttle_user: Option<Rate>,
+    /// `THROTTLE_COMPANY`: requests per active company, all its users together, default
+    /// `6000/min` (100 a second); `off` (`None`): not counted. Counted once the membership is
+    /// verified (`request_throttle.rs`).
+    pub throttle_company: Option<Rate>,
     /// `PASSWORD_HASH_WORKERS`: threads that hash passwords, each holding Argon2id's 19 MiB;
     /// default one per core. Bounds the memory and CPU a burst of logins can take.
     pub password_hash_workers: usize,
@@ -184,6 +191,8 @@ impl Config {
             email_verification_ttl: Duration::from_secs(3 * 24 * 3600),
             throttle_auth_address: crate::rate::Rate::per_minute(30),
             throttle_auth_account: crate::rate::Rate::per_minute(10),
+            throttle_user: Some(crate::rate::Rate::per_minute(1200)),
+            throttle_company: Some(crate::rate::Rate::per_minute(6000)),
             throttle_invitation_company: crate::rate::Rate::per_hour(100),
             throttle_invitation_address: crate::rate::Rate::per_hour(5),
             trusted_proxies: Vec::new(),
@@ -193,6 +202,14 @@ impl Config {
             password_hash_queue: 32,
             email: crate::mail::MailConfig::console(),
         }
+    }
+
+    /// This configuration with the per-user and per-company request throttles off (tests, and
+    /// benchmarks that measure the server's own pace).
+    pub fn without_request_throttles(mut self) -> Config {
+        self.throttle_user = None;
+        self.throttle_company = None;
+        self
     }
 
     /// Reads the variables named on each field from the process environment; unset ones take
@@ -316,6 +333,13 @@ impl Config {
             config.throttle_auth_account =
                 v.parse().map_err(|message| ConfigError { name: "THROTTLE_AUTH_ACCOUNT", message })?;
         }
+        for (name, field) in
+            [("THROTTLE_USER", &mut config.throttle_user), ("THROTTLE_COMPANY", &mut config.throttle_company)]
+        {
+            if let Some(v) = get(name) {
+                *field = parse_optional_rate(&v).map_err(|message| ConfigError { name, message })?;
+            }
+        }
         if let Some(v) = get("PASSWORD_HASH_WORKERS") {
             config.password_hash_workers = parse("PASSWORD_HASH_WORKERS", &v)?;
             if config.password_hash_workers == 0 {
@@ -339,6 +363,11 @@ impl Config {
     pub(crate) fn uses_dev_secret(&self) -> bool {
         self.jwt_secret == DEV_JWT_SECRET
     }
+}
+
+/// A rate (`"20/min"`, see [`Rate`]) or `off` for none.
+fn parse_optional_rate(value: &str) -> Result<Option<Rate>, String> {
+    if value.trim().eq_ignore_ascii_case("off") { Ok(None) } else { value.parse().map(Some) }
 }
 
 /// `TRUSTED_PROXIES`: comma-separated addresses or CIDR blocks (`10.0.0.0/8, 2001:db8::/32,

@@ -39,7 +39,7 @@ pub(crate) async fn user_exists(state: &AppState, user_id: Uuid) -> Result<bool,
 /// checks that the user still exists (one read), so a token that outlived its user is a 401
 /// "User not found." on every route that takes a `CurrentUser`, as Simple JWT's
 /// `JWTAuthentication` answers, and no handler can forget to check. Rejections are
-/// [`ApiError`]s (401). For a route tied to the active company, take a
+/// [`ApiError`]s (401; 429 past the user's request rate, `THROTTLE_USER`). For a route tied to the active company, take a
 /// [`Tenant`](crate::Tenant) instead.
 #[derive(Debug, Clone, Copy)]
 pub struct CurrentUser {
@@ -102,6 +102,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = &AppState::from_ref(state);
         let user_id = token_user(&parts.headers, state)?;
+        state.request_throttle().user(user_id).await?;
         if !user_exists(state, user_id).await? {
             return Err(user_not_found());
         }

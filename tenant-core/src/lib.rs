@@ -80,6 +80,7 @@ pub mod mail;
 pub mod migrations;
 pub mod openapi;
 pub mod query;
+pub mod request_throttle;
 pub mod resource;
 pub mod value;
 
@@ -136,6 +137,8 @@ pub use error::{ApiError, FieldErrors};
 pub use hooks::Hooks;
 pub use identity::{CurrentUser, RepeatedHeader, single_header};
 pub use query::ListQuery;
+pub use rate::Rate;
+pub use request_throttle::{ThrottleScope, ThrottleStore};
 pub use resource::{
     Actions, Computed, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql,
 };

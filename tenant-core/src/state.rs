@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::fair_share::CompanyConnections;
 use crate::mail::{Email, Mailer};
+use crate::request_throttle::RequestThrottle;
 use crate::setting::ConfigError;
 use crate::throttle::AuthThrottle;
 
@@ -29,6 +30,7 @@ struct Inner {
     keys: Keys,
     hashers: Hashers,
     throttle: AuthThrottle,
+    request_throttle: RequestThrottle,
     mailer: Mailer,
     company_connections: Option<CompanyConnections>,
     config: Config,
@@ -42,8 +44,18 @@ impl AppState {
             .with_leeway(config.jwt_leeway);
         let hashers = Hashers::new(config.password_hash_workers, config.password_hash_queue);
         let throttle = AuthThrottle::new(&config);
+        let request_throttle = RequestThrottle::new(&config);
         let company_connections = CompanyConnections::new(config.company_connection_share());
-        Ok(AppState(Arc::new(Inner { db, keys, hashers, throttle, mailer, company_connections, config })))
+        Ok(AppState(Arc::new(Inner {
+            db,
+            keys,
+            hashers,
+            throttle,
+            request_throttle,
+            mailer,
+            company_connections,
+            config,
+        })))
     }
 
     /// Sends `email` through the configured backend (`EMAIL_BACKEND`), from
@@ -62,6 +74,11 @@ impl AppState {
     /// The throttles of the credential endpoints.
     pub(crate) fn throttle(&self) -> &AuthThrottle {
         &self.0.throttle
+    }
+
+    /// The per-user and per-company request throttles (`THROTTLE_USER`, `THROTTLE_COMPANY`).
+    pub fn request_throttle(&self) -> &RequestThrottle {
+        &self.0.request_throttle
     }
 
     /// Each company's share of the pool (`None`: unlimited); see `fair_share.rs`.

@@ -33,7 +33,8 @@ use crate::value::{DecodeError, FieldType, FieldValue, RowReader, Value};
 /// As an extractor it answers, through [`ApiError`]: 401 for a missing, malformed, expired or
 /// refresh token, or a user that no longer exists (Simple JWT's messages); 403 for an
 /// `X-Company-Id` that is not a UUID or is sent twice, a company the caller is not a member
-/// of, or no active company at all; 503 when the database or the company's connection share
+/// of, or no active company at all; 429 past the user's or the company's request rate
+/// (`THROTTLE_USER`, `THROTTLE_COMPANY`: `request_throttle.rs`); 503 when the database or the company's connection share
 /// (`DATABASE_MAX_CONNECTIONS_PER_COMPANY`) is not available in time. A role check is the
 /// handler's: [`Tenant::require`].
 pub struct Tenant {
@@ -268,6 +269,9 @@ where
         // The token is checked here without reading the user: `resolve` tells a missing user
         // apart only when the membership statement finds nothing.
         let user_id = token_user(&parts.headers, state)?;
+        // The user's own allowance, before any database work: only the holder of the user's
+        // token spends it, and a flood of refused requests costs no round trip past it.
+        state.request_throttle().user(user_id).await?;
         let requested = match requested_company(&parts.headers) {
             Ok(requested) => requested,
             // Who is calling is settled before which company (Django REST Framework
@@ -325,6 +329,9 @@ where
         {
             return Err(ApiError::Forbidden(PERMISSION_DENIED));
         }
+        // The company's allowance only once the membership is verified (DRF checks throttles
+        // after permissions): naming another company in X-Company-Id never spends its allowance.
+        state.request_throttle().company(company_id).await?;
         Ok(Tenant { user_id, company_id, role, tx: Some(tx), permit })
     }
 }

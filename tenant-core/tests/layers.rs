@@ -73,6 +73,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "auth/password",
             "auth/password_validation",
             "throttle",
+            "request_throttle",
             "state",
             "slash_routes",
             "client_address",

@@ -42,6 +42,16 @@ pub fn response(description: &str, schema: impl Into<RefOr<Schema>>) -> Response
     ResponseBuilder::new().description(description).content("application/json", json(schema)).build()
 }
 
+/// A 429: `{"detail"}` and `Retry-After` (seconds), `why` said first.
+fn throttled(why: &str) -> Response {
+    let header = HeaderBuilder::new().schema(ObjectBuilder::new().schema_type(Type::Integer)).build();
+    ResponseBuilder::new()
+        .description(format!("{why}: retry after `Retry-After` seconds"))
+        .content("application/json", json(reference(DETAIL)))
+        .header("Retry-After", header)
+        .build()
+}
+
 /// `{"detail"}` with `description`.
 fn detail(description: &str) -> Response {
     response(description, reference(DETAIL))
@@ -79,7 +89,11 @@ impl Op {
                 .response("403", detail("no active company, `X-Company-Id` not a UUID or not a company of the caller, or a role too low"));
         }
         if access != Access::Public {
-            builder = builder.response("503", detail("the database is unreachable or busy"));
+            // Every authenticated request counts against `THROTTLE_USER` (and a tenant request
+            // against `THROTTLE_COMPANY`): `request_throttle.rs`.
+            builder = builder
+                .response("429", throttled("over the caller's (or the company's) request rate"))
+                .response("503", detail("the database is unreachable or busy"));
         }
         Op { builder }
     }
@@ -161,15 +175,9 @@ impl Op {
         self.answer("409", response(description, error_schema()))
     }
 
-    /// `429` with `Retry-After`.
+    /// `429` with `Retry-After`, for too many attempts (the credential endpoints' throttles).
     pub fn throttled(self) -> Op {
-        let header = HeaderBuilder::new().schema(ObjectBuilder::new().schema_type(Type::Integer)).build();
-        let response = ResponseBuilder::new()
-            .description("too many attempts: retry after `Retry-After` seconds")
-            .content("application/json", json(reference(DETAIL)))
-            .header("Retry-After", header)
-            .build();
-        self.answer("429", response)
+        self.answer("429", throttled("too many attempts"))
     }
 
     /// The operation.

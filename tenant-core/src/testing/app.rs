@@ -115,6 +115,8 @@ impl TestApp {
         config.throttle_auth_account = "100000/min".parse().expect("a rate");
         config.throttle_invitation_company = "100000/min".parse().expect("a rate");
         config.throttle_invitation_address = "100000/min".parse().expect("a rate");
+        config.throttle_user = None;
+        config.throttle_company = None;
         configure(&mut config);
         let app = crate::App::connect(config).await.unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
         register(app)

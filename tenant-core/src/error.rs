@@ -149,6 +149,9 @@ impl From<DbError> for ApiError {
             DbError::Timeout => ApiError::Unavailable("statement timeout".into()),
             // Handled where a NOWAIT lock is taken (the Tenant extractor); elsewhere, busy.
             DbError::LockNotAvailable => ApiError::Busy(1),
+            // Others' work in the way (a lock held past the busy timeout, a serialization
+            // failure): the same request may succeed in a moment, which `Retry-After` says.
+            DbError::Busy(_) => ApiError::Busy(1),
             other => ApiError::Internal(other.to_string()),
         }
     }

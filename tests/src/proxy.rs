@@ -11,6 +11,9 @@ pub struct TcpProxy {
     pub addr: SocketAddr,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
     listener: JoinHandle<()>,
+    /// While set, new connections are closed at once (a server that is down) and
+    /// [`TcpProxy::outage`] has dropped the existing ones.
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl TcpProxy {
@@ -20,8 +23,14 @@ impl TcpProxy {
         let addr = listener.local_addr().expect("proxy address");
         let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let registry = tasks.clone();
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let is_down = down.clone();
         let listener = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                if is_down.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
                 let task = tokio::spawn(async move {
                     if let Ok(mut outbound) = TcpStream::connect(upstream).await {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
@@ -30,7 +39,21 @@ impl TcpProxy {
                 registry.lock().unwrap().push(task);
             }
         });
-        TcpProxy { addr, tasks, listener }
+        TcpProxy { addr, tasks, listener, down }
+    }
+
+    /// The server goes down: every forwarded connection is dropped and new ones are closed at
+    /// once, until [`TcpProxy::restore`].
+    pub fn outage(&self) {
+        self.down.store(true, std::sync::atomic::Ordering::SeqCst);
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    /// The server is back: new connections are forwarded again.
+    pub fn restore(&self) {
+        self.down.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Stops listening and drops every forwarded connection.

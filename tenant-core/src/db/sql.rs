@@ -102,7 +102,7 @@ impl From<&'static str> for Sql {
 
 /// A database failure, classified so the HTTP layer can answer precisely: `?` in a handler
 /// turns it into an [`ApiError`](crate::ApiError) (503 for [`DbError::Unavailable`],
-/// [`DbError::Timeout`] and [`DbError::LockNotAvailable`], 500 for the rest). [`App::migrate`](crate::App::migrate) returns it as
+/// [`DbError::Timeout`], [`DbError::LockNotAvailable`] and [`DbError::Busy`], 500 for the rest). [`App::migrate`](crate::App::migrate) returns it as
 /// is.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -127,6 +127,11 @@ pub enum DbError {
     /// A `NOWAIT` row lock found the row locked (PostgreSQL `55P03`).
     #[error("row lock not available")]
     LockNotAvailable,
+    /// The database is busy with others' work and this may succeed if tried again: SQLite's
+    /// lock held by another connection past the busy timeout (`SQLITE_BUSY`, `SQLITE_LOCKED`),
+    /// PostgreSQL's serialization failure or deadlock (`40001`, `40P01`). 503 with `Retry-After`.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// A value did not have the expected type.
     #[error(transparent)]
     Decode(#[from] crate::value::DecodeError),
@@ -160,9 +165,13 @@ impl DbError {
                         columns: unique_columns(db.message()),
                     },
                     ErrorKind::ForeignKeyViolation => DbError::ForeignKey,
-                    _ if db.code().as_deref() == Some(QUERY_CANCELED) => DbError::Timeout,
-                    _ if db.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => DbError::LockNotAvailable,
-                    _ => DbError::Other(db.to_string()),
+                    _ => match db.code().as_deref() {
+                        Some(QUERY_CANCELED) => DbError::Timeout,
+                        Some(LOCK_NOT_AVAILABLE) => DbError::LockNotAvailable,
+                        Some(code) if is_busy(code) => DbError::Busy(db.to_string()),
+                        Some(code) if is_unavailable(code) => DbError::Unavailable(db.to_string()),
+                        _ => DbError::Other(db.to_string()),
+                    },
                 }
             }
             sqlx::Error::Io(e) => DbError::Unavailable(e.to_string()),
@@ -196,6 +205,23 @@ const QUERY_CANCELED: &str = "57014";
 /// PostgreSQL's SQLSTATE for a `NOWAIT` lock that found its row locked.
 const LOCK_NOT_AVAILABLE: &str = "55P03";
 
+/// SQLite's busy and locked result codes, primary and extended (`SQLITE_BUSY` 5,
+/// `SQLITE_BUSY_RECOVERY` 261, `SQLITE_BUSY_SNAPSHOT` 517, `SQLITE_BUSY_TIMEOUT` 773,
+/// `SQLITE_LOCKED` 6, `SQLITE_LOCKED_SHAREDCACHE` 262: sqlite.org/rescode.html), and
+/// PostgreSQL's `serialization_failure` and `deadlock_detected`: the work of others is in the way,
+/// and the same request may succeed in a moment.
+fn is_busy(code: &str) -> bool {
+    matches!(code, "5" | "261" | "517" | "773" | "6" | "262" | "40001" | "40P01")
+}
+
+/// PostgreSQL's SQLSTATEs of a server that cannot serve now (Appendix A, "PostgreSQL Error
+/// Codes"): class 08 (connection exception), `57P01` `admin_shutdown` (what `pg_ctl stop -m
+/// fast` and `pg_terminate_backend` send), `57P02` `crash_shutdown`, `57P03`
+/// `cannot_connect_now` (starting up or shutting down), `53300` `too_many_connections`.
+fn is_unavailable(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+}
+
 /// SQLite names no constraint on a unique violation; its message lists the columns:
 /// `UNIQUE constraint failed: customers.company_id, customers.email`.
 pub(super) fn unique_columns(message: &str) -> Vec<String> {
@@ -212,6 +238,20 @@ pub fn is_postgres_url(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn busy_and_unavailable_codes_are_told_from_bugs() {
+        for code in ["5", "517", "6", "40001", "40P01"] {
+            assert!(is_busy(code) && !is_unavailable(code), "{code}");
+        }
+        for code in ["08006", "08001", "57P01", "57P03", "53300"] {
+            assert!(is_unavailable(code) && !is_busy(code), "{code}");
+        }
+        // A bug stays a 500: a syntax error, an undefined column, SQLite's generic error.
+        for code in ["42601", "42703", "1", "23502"] {
+            assert!(!is_busy(code) && !is_unavailable(code), "{code}");
+        }
+    }
 
     #[test]
     fn unique_violations_match_by_constraint_or_columns() {

@@ -103,10 +103,13 @@ fn bearer(user: &User) -> Vec<(&'static str, String)> {
 async fn refused_within(addr: SocketAddr, limit: Duration) -> Result<(), String> {
     let deadline = Instant::now() + limit;
     loop {
-        match TcpStream::connect(addr).await {
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Ok(()),
-            Err(e) => return Err(format!("connecting failed otherwise: {e}")),
-            Ok(stream) => drop(stream),
+        // A listener that is open but no longer accepting would leave connection attempts
+        // pending once its backlog is full: each attempt gets a second.
+        match tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await {
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Ok(()),
+            Ok(Err(e)) => return Err(format!("connecting failed otherwise: {e}")),
+            Ok(Ok(stream)) => drop(stream),
+            Err(_) => {}
         }
         if Instant::now() > deadline {
             return Err(format!("connections still accepted {limit:?} after the signal"));

@@ -37,6 +37,20 @@ pub fn app(db: Db, config: Config) -> Result<App, tenant_core::app::StartupError
     Ok(register(App::with_db(db, config)?))
 }
 
+/// `demo-app serve`: connects, migrates, checks (as [`build`]), then serves on `BIND_ADDR` with
+/// [`tenant_core::Server`] until SIGTERM or Ctrl-C, and shuts down gracefully.
+pub async fn serve(config: Config) -> Result<(), BoxError> {
+    let addr = config.bind_addr;
+    let app = register(App::connect(config).await?);
+    app.migrate().await?;
+    let server = tenant_core::Server::from_app(app).await?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("demo-app listening on http://{addr}  (try: curl http://{addr}/healthz)");
+    println!("demo-app listening on http://{addr}");
+    server.run(listener).await?;
+    Ok(())
+}
+
 /// Connects, creates or migrates the schema, checks that the serving role is subject to
 /// row-level security (PostgreSQL), and returns the router.
 pub async fn build(config: Config) -> Result<axum::Router, BoxError> {

@@ -8,7 +8,7 @@ use tenant_core::{Config, Db, Dialect};
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: demo-app [serve | seed | schema | makemigrations | migrate | showmigrations]\n\
-  serve   migrate, then run the HTTP server (default)\n\
+  serve   migrate, then run the HTTP server (default) until SIGTERM or Ctrl-C\n\
   seed    create two demo companies with users and data, and print their credentials\n\
   schema [--citus]
           print the SQL the migration runs after the core migrations, for DATABASE_URL's
@@ -23,7 +23,10 @@ async fn main() {
         .init();
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_string());
     let result = match command.as_str() {
-        "serve" => serve().await,
+        "serve" => match Config::from_env() {
+            Ok(config) => demo_app::serve(config).await,
+            Err(e) => Err(e.into()),
+        },
         "seed" => run_seed().await,
         "schema" => print_schema(std::env::args().skip(2).collect()),
         "makemigrations" | "migrate" | "showmigrations" => migration_command(&command).await,
@@ -46,24 +49,6 @@ async fn migration_command(command: &str) -> Result<(), BoxError> {
     let output = tenant_core::manage::migration_command(command, &args, app, dir).await.expect("a migration command");
     print!("{}", output?);
     Ok(())
-}
-
-async fn serve() -> Result<(), BoxError> {
-    let config = Config::from_env()?;
-    let addr = config.bind_addr;
-    let router = build(config).await?;
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!("demo-app listening on http://{addr}  (try: curl http://{addr}/healthz)");
-    println!("demo-app listening on http://{addr}");
-    // With the client's address, which the credential endpoints' throttles count by.
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
-    Ok(())
-}
-
-async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::info!("shutting down");
 }
 
 async fn run_seed() -> Result<(), BoxError> {

@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::actions::ActionDesc;
 use crate::body::MAX_BODY_BYTES;
 use crate::body_first::RequestTimeout;
+use crate::body_timeout::BodyTimeoutLayer;
 use crate::config::Config;
 use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
@@ -306,10 +307,12 @@ impl App {
     }
 
     /// The complete router: the account routes, `/healthz`, the resources, JSON errors for
-    /// unknown paths (404 `{"detail": "Not found."}`) and methods (405), and the 1 MiB body
-    /// limit (413). Every route also answers with a trailing slash (API.md accepts both forms).
+    /// unknown paths (404 `{"detail": "Not found."}`) and methods (405), the 1 MiB body
+    /// limit (413) and the body read timeout (408). Every route also answers with a trailing
+    /// slash (API.md accepts both forms).
     ///
-    /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: the sign-in
+    /// Serve it with [`Server`](crate::Server) (or [`serve`](crate::serve()) the app directly),
+    /// which gives each request the client's address (`ConnectInfo<SocketAddr>`): the sign-in
     /// throttles count per client address, and without the peer's address only the
     /// per-account limits apply (a warning says so).
     ///
@@ -360,6 +363,9 @@ impl App {
             // early answer's, so the connection stays usable.
             .layer(HostAndHeadersLayer::new(allowed_hosts, self.state.config().public_base_url.as_deref()))
             .layer(KeepAliveLayer)
+            // Outside the keep-alive layer: a body past its deadline is a failed body there, whose
+            // rest is not waited for (the answer says `Connection: close`).
+            .layer(BodyTimeoutLayer::new(self.state.config().body_read_timeout))
             .with_state(self.state))
     }
 }

@@ -7,6 +7,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use serde_json::{Map, Value as Json};
 
+use crate::body_timeout::is_body_timeout;
 use crate::error::ApiError;
 
 /// Request bodies larger than this are refused with 413.
@@ -35,6 +36,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::PayloadTooLarge
+            } else if is_body_timeout(&rejection) {
+                ApiError::BodyTimeout
             } else {
                 ApiError::BadRequest("Could not read the request body.".to_string())
             }

@@ -23,6 +23,7 @@ use serde_json::json;
 
 use crate::body::MAX_BODY_BYTES;
 use crate::body::is_json_content_type;
+use crate::body_timeout::is_body_timeout;
 use crate::config::DEFAULT_REQUEST_TIMEOUT;
 use crate::error::ApiError;
 
@@ -49,6 +50,8 @@ pub async fn read_body_first(req: Request, next: Next) -> Response {
             Err(err) => {
                 let error = if err.downcast_ref::<LengthLimitError>().is_some() {
                     ApiError::PayloadTooLarge
+                } else if is_body_timeout(&*err) {
+                    ApiError::BodyTimeout
                 } else {
                     ApiError::BadRequest("Could not read the request body.".into())
                 };

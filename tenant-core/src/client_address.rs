@@ -10,9 +10,9 @@ use ipnet::IpNet;
 
 use crate::state::AppState;
 
-/// The client's address, when the app is served with it (`axum::serve(listener,
-/// router.into_make_service_with_connect_info::<SocketAddr>())`); `None` otherwise, and then
-/// only the per-account limits apply (a warning says so once).
+/// The client's address, when the app is served with it ([`Server`](crate::Server) always is;
+/// `axum::serve` with `router.into_make_service_with_connect_info::<SocketAddr>()` too); `None`
+/// otherwise, and then only the per-account limits apply (a warning says so once).
 ///
 /// It is the TCP peer, unless the peer is one of `TRUSTED_PROXIES`: then `X-Forwarded-For` is
 /// read from the right, skipping the trusted proxies' own entries, and the first other address

@@ -16,6 +16,15 @@ pub use crate::setting::ConfigError;
 
 /// The default of [`Config::request_timeout`] (`REQUEST_TIMEOUT_SECS`).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default of [`Config::header_read_timeout`] (`HEADER_READ_TIMEOUT_SECS`).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default of [`Config::body_read_timeout`] (`BODY_READ_TIMEOUT_SECS`).
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The default of [`Config::shutdown_timeout`] (`SHUTDOWN_TIMEOUT_SECS`).
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 use crate::setting::{parse, parse_flag};
 
 /// `APP_ENV`: `development` (the default) or `production`.
@@ -100,6 +109,19 @@ pub struct Config {
     /// take, its body's upload included (past it: 503 and `Connection: close`, its transaction
     /// rolled back); default 30. See `body_first.rs`.
     pub request_timeout: Duration,
+    /// `HEADER_READ_TIMEOUT_SECS`: the longest a client may take to send a request's line and
+    /// headers, counted from the moment the server starts waiting for them (so it also closes a
+    /// keep-alive connection left idle that long); past it the connection is closed without an
+    /// answer. Default 10. See [`serve`](crate::serve()).
+    pub header_read_timeout: Duration,
+    /// `BODY_READ_TIMEOUT_SECS`: the longest a request's body may take to arrive, counted from
+    /// its headers; past it → 408 `{"detail": …}` with `Connection: close`, nothing written.
+    /// Default 20.
+    pub body_read_timeout: Duration,
+    /// `SHUTDOWN_TIMEOUT_SECS`: on SIGTERM or Ctrl-C, how long the requests in flight may take to
+    /// finish once the server stopped accepting connections; the connections still open then are
+    /// dropped (their transactions roll back). Default 30. See [`serve`](crate::serve()).
+    pub shutdown_timeout: Duration,
     /// `MAX_COMPANIES_PER_USER`: companies one user may belong to and still create another
     /// (`POST /api/companies` past it → 409); default 20. Bounds what one account can make.
     pub max_companies_per_user: u32,
@@ -185,6 +207,9 @@ impl Config {
             jwt_leeway: Duration::ZERO,
             statement_timeout: Duration::from_secs(5),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             max_companies_per_user: 20,
             max_pending_invitations_per_company: 100,
             invitation_ttl: Duration::from_secs(7 * 24 * 3600),
@@ -219,8 +244,9 @@ impl Config {
     ///
     /// A [`ConfigError`] naming the first variable whose value does not parse (a number, an
     /// address, a flag other than `1/0`, `true/false`, `yes/no`, `on/off`, a rate other than
-    /// DRF's `N/period`) or breaks a rule: `JWT_SECRET` under 32 bytes, `REQUEST_TIMEOUT_SECS`
-    /// or `PASSWORD_HASH_WORKERS` of 0, and the mail settings' rules
+    /// DRF's `N/period`) or breaks a rule: `JWT_SECRET` under 32 bytes, a timeout of 0
+    /// (`REQUEST_TIMEOUT_SECS`, `HEADER_READ_TIMEOUT_SECS`, `BODY_READ_TIMEOUT_SECS`,
+    /// `SHUTDOWN_TIMEOUT_SECS`), `PASSWORD_HASH_WORKERS` of 0, and the mail settings' rules
     /// ([`MailConfig::from_lookup`](crate::mail::MailConfig::from_lookup)).
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
@@ -283,10 +309,17 @@ impl Config {
         if let Some(v) = get("DATABASE_STATEMENT_TIMEOUT_MS") {
             config.statement_timeout = Duration::from_millis(parse("DATABASE_STATEMENT_TIMEOUT_MS", &v)?);
         }
-        if let Some(v) = get("REQUEST_TIMEOUT_SECS") {
-            config.request_timeout = Duration::from_secs(parse("REQUEST_TIMEOUT_SECS", &v)?);
-            if config.request_timeout.is_zero() {
-                return Err(ConfigError { name: "REQUEST_TIMEOUT_SECS", message: "must be at least 1".into() });
+        for (name, field) in [
+            ("REQUEST_TIMEOUT_SECS", &mut config.request_timeout),
+            ("HEADER_READ_TIMEOUT_SECS", &mut config.header_read_timeout),
+            ("BODY_READ_TIMEOUT_SECS", &mut config.body_read_timeout),
+            ("SHUTDOWN_TIMEOUT_SECS", &mut config.shutdown_timeout),
+        ] {
+            if let Some(v) = get(name) {
+                *field = Duration::from_secs(parse(name, &v)?);
+                if field.is_zero() {
+                    return Err(ConfigError { name, message: "must be at least 1".into() });
+                }
             }
         }
         if let Some(v) = get("MAX_COMPANIES_PER_USER") {
@@ -428,5 +461,26 @@ mod tests {
         assert_eq!(err.name, "JWT_SECRET");
         let err = Config::from_lookup(|k| (k == "ALLOW_RLS_BYPASS").then(|| "maybe".into())).unwrap_err();
         assert_eq!(err.name, "ALLOW_RLS_BYPASS");
+    }
+
+    #[test]
+    fn timeouts_default_parse_and_refuse_zero() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(c.header_read_timeout, DEFAULT_HEADER_READ_TIMEOUT);
+        assert_eq!(c.body_read_timeout, DEFAULT_BODY_READ_TIMEOUT);
+        assert_eq!(c.shutdown_timeout, DEFAULT_SHUTDOWN_TIMEOUT);
+        assert_eq!(c.request_timeout, DEFAULT_REQUEST_TIMEOUT);
+        let names =
+            ["REQUEST_TIMEOUT_SECS", "HEADER_READ_TIMEOUT_SECS", "BODY_READ_TIMEOUT_SECS", "SHUTDOWN_TIMEOUT_SECS"];
+        let c = Config::from_lookup(|k| names.contains(&k).then(|| "7".into())).unwrap();
+        for value in [c.request_timeout, c.header_read_timeout, c.body_read_timeout, c.shutdown_timeout] {
+            assert_eq!(value, Duration::from_secs(7));
+        }
+        for name in names {
+            for bad in ["0", "-1", "soon"] {
+                let err = Config::from_lookup(|k| (k == name).then(|| bad.into())).unwrap_err();
+                assert_eq!(err.name, name, "{name}={bad}");
+            }
+        }
     }
 }

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::db::DbError;
 use crate::messages::{
-    BODY_TOO_LARGE, BUSY, INTERNAL, INVALID_PAGE, METHOD_NOT_ALLOWED, NOT_FOUND, UNAVAILABLE, UNSUPPORTED_MEDIA_TYPE,
+    BODY_TIMEOUT, BODY_TOO_LARGE, BUSY, INTERNAL, INVALID_PAGE, METHOD_NOT_ALLOWED, NOT_FOUND, UNAVAILABLE,
+    UNSUPPORTED_MEDIA_TYPE,
 };
 use crate::query::QueryError;
 pub use crate::validate::FieldErrors;
@@ -60,6 +61,12 @@ pub enum ApiError {
     /// 413 `{"detail": "Request body is larger than 1 MiB."}`.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// 408 `{"detail": "The request body took too long to arrive."}` with `Connection: close`:
+    /// the body did not arrive within `BODY_READ_TIMEOUT_SECS`
+    /// ([`Config::body_read_timeout`](crate::Config::body_read_timeout)). The rest of it is
+    /// never read, so the connection cannot carry another request.
+    #[error("the request body took too long to arrive")]
+    BodyTimeout,
     /// 415: the body is not `application/json` (nor `application/*+json`).
     #[error("unsupported media type")]
     UnsupportedMediaType,
@@ -120,6 +127,7 @@ impl ApiError {
             ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -169,6 +177,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Validation(errors) | ApiError::Duplicate(errors) => json!(errors),
             ApiError::PayloadTooLarge => json!({ "detail": BODY_TOO_LARGE }),
+            ApiError::BodyTimeout => json!({ "detail": BODY_TIMEOUT }),
             ApiError::UnsupportedMediaType => {
                 json!({ "detail": UNSUPPORTED_MEDIA_TYPE })
             }
@@ -190,6 +199,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::REQUEST_TIMEOUT {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if let ApiError::Busy(seconds) | ApiError::Throttled(seconds) = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

@@ -27,10 +27,10 @@
 //!     let addr = config.bind_addr;
 //!     let app = App::connect(config).await?.resource::<Customer>();
 //!     app.migrate().await?; // core tables, then each resource's table if missing
-//!     let router = app.into_router().await?; // refuses a PostgreSQL role that escapes RLS
+//!     let server = tenant_core::Server::from_app(app).await?; // refuses a role that escapes RLS
 //!     let listener = tokio::net::TcpListener::bind(addr).await?;
-//!     // With the client's address: the sign-in throttles count per address.
-//!     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+//!     println!("listening on http://{addr}");
+//!     server.run(listener).await?; // until SIGTERM or Ctrl-C, then a graceful shutdown
 //!     Ok(())
 //! }
 //! ```
@@ -41,7 +41,8 @@
 //!
 //! # The main types
 //!
-//! - Assembling: [`App`] (connect, register, migrate, serve) and [`StartupError`];
+//! - Assembling: [`App`] (connect, register, migrate, serve) and [`StartupError`]; serving
+//!   with [`Server`] or [`serve()`] (timeouts of slow clients, graceful shutdown), [`ServeError`];
 //!   [`Config`] and the rest of [`config`]; the mail settings in [`mail`].
 //! - Describing: [`Resource`], [`ResourceDesc`], [`Field`] (with its [`Lookups`], a set of
 //!   [`Lookup`]s), [`Permissions`], [`Reference`] and [`ResourceSql`] (what the macro generates,
@@ -92,6 +93,7 @@ pub mod auth;
 #[doc(hidden)]
 pub mod body;
 pub(crate) mod body_first;
+pub(crate) mod body_timeout;
 #[doc(hidden)]
 pub mod client_address;
 #[doc(hidden)]
@@ -119,6 +121,7 @@ pub(crate) mod role;
 pub mod row;
 #[doc(hidden)]
 pub mod schema;
+pub(crate) mod serve;
 pub(crate) mod setting;
 pub(crate) mod slash_routes;
 pub(crate) mod state;
@@ -143,6 +146,7 @@ pub use resource::{
     Actions, Computed, Field, Lookup, Lookups, Permissions, Reference, Resource, ResourceDesc, ResourceSql,
 };
 pub use role::Role;
+pub use serve::{ServeError, Server, serve, shutdown_signal};
 pub use state::AppState;
 pub use tenant::{Scoped, Tenant};
 pub use tenant_macros::{TenantEnum, embed_migrations, tenant_resource};

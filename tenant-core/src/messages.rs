@@ -83,6 +83,8 @@ pub(crate) const INVALID_COMPANY_HEADER: &str = "X-Company-Id is not a valid UUI
 pub(crate) const INVALID_PAGE: &str = "Invalid page.";
 /// 413 (API.md: bodies over 1 MiB).
 pub(crate) const BODY_TOO_LARGE: &str = "Request body is larger than 1 MiB.";
+/// 408 (`BODY_READ_TIMEOUT_SECS`: the body did not arrive in time).
+pub(crate) const BODY_TIMEOUT: &str = "The request body took too long to arrive.";
 /// 415 (API.md: bodies must be JSON).
 pub(crate) const UNSUPPORTED_MEDIA_TYPE: &str = "Unsupported media type: send the body as application/json.";
 /// 405 (DRF's `MethodNotAllowed`).

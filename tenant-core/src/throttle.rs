@@ -59,7 +59,8 @@ impl AuthThrottle {
                     warn_loudly(
                         false,
                         "the client address is unknown: credential endpoints are throttled per account only. \
-                         Serve with router.into_make_service_with_connect_info::<SocketAddr>()",
+                         Serve with tenant_core::Server (or \
+                         router.into_make_service_with_connect_info::<SocketAddr>())",
                     )
                 });
                 Ok(())

@@ -67,6 +67,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "openapi",
             "error",
             "body",
+            "body_timeout",
             "body_first",
             "keep_alive",
             "hosts",
@@ -103,6 +104,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "assembly",
         &[
             "app",
+            "serve",
             "manage",
             "testing/credentials",
             "testing/databases",

@@ -204,3 +204,127 @@ pub async fn fill(reader: &mut (impl AsyncReadExt + Unpin), buf: &mut Vec<u8>) -
         Err(e) => Err(format!("reading the response: {e}")),
     }
 }
+
+/// A request whose body the test sends slowly, over a connection of its own: the head goes with
+/// `Expect: 100-continue`, and [`SlowUpload::start`] returns once the server answered `100
+/// Continue`, that is once a handler (or `body_first.rs`) is reading this request's body. The
+/// request is then surely in flight: accepted, its head parsed and routed.
+pub struct SlowUpload {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    body: Vec<u8>,
+    sent: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SlowUpload {
+    /// Connects to `addr` and sends the head of `method path` with `headers` (a `Host` the app
+    /// allows is added), `Content-Length` of `body` and `Expect: 100-continue`; waits for the
+    /// `100 Continue`. `Err` when another answer (or none) comes instead.
+    pub async fn start(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<SlowUpload, String> {
+        let mut stream = TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+        let mut head = format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str(&format!("content-length: {}\r\nexpect: 100-continue\r\n\r\n", body.len()));
+        stream.write_all(head.as_bytes()).await.map_err(|e| format!("sending the head: {e}"))?;
+        let mut buf = Vec::new();
+        let interim = tokio::time::timeout(EXCHANGE_TIMEOUT, async {
+            let end = read_until(&mut stream, &mut buf, b"\r\n\r\n").await?;
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end + 4);
+            Ok::<_, String>(head)
+        })
+        .await
+        .map_err(|_| format!("no 100 Continue within {EXCHANGE_TIMEOUT:?}"))??;
+        if !interim.starts_with("HTTP/1.1 100") {
+            return Err(format!("expected 100 Continue, got {interim:?}"));
+        }
+        Ok(SlowUpload { stream, buf, body, sent: Default::default() })
+    }
+
+    /// The length of the body.
+    pub fn len(&self) -> usize {
+        self.body.len()
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.body.is_empty()
+    }
+
+    /// How many bytes of the body have been sent so far (readable while [`SlowUpload::finish`]
+    /// runs in another task).
+    pub fn progress(&self) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+        self.sent.clone()
+    }
+
+    /// Sends the next `n` bytes of the body at once.
+    pub async fn send(&mut self, n: usize) -> std::io::Result<()> {
+        let from = self.sent.load(std::sync::atomic::Ordering::SeqCst);
+        let to = (from + n).min(self.body.len());
+        self.stream.write_all(&self.body[from..to]).await?;
+        self.sent.store(to, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Sends the rest of the body in `chunks` parts, each `every` after the last, awaiting
+    /// `before_last` before the last part, while reading the response. Returns the response
+    /// and how many body bytes had been sent when it came (sending stops then: a server that
+    /// answers early closes the connection).
+    pub async fn finish(
+        mut self,
+        chunks: usize,
+        every: Duration,
+        before_last: impl std::future::Future<Output = ()>,
+    ) -> (Result<WireResponse, String>, usize) {
+        use std::sync::atomic::Ordering;
+        let sent = self.sent.clone();
+        let start = sent.load(Ordering::SeqCst);
+        let rest = self.body.len() - start;
+        let body = std::mem::take(&mut self.body);
+        let (mut reader, mut writer) = self.stream.split();
+        let write = async {
+            let mut before_last = std::pin::pin!(before_last);
+            let chunks = chunks.max(1);
+            for i in 0..chunks {
+                if i + 1 == chunks {
+                    before_last.as_mut().await;
+                }
+                tokio::time::sleep(every).await;
+                let to = if i + 1 == chunks { body.len() } else { start + rest * (i + 1) / chunks };
+                let from = sent.load(Ordering::SeqCst);
+                if writer.write_all(&body[from..to]).await.is_err() {
+                    return;
+                }
+                sent.store(to, Ordering::SeqCst);
+            }
+        };
+        let read = read_response(&mut reader, &mut self.buf);
+        let mut read = std::pin::pin!(read);
+        let response = tokio::select! {
+            response = &mut read => response,
+            () = write => match tokio::time::timeout(EXCHANGE_TIMEOUT, &mut read).await {
+                Ok(response) => response,
+                Err(_) => Err(format!("no response within {EXCHANGE_TIMEOUT:?} of the body's end")),
+            },
+        };
+        (response, self.sent.load(Ordering::SeqCst))
+    }
+
+    /// Waits for the server to end the connection without (further) answer; `Ok(bytes)` with
+    /// what it sent before closing, `Err` if it is still open after `limit`.
+    pub async fn closed_within(mut self, limit: Duration) -> Result<Vec<u8>, String> {
+        let mut received = std::mem::take(&mut self.buf);
+        match tokio::time::timeout(limit, self.stream.read_to_end(&mut received)).await {
+            Ok(_) => Ok(received),
+            Err(_) => Err(format!("the connection is still open after {limit:?}")),
+        }
+    }
+}

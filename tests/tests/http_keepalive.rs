@@ -2,7 +2,7 @@
 //! handler reads the body (415, 404 on a malformed id, 401, 403, 405, unknown route, 413) must
 //! leave the connection usable for the next request, or say `Connection: close`.
 //!
-//! The app is served over real TCP (`TestApp::serve`, i.e. hyper under `axum::serve`) and spoken
+//! The app is served over real TCP (`TestApp::serve`, i.e. hyper under `tenant_core::Server`) and spoken
 //! to by a hand-written HTTP/1.1 client over one connection, so that what hyper does with an
 //! unread body is what the test sees. (The in-process `oneshot` requests of the other tests
 //! cannot see it: there is no connection.)

@@ -2,10 +2,10 @@
 //! `makemigrations`, `migrate` and `showmigrations` manage `examples/tracker/migrations`.
 
 use tenant_core::Config;
-use tracker::{BoxError, build, overdue_per_company, register};
+use tracker::{BoxError, overdue_per_company, register};
 
 const USAGE: &str = "usage: tracker [serve | overdue | makemigrations | migrate | showmigrations]\n\
-  serve    run the HTTP server (default)\n\
+  serve    migrate, then run the HTTP server (default) until SIGTERM or Ctrl-C\n\
   overdue  print, for every company, how many of its tasks are overdue (a job over all tenants)";
 
 #[tokio::main]
@@ -41,10 +41,11 @@ async fn migration_command(command: &str) -> Result<(), BoxError> {
 async fn serve() -> Result<(), BoxError> {
     let config = Config::from_env()?;
     let addr = config.bind_addr;
-    let router = build(config).await?;
+    let app = register(tenant_core::App::connect(config).await?);
+    app.migrate().await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("tracker listening on http://{addr}");
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+    // Logs "listening on …" once the start-up checks passed; returns after a graceful shutdown.
+    tenant_core::serve(app, listener).await?;
     Ok(())
 }
 

@@ -136,7 +136,7 @@ impl Op {
         self
     }
 
-    /// A JSON request body, with the answers a body can get (400 malformed, 413, 415).
+    /// A JSON request body, with the answers a body can get (400 malformed, 408, 413, 415).
     pub fn body(mut self, schema: impl Into<RefOr<Schema>>, required: bool) -> Op {
         let body = RequestBodyBuilder::new()
             .content("application/json", json(schema))
@@ -149,6 +149,7 @@ impl Op {
                 "400",
                 response("invalid fields (each with its messages), or malformed JSON (`detail`)", error_schema()),
             )
+            .response("408", detail("the body did not arrive within `BODY_READ_TIMEOUT_SECS`"))
             .response("413", detail("the body is over 1 MiB"))
             .response("415", detail("the body is not JSON"));
         self

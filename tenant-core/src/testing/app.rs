@@ -190,14 +190,16 @@ impl TestApp {
         crate::jobs::scoped(&self.state, company).await.unwrap_or_else(|e| panic!("scoped({company}): {e:?}"))
     }
 
-    /// Serves the router as `demo-app serve` does (`axum::serve`, so hyper's HTTP/1.1 connection
-    /// handling is real) on a free port of 127.0.0.1, until the returned [`Served`] is dropped.
+    /// Serves the router as `demo-app serve` does ([`Server`](crate::Server): hyper's HTTP/1.1
+    /// connection handling is real, with the configured header read timeout and the client's
+    /// address) on a free port of 127.0.0.1, until the returned [`Served`] is dropped. No signal
+    /// shuts it down.
     pub async fn serve(&self) -> Served {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("listening address");
-        let router = self.router.clone();
+        let server = crate::Server::new(self.router.clone(), self.state.clone()).with_shutdown(std::future::pending());
         let task = tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serving the test app");
+            server.run(listener).await.expect("serving the test app");
         });
         Served { addr, task }
     }

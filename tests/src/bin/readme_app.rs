@@ -43,11 +43,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = config.bind_addr;
     let app = tenant_core::App::connect(config).await?.resource::<Customer>().resource::<Invoice>();
     app.migrate().await?; // core tables + each resource's table, if missing
-    let router = app.into_router().await?; // refuses if the serving role escapes RLS,
-    // or if the tables differ from the models
+    let server = tenant_core::Server::from_app(app).await?; // refuses if the serving role escapes
+    // RLS, or if the tables differ from the models
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("listening on http://{addr}");
-    // With the client's address: the sign-in throttles count per address (and per account).
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await?;
+    server.run(listener).await?; // until SIGTERM or Ctrl-C, then a graceful shutdown
     Ok(())
 }

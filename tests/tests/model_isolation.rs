@@ -31,6 +31,19 @@
 //!   run). Case `i` runs with seed `seed + i`; a failure names its own seed, which reruns it as
 //!   the first case.
 //! - `MODEL_ISOLATION_SHRINK_SECS`: the time shrinking may take (default 300).
+//! - `MODEL_ISOLATION_TRACE=1`: prints every passing case's requests too (to see what runs).
+//!
+//! Measured on the 2-core development machine, both backends at once: 10 000 random ops
+//! (about 11 300 requests) take about 16 s on SQLite and 27 s on PostgreSQL.
+//!
+//! Scope: the demo app has no custom actions or nested routes (`demo_app::register`); its
+//! lookups are covered. Two readings the model takes, which API.md leaves open or this branch
+//! does not serve yet:
+//! - "the oldest company they still belong to" is the oldest *membership* (what the runtime
+//!   does, `accounts/members.rs`), not the company created first;
+//! - token refresh: API.md's rotation (a new `refresh` in the answer, reuse revoking the
+//!   family) is not served by this branch, which answers `{"access"}` only. The model checks
+//!   the 200 and uses the new access token from then on, and adopts a `refresh` when one comes.
 //!
 //! ```text
 //! TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:54329/postgres \

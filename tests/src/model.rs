@@ -168,8 +168,12 @@ pub enum Op {
     ListCompanies { user: u8 },
     /// `POST /api/companies` `{"name"}`
     CreateCompany { user: u8 },
-    /// `POST /api/auth/token/refresh`; the answer's tokens are used from then on.
+    /// `POST /api/auth/token/refresh` with the user's current refresh token: rotation, the
+    /// answer's tokens are used from then on (401 once the login is revoked).
     RefreshToken { user: u8 },
+    /// `POST /api/auth/token/refresh` with a refresh token the user already exchanged: 401, and
+    /// the whole login is revoked (API.md), so the current one refreshes nothing either.
+    ReuseRefreshToken { user: u8 },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,6 +275,10 @@ struct UserState {
     default: Option<usize>,
     access: String,
     refresh: String,
+    /// Refresh tokens this user exchanged already, oldest first.
+    retired: Vec<String>,
+    /// The login was revoked (a retired token came back): every refresh of it is a 401.
+    revoked: bool,
 }
 
 /// The model of one case: fresh companies, the backend run's users, no rows.
@@ -681,15 +689,19 @@ impl<'a> Run<'a> {
     /// rows), and starts a model of that state with fresh tokens for `users`.
     pub async fn start(app: &'a TestApp, users: &[User]) -> Run<'a> {
         reset(app).await;
+        let logins = record_logins(app, users).await;
         let quota = app.state.config().max_companies_per_user as usize;
         let users = users
             .iter()
-            .map(|u| UserState {
+            .zip(logins)
+            .map(|(u, refresh)| UserState {
                 id: u.id,
                 email: u.email.clone(),
                 default: None,
                 access: signed_token(u.id, TokenType::Access),
-                refresh: signed_token(u.id, TokenType::Refresh),
+                refresh,
+                retired: Vec::new(),
+                revoked: false,
             })
             .collect();
         let model = Model {
@@ -762,6 +774,7 @@ impl<'a> Run<'a> {
             Op::ListCompanies { user } => self.list_companies(*user as usize).await,
             Op::CreateCompany { user } => self.create_company(*user as usize).await,
             Op::RefreshToken { user } => self.refresh(*user as usize).await,
+            Op::ReuseRefreshToken { user } => self.reuse_refresh(*user as usize).await,
         }
     }
 
@@ -1383,14 +1396,30 @@ impl<'a> Run<'a> {
         let line = format!("user{user}: POST /api/auth/token/refresh");
         let body = json!({"refresh": self.model.users[user].refresh});
         let r = self.send(line, "POST", "/api/auth/token/refresh", &Auth::None, Some(body)).await;
+        if self.model.users[user].revoked {
+            return expect_status(&r, 401);
+        }
         expect_status(&r, 200)?;
         let access = r.body["access"].as_str().ok_or_else(|| format!("no access token in {}", short(&r)))?;
-        self.model.users[user].access = access.to_string();
-        // API.md's rotation: a new refresh token replaces the one sent (this branch answers
-        // only `access`; when `refresh` comes, it is the one to use next).
-        if let Some(refresh) = r.body["refresh"].as_str() {
-            self.model.users[user].refresh = refresh.to_string();
-        }
+        let refresh = r.body["refresh"].as_str().ok_or_else(|| format!("no refresh token in {}", short(&r)))?;
+        let state = &mut self.model.users[user];
+        state.access = access.to_string();
+        let retired = std::mem::replace(&mut state.refresh, refresh.to_string());
+        state.retired.push(retired);
+        Ok(())
+    }
+
+    /// A retired token again: 401, and the login is revoked. Access tokens stay valid (they are
+    /// stateless), so nothing else the user does changes.
+    async fn reuse_refresh(&mut self, user: usize) -> Step {
+        let Some(retired) = self.model.users[user].retired.first().cloned() else {
+            return self.refresh(user).await;
+        };
+        let line = format!("user{user}: POST /api/auth/token/refresh (a token already exchanged)");
+        let r =
+            self.send(line, "POST", "/api/auth/token/refresh", &Auth::None, Some(json!({"refresh": retired}))).await;
+        expect_status(&r, 401)?;
+        self.model.users[user].revoked = true;
         Ok(())
     }
 }
@@ -1402,6 +1431,37 @@ impl fmt::Display for Divergence {
         }
         write!(f, "  divergence at the last request: {}", self.message)
     }
+}
+
+/// A refresh token per user, of a new login each, recorded as `POST /api/auth/token` records
+/// it (`auth/refresh_tokens.rs`) without the Argon2 hash a real login costs.
+async fn record_logins(app: &TestApp, users: &[User]) -> Vec<String> {
+    let owner = tenant_core::Db::connect(&app.database_url, 1)
+        .await
+        .unwrap_or_else(|e| panic!("connecting to {}: {e}", app.database_url));
+    let mut tokens = Vec::new();
+    for user in users {
+        let token = signed_token(user.id, TokenType::Refresh);
+        let claims = crate::checks::jwt_claims(&token);
+        let jti = Uuid::parse_str(claims["jti"].as_str().expect("jti")).expect("a UUID jti");
+        let at = |key: &str| chrono::DateTime::from_timestamp(claims[key].as_i64().expect("a time"), 0);
+        owner
+            .execute(
+                "INSERT INTO refresh_tokens (jti, family_id, user_id, created_at, expires_at, rotated_at) \
+                 VALUES ($1, $1, $2, $3, $4, NULL)",
+                &[
+                    tenant_core::Value::Uuid(Some(jti)),
+                    tenant_core::Value::Uuid(Some(user.id)),
+                    tenant_core::Value::Timestamp(at("iat")),
+                    tenant_core::Value::Timestamp(at("exp")),
+                ],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("recording a login: {e}"));
+        tokens.push(token);
+    }
+    owner.close().await;
+    tokens
 }
 
 /// Deletes every company, membership, invitation and row, and every user's default company;
@@ -1419,6 +1479,7 @@ async fn reset(app: &TestApp) {
         "UPDATE users SET default_company_id = NULL",
         "DELETE FROM memberships",
         "DELETE FROM companies",
+        "DELETE FROM refresh_tokens",
     ] {
         owner.execute(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }

@@ -24,21 +24,41 @@ const TABLES: &[&str] = &[
     "invoices",
 ];
 
-/// Row counts of every table, read with the owner's connection.
-async fn counts(app: &TestApp) -> Vec<i64> {
-    let mut out = Vec::new();
-    if app.database_url.starts_with("sqlite:") {
-        let mut c = sqlx::SqliteConnection::connect(&app.database_url).await.unwrap();
-        for t in TABLES {
-            out.push(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {t}"))).fetch_one(&mut c).await.unwrap());
-        }
-    } else {
-        let mut c = sqlx::PgConnection::connect(&app.database_url).await.unwrap();
-        for t in TABLES {
-            out.push(sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {t}"))).fetch_one(&mut c).await.unwrap());
+/// The owner's connection, which reads the row counts of every table in one statement.
+enum Counter {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Counter {
+    async fn connect(app: &TestApp) -> Counter {
+        if app.database_url.starts_with("sqlite:") {
+            Counter::Sqlite(sqlx::SqliteConnection::connect(&app.database_url).await.unwrap())
+        } else {
+            Counter::Postgres(sqlx::PgConnection::connect(&app.database_url).await.unwrap())
         }
     }
-    out
+
+    async fn counts(&mut self) -> Vec<i64> {
+        let columns: Vec<String> = TABLES.iter().map(|t| format!("(SELECT count(*) FROM {t})")).collect();
+        let sql = sqlx::AssertSqlSafe(format!("SELECT {}", columns.join(", ")));
+        let mut out = Vec::new();
+        match self {
+            Counter::Sqlite(c) => {
+                let row = sqlx::query(sql).fetch_one(c).await.unwrap();
+                for i in 0..TABLES.len() {
+                    out.push(sqlx::Row::get::<i64, _>(&row, i));
+                }
+            }
+            Counter::Postgres(c) => {
+                let row = sqlx::query(sql).fetch_one(c).await.unwrap();
+                for i in 0..TABLES.len() {
+                    out.push(sqlx::Row::get::<i64, _>(&row, i));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Strings a client can send: empty, blank, control and format characters, NUL, every plane,
@@ -220,6 +240,13 @@ struct Sent {
 struct Run<'a> {
     app: &'a TestApp,
     bearer: String,
+    /// The company every request names: a corpus request may well set the caller's default
+    /// company to null (`PATCH /api/me`), which must not take the rest of the corpus with it.
+    company: String,
+    auth: Auth,
+    counter: Counter,
+    /// The row counts after the last request.
+    counts: Vec<i64>,
     failures: Vec<String>,
     sent: usize,
 }
@@ -228,8 +255,8 @@ impl Run<'_> {
     /// Sends one request; checks it is not a 5xx, and that a refused write stored nothing.
     async fn send(&mut self, method: &str, path: &str, content_type: Option<&str>, body: Option<Vec<u8>>) -> Sent {
         let is_write = !matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PROPFIND");
-        let before = if is_write { Some((counts(self.app).await, self.snapshot(path).await)) } else { None };
-        let mut headers = vec![("authorization", self.bearer.as_str())];
+        let object_before = if is_write { self.snapshot(path).await } else { None };
+        let mut headers = vec![("authorization", self.bearer.as_str()), ("x-company-id", self.company.as_str())];
         if let Some(ct) = content_type {
             headers.push(("content-type", ct));
         }
@@ -240,39 +267,49 @@ impl Run<'_> {
         if r.status >= 500 {
             self.failures.push(format!("{what} → {}: {}", r.status, &r.text[..r.text.len().min(200)]));
         }
-        if let Some((counts_before, object_before)) = before
-            && r.status >= 400
-        {
-            if counts(self.app).await != counts_before {
-                self.failures.push(format!("{what} → {} but the row counts changed", r.status));
+        if is_write {
+            let counts = self.counter.counts().await;
+            if r.status >= 400 {
+                if counts != self.counts {
+                    self.failures.push(format!("{what} → {} but the row counts changed", r.status));
+                }
+                if self.snapshot(path).await != object_before {
+                    self.failures.push(format!("{what} → {} but the object changed", r.status));
+                }
             }
-            if self.snapshot(path).await != object_before {
-                self.failures.push(format!("{what} → {} but the object changed", r.status));
-            }
+            self.counts = counts;
         }
         Sent { what, status: r.status }
     }
 
-    /// The object a detail path names, as its owner reads it (`None` for other paths).
+    /// What a refused write to `path` must leave as it was, as the caller reads it: the object a
+    /// detail path names, the members for the members' routes, the account for `/api/me`.
     async fn snapshot(&self, path: &str) -> Option<String> {
         let path = path.split('?').next().unwrap();
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        match segments.as_slice() {
-            ["api", resource, id] if RESOURCES.contains(resource) && uuid::Uuid::parse_str(id).is_ok() => {
-                Some(self.app.get(path, &Auth::bearer(self.bearer.trim_start_matches("Bearer ").to_string())).await.text)
-            }
-            ["api", "members", ..] | ["api", "me"] => Some(
-                self.app
-                    .get(
-                        if path.starts_with("/api/me") { "/api/me" } else { "/api/members" },
-                        &Auth::bearer(self.bearer.trim_start_matches("Bearer ").to_string()),
-                    )
-                    .await
-                    .text,
-            ),
-            _ => None,
-        }
+        let read = match segments.as_slice() {
+            ["api", resource, id] if RESOURCES.contains(resource) && uuid::Uuid::parse_str(id).is_ok() => path,
+            ["api", "members", ..] => "/api/members",
+            ["api", "me"] => "/api/me",
+            _ => return None,
+        };
+        Some(self.app.get(read, &self.auth).await.text)
     }
+}
+
+/// `template` with every `{parameter}` replaced by `value` (in one pass: `value` may itself
+/// look like a parameter).
+fn fill(template: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}').map_or(rest.len(), |e| start + e + 1);
+        out.push_str(&rest[..start]);
+        out.push_str(value);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The body fields of an operation, from its request schema (`$ref`s resolved).
@@ -300,21 +337,25 @@ both_backends! {
         ids.insert("invitations", invited.body["id"].as_str().unwrap().to_string());
         let doc = app.get("/api/openapi.json", &Auth::None).await.body;
 
-        let mut run = Run { app: &app, bearer: format!("Bearer {}", alice.access), failures: Vec::new(), sent: 0 };
+        let mut counter = Counter::connect(&app).await;
+        let counts = counter.counts().await;
+        let mut run = Run {
+            app: &app,
+            bearer: format!("Bearer {}", alice.access),
+            company: alice.company_id.to_string(),
+            auth: alice.in_company(alice.company_id),
+            counter,
+            counts,
+            failures: Vec::new(),
+            sent: 0,
+        };
         let paths = doc["paths"].as_object().unwrap().clone();
         for (template, item) in &paths {
             // Path parameters: the caller's own object of that collection, so the body and the
             // query are what is judged.
             let segment = template.trim_start_matches("/api/").split('/').next().unwrap_or("");
             let id = ids.get(segment).cloned().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-            let real = |t: &str| {
-                let mut out = t.to_string();
-                while let (Some(a), Some(b)) = (out.find('{'), out.find('}')) {
-                    out.replace_range(a..=b, &id);
-                }
-                out
-            };
-            let path = real(template);
+            let path = fill(template, &id);
             for (method, operation) in item.as_object().unwrap() {
                 let method = method.to_uppercase();
                 if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
@@ -323,11 +364,7 @@ both_backends! {
                 // Odd ids in every position.
                 if template.contains('{') {
                     for bad in BAD_IDS {
-                        let mut odd = template.clone();
-                        while let (Some(a), Some(b)) = (odd.find('{'), odd.find('}')) {
-                            odd.replace_range(a..=b, bad);
-                        }
-                        run.send(&method, &odd, Some("application/json"), Some(b"{}".to_vec())).await;
+                        run.send(&method, &fill(template, bad), Some("application/json"), Some(b"{}".to_vec())).await;
                     }
                 }
                 // Deleting the objects would leave nothing to judge the other requests on.
@@ -364,7 +401,7 @@ both_backends! {
         }
         // The objects the corpus aimed at are still there, unchanged by every refusal.
         for resource in RESOURCES {
-            app.get(&format!("/api/{resource}/{}", ids[resource]), &alice.auth()).await.assert_status(200);
+            app.get(&format!("/api/{resource}/{}", ids[resource]), &alice.in_company(alice.company_id)).await.assert_status(200);
         }
         eprintln!("{} requests of the corpus sent", run.sent);
         assert!(run.sent > 3000, "the corpus reached every route: {}", run.sent);

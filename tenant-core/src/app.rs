@@ -357,15 +357,21 @@ impl App {
             .merge(docs)
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
-            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-            .layer(axum::Extension(RequestTimeout(self.state.config().request_timeout)))
-            // Inside the keep-alive layer: a refused host's unread body is drained like any
-            // early answer's, so the connection stays usable.
-            .layer(HostAndHeadersLayer::new(allowed_hosts, self.state.config().public_base_url.as_deref()))
-            .layer(KeepAliveLayer)
-            // Outside the keep-alive layer: a body past its deadline is a failed body there, whose
-            // rest is not waited for (the answer says `Connection: close`).
-            .layer(BodyTimeoutLayer::new(self.state.config().body_read_timeout))
+            // One `Router::layer` for the whole stack: axum wraps every route in a boxed service
+            // per call, cloned for each request, so five calls cost five boxes and clones per
+            // request where one stack costs one (bench/RESULTS.md). Outermost first:
+            .layer(
+                tower::ServiceBuilder::new()
+                    // Outside the keep-alive layer: a body past its deadline is a failed body
+                    // there, whose rest is not waited for (the answer says `Connection: close`).
+                    .layer(BodyTimeoutLayer::new(self.state.config().body_read_timeout))
+                    .layer(KeepAliveLayer)
+                    // Inside the keep-alive layer: a refused host's unread body is drained like
+                    // any early answer's, so the connection stays usable.
+                    .layer(HostAndHeadersLayer::new(allowed_hosts, self.state.config().public_base_url.as_deref()))
+                    .layer(axum::Extension(RequestTimeout(self.state.config().request_timeout)))
+                    .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+            )
             .with_state(self.state))
     }
 }

@@ -116,13 +116,15 @@ run_backend() {
     echo
     echo "==== schemathesis: backend $name ($base)"
     local started=$SECONDS
-    # Throttles raised: schemathesis signs up and logs in many times from one address.
+    # Throttles raised: schemathesis signs up and logs in many times from one address, and sends
+    # thousands of requests as one user in one company.
     DATABASE_URL="$database_url" BIND_ADDR="127.0.0.1:$port" \
         JWT_SECRET="schemathesis-run-secret-0123456789abcdef" \
         EMAIL_BACKEND=file EMAIL_FILE_DIR="$work/mail-$name" \
         ACCESS_TOKEN_TTL_SECS=3600 \
         THROTTLE_AUTH_ADDRESS=100000/min THROTTLE_AUTH_ACCOUNT=100000/min \
         THROTTLE_INVITATION_COMPANY=100000/min THROTTLE_INVITATION_ADDRESS=100000/min \
+        THROTTLE_USER=100000/min THROTTLE_COMPANY=100000/min \
         MAX_COMPANIES_PER_USER=1000 MAX_PENDING_INVITATIONS_PER_COMPANY=100000 \
         RUST_LOG="${RUST_LOG:-warn}" \
         "$bin" serve >"$work/server-$name.log" 2>&1 &

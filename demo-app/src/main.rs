@@ -5,7 +5,6 @@
 use demo_app::{BoxError, build, seed};
 use tenant_core::schema::{self, ServingRole};
 use tenant_core::{Config, Db, Dialect};
-use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: demo-app [serve | seed | schema | makemigrations | migrate | showmigrations]\n\
   serve   migrate, then run the HTTP server (default) until SIGTERM or Ctrl-C\n\
@@ -18,9 +17,10 @@ const USAGE: &str = "usage: demo-app [serve | seed | schema | makemigrations | m
 #[tokio::main]
 async fn main() {
     tenant_core::config::load_dotenv();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
-        .init();
+    if let Err(e) = tenant_core::logging::init() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_string());
     let result = match command.as_str() {
         "serve" => match Config::from_env() {

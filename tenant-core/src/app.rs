@@ -11,6 +11,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
 use crate::actions::ActionDesc;
 use crate::body::MAX_BODY_BYTES;
 use crate::body_first::RequestTimeout;
@@ -362,6 +365,18 @@ impl App {
             // request where one stack costs one (bench/RESULTS.md). Outermost first:
             .layer(
                 tower::ServiceBuilder::new()
+                    // The request id first, so that the span, every log line and the answer
+                    // carry it (`request_trace.rs`).
+                    .map_request(crate::request_trace::drop_insane_request_id)
+                    .layer(SetRequestIdLayer::x_request_id(crate::request_trace::NewRequestId))
+                    .layer(PropagateRequestIdLayer::x_request_id())
+                    .layer(
+                        TraceLayer::new_for_http()
+                            .make_span_with(crate::request_trace::make_span)
+                            .on_request(())
+                            .on_response(crate::request_trace::on_response)
+                            .on_failure(()),
+                    )
                     // Outside the keep-alive layer: a body past its deadline is a failed body
                     // there, whose rest is not waited for (the answer says `Connection: close`).
                     .layer(BodyTimeoutLayer::new(self.state.config().body_read_timeout))

@@ -89,6 +89,7 @@ pub(crate) fn token_user(headers: &HeaderMap, state: &AppState) -> Result<Uuid, 
         crate::auth::jwt::TokenError::Invalid => ApiError::Unauthorized(TOKEN_INVALID),
         crate::auth::jwt::TokenError::WrongType => ApiError::Unauthorized(WRONG_TOKEN_TYPE_ACCESS),
     })?;
+    crate::request_trace::record_user(claims.sub);
     Ok(claims.sub)
 }
 

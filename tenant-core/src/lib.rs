@@ -77,11 +77,13 @@ pub mod actions;
 pub mod app;
 pub mod config;
 pub mod crud;
+pub mod logging;
 pub mod mail;
 pub mod migrations;
 pub mod openapi;
 pub mod query;
 pub mod request_throttle;
+pub mod request_trace;
 pub mod resource;
 pub mod value;
 

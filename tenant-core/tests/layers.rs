@@ -70,6 +70,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "body_timeout",
             "body_first",
             "keep_alive",
+            "request_trace",
             "hosts",
             "auth/password",
             "auth/password_validation",
@@ -103,6 +104,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "assembly",
         &[
+            "logging",
             "app",
             "serve",
             "manage",

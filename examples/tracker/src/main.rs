@@ -11,7 +11,10 @@ const USAGE: &str = "usage: tracker [serve | overdue | makemigrations | migrate 
 #[tokio::main]
 async fn main() {
     tenant_core::config::load_dotenv();
-    tracing_subscriber::fmt().init();
+    if let Err(e) = tenant_core::logging::init() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_string());
     let result = match command.as_str() {
         "serve" => serve().await,

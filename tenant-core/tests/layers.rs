@@ -106,6 +106,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "app",
             "serve",
             "manage",
+            "cli",
             "testing/credentials",
             "testing/databases",
             "testing/requests",

@@ -234,9 +234,11 @@ impl Cli {
                 ExitCode::SUCCESS
             }
             _ => {
+                // clap's first paragraph (the message, and the missing arguments), as one line.
                 let rendered = e.render().to_string();
-                let first = rendered.lines().next().unwrap_or("invalid arguments");
-                let first = first.strip_prefix("error: ").unwrap_or(first);
+                let first: Vec<&str> = rendered.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+                let first = first.join(" ");
+                let first = first.strip_prefix("error: ").unwrap_or(&first);
                 eprintln!("error: {first} (see {} --help)", self.name);
                 ExitCode::from(2)
             }

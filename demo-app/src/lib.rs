@@ -51,6 +51,37 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The demo's management command line (`tenant_core::cli`): the framework's subcommands over
+/// the demo's resources and migrations folder, and `seed`.
+pub fn cli() -> tenant_core::cli::Cli {
+    tenant_core::cli::Cli::new("demo-app")
+        .version(env!("CARGO_PKG_VERSION"))
+        .register(register)
+        .migrations_dir(MIGRATIONS_DIR)
+        .seed(run_seed)
+}
+
+/// `demo-app seed`: fills an empty database with two demo companies and prints their credentials.
+pub async fn run_seed(mut config: Config) -> Result<(), BoxError> {
+    // The seeded users verify their addresses with the tokens mailed to them: this run's mail
+    // goes to a directory of its own, removed afterwards.
+    let mail_dir = std::env::temp_dir().join(format!("demo-app-seed-{}", uuid::Uuid::now_v7()));
+    config.email.backend = tenant_core::mail::EmailBackend::File { dir: mail_dir.clone() };
+    let router = build(config).await?;
+    let seeded = seed::seed(&router, &mail_dir).await;
+    let _ = std::fs::remove_dir_all(&mail_dir);
+    let companies = seeded?;
+    println!("Seeded {} companies. Every user's password is {:?}.", companies.len(), seed::PASSWORD);
+    for c in companies {
+        println!("  {} ({})", c.name, c.company_id);
+        println!("    admin: {}", c.admin_email);
+        println!("    staff: {}", c.staff_email);
+    }
+    println!("Log in: curl -s -X POST localhost:8080/api/auth/token -H 'content-type: application/json' \\");
+    println!("          -d '{{\"email\": \"admin@acme.test\", \"password\": \"{}\"}}'", seed::PASSWORD);
+    Ok(())
+}
+
 /// Connects, creates or migrates the schema, checks that the serving role is subject to
 /// row-level security (PostgreSQL), and returns the router.
 pub async fn build(config: Config) -> Result<axum::Router, BoxError> {

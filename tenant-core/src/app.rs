@@ -250,15 +250,25 @@ impl App {
         Ok(applied)
     }
 
-    /// Django's `showmigrations`: each migration of [`App::migrations`], applied or not.
+    /// Django's `showmigrations`: each migration of [`App::migrations`], applied or not. On
+    /// PostgreSQL it reads as the owner (`DATABASE_URL`), on a connection of its own: the
+    /// serving role may not read the migrations' records.
     ///
     /// # Errors
     ///
     /// The database cannot be read.
     pub async fn show_migrations(&self) -> Result<Vec<MigrationStatus>, DbError> {
-        match &self.migrations {
-            None => Ok(Vec::new()),
-            Some(migrations) => crate::migrations::apply::status(self.state.db(), migrations).await,
+        let Some(migrations) = &self.migrations else {
+            return Ok(Vec::new());
+        };
+        match self.state.db().dialect() {
+            Dialect::Sqlite => crate::migrations::apply::status(self.state.db(), migrations).await,
+            Dialect::Postgres => {
+                let owner = Db::connect(&self.state.config().database_url, 1).await?;
+                let result = crate::migrations::apply::status(&owner, migrations).await;
+                owner.close().await;
+                result
+            }
         }
     }
 

@@ -38,7 +38,8 @@ impl LogFormat {
 }
 
 /// Installs the process's log subscriber from `RUST_LOG` (default [`DEFAULT_FILTER`]) and
-/// `LOG_FORMAT`, writing to standard output (`tracing_subscriber`'s default). Does nothing when a subscriber is installed already
+/// `LOG_FORMAT`, writing to standard error (standard output is the management commands' output:
+/// `openapi > openapi.json`). Does nothing when a subscriber is installed already
 /// (an app's own, a test's).
 ///
 /// # Errors
@@ -47,7 +48,7 @@ impl LogFormat {
 pub fn init() -> Result<(), ConfigError> {
     let format = LogFormat::from_lookup(|name| std::env::var(name).ok())?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(true).try_init(),

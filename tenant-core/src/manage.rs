@@ -1,6 +1,7 @@
 //! The migration subcommands every app's binary offers, as Django's `manage.py` does:
-//! `makemigrations [--allow-drop]`, `migrate`, `showmigrations`. An app's `main` hands them its
-//! [`App`] and its migrations folder (README.md, "Changing a model").
+//! `makemigrations [--allow-drop]`, `migrate`, `showmigrations`. [`crate::cli`] runs them; an
+//! app's own `main` may also hand them its [`App`] and its migrations folder (README.md,
+//! "Changing a model").
 
 use std::path::Path;
 

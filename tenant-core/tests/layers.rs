@@ -108,6 +108,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "app",
             "serve",
             "manage",
+            "cli",
             "testing/credentials",
             "testing/databases",
             "testing/requests",

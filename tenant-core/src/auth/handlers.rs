@@ -16,7 +16,7 @@ use crate::auth::password_validation::validate_password;
 use crate::auth::refresh_tokens::{rotate, start_family};
 use crate::body::JsonObject;
 use crate::client_address::ClientAddress;
-use crate::db::TxMode;
+use crate::db::{Tx, TxMode};
 use crate::error::ApiError;
 use crate::messages::BAD_CREDENTIALS;
 use crate::slash_routes::SlashRoutes;
@@ -77,24 +77,8 @@ async fn signup(
 
     // Hash before opening the transaction: the slow part must not hold a write lock.
     let password_hash = state.hashers().hash(password).await?;
-    let user_id = Uuid::now_v7();
-
     let mut tx = state.db().begin(TxMode::Write).await?;
-    tx.execute(
-        INSERT_USER,
-        &[
-            Value::Uuid(Some(user_id)),
-            Value::Text(Some(email.clone())),
-            Value::Text(Some(password_hash)),
-            Value::Timestamp(Some(now())),
-        ],
-    )
-    .await
-    .map_err(
-        |err| {
-            if err.violates_unique(USERS_EMAIL_KEY, USERS_EMAIL_COLUMNS) { email_taken() } else { err.into() }
-        },
-    )?;
+    let user_id = insert_user(&mut tx, &email, password_hash).await?;
     let company = create_company(&mut tx, user_id, company_name).await?;
     tx.execute(SET_DEFAULT, &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company.id))]).await?;
     let verification =
@@ -111,6 +95,29 @@ async fn signup(
         "refresh": refresh,
     });
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Inserts a user with a canonical `email` and an Argon2 `password_hash`, no default company
+/// and the address unverified, inside the caller's transaction; returns its id. A taken email is
+/// the 409 of `email` (API.md), detected from the unique index.
+pub(crate) async fn insert_user(tx: &mut Tx, email: &str, password_hash: String) -> Result<Uuid, ApiError> {
+    let user_id = Uuid::now_v7();
+    tx.execute(
+        INSERT_USER,
+        &[
+            Value::Uuid(Some(user_id)),
+            Value::Text(Some(email.to_string())),
+            Value::Text(Some(password_hash)),
+            Value::Timestamp(Some(now())),
+        ],
+    )
+    .await
+    .map_err(
+        |err| {
+            if err.violates_unique(USERS_EMAIL_KEY, USERS_EMAIL_COLUMNS) { email_taken() } else { err.into() }
+        },
+    )?;
+    Ok(user_id)
 }
 
 fn email_taken() -> ApiError {

@@ -1,0 +1,253 @@
+//! The management command line (`tenant_core::cli`, what `demo-app` runs), as a process over
+//! this test's throwaway database on each backend: every subcommand, its output and exit code,
+//! and the error exits (usage errors: 2; failures: 1, one `error: …` line on stderr).
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::json;
+use tests::*;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+const DEMO_CLI: &str = env!("CARGO_BIN_EXE_demo_cli");
+
+/// How long a subcommand may take on a loaded machine (`seed` hashes a few passwords).
+const LIMIT: Duration = Duration::from_secs(120);
+
+const STRONG: &str = "correct-horse-battery-staple";
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Output {
+    /// Asserts the exit code and that stderr is the one line `error: …` containing `message`.
+    fn assert_error(&self, code: i32, message: &str) {
+        assert_eq!(self.code, code, "exit code; stdout: {}; stderr: {}", self.stdout, self.stderr);
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line on stderr: {:?}", self.stderr);
+        assert!(lines[0].starts_with("error: "), "an error line: {:?}", lines[0]);
+        assert!(lines[0].contains(message), "{:?} in {:?}", message, lines[0]);
+    }
+
+    fn assert_ok(&self) -> &str {
+        assert_eq!(self.code, 0, "exit code; stdout: {}; stderr: {}", self.stdout, self.stderr);
+        &self.stdout
+    }
+}
+
+fn command(app: &TestApp, args: &[&str], envs: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(DEMO_CLI);
+    command.args(args).env_clear().kill_on_drop(true);
+    command
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app.database_url)
+        .env("JWT_SECRET", TEST_JWT_SECRET)
+        .env("RUST_LOG", "off");
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    command
+}
+
+/// Runs `demo_cli args…` with `stdin` on its standard input.
+async fn run_with(app: &TestApp, args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Output {
+    let mut child = command(app, args, envs)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the demo_cli binary starts");
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.as_bytes()).await.unwrap();
+    drop(pipe);
+    let output = tokio::time::timeout(LIMIT, child.wait_with_output()).await.expect("it exits").expect("its output");
+    Output {
+        code: output.status.code().expect("an exit code"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+async fn run(app: &TestApp, args: &[&str]) -> Output {
+    run_with(app, args, &[], "").await
+}
+
+/// Runs SQL as the owner of the test's database.
+async fn owner_sql(app: &TestApp, sql: &'static str) {
+    let db = tenant_core::Db::connect(&app.database_url, 1).await.expect("the owner's pool");
+    db.execute(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    db.close().await;
+}
+
+both_backends! {
+    async fn usage_help_and_usage_errors(app: TestApp) {
+        let help = run(&app, &["--help"]).await;
+        for name in ["serve", "migrate", "makemigrations", "showmigrations", "check", "createuser", "createcompany",
+            "addmember", "seed", "schema", "openapi"]
+        {
+            assert!(help.assert_ok().contains(name), "--help lists {name}: {}", help.stdout);
+        }
+        let sub = run(&app, &["addmember", "--help"]).await;
+        assert!(sub.assert_ok().contains("--company"), "{}", sub.stdout);
+
+        run(&app, &["bogus"]).await.assert_error(2, "unrecognized subcommand 'bogus'");
+        run(&app, &["createuser", "--bogus"]).await.assert_error(2, "unexpected argument '--bogus'");
+        run(&app, &["createuser"]).await.assert_error(2, "--email");
+        run(&app, &["schema", "--dialect", "oracle"]).await.assert_error(2, "oracle");
+        run(&app, &["migrate", "extra"]).await.assert_error(2, "unexpected argument 'extra'");
+    }
+
+    async fn migrations_schema_and_openapi(app: TestApp) {
+        assert_eq!(run(&app, &["migrate"]).await.assert_ok(), "No migrations to apply.\n");
+        assert_eq!(run(&app, &["showmigrations"]).await.assert_ok(), "[X] 0001_initial\n");
+        assert_eq!(run(&app, &["makemigrations"]).await.assert_ok(), "No changes detected.\n");
+
+        let schema = run(&app, &["schema"]).await;
+        assert!(schema.assert_ok().contains("CREATE TABLE"), "{}", schema.stdout);
+        let citus = run(&app, &["schema", "--dialect", "postgres", "--citus"]).await;
+        assert!(citus.assert_ok().contains("create_distributed_table('invoices'"), "{}", citus.stdout);
+        let sqlite = run(&app, &["schema", "--dialect", "sqlite"]).await;
+        assert!(!sqlite.assert_ok().contains("ROW LEVEL SECURITY"), "{}", sqlite.stdout);
+        if app.backend == Backend::Sqlite {
+            run(&app, &["schema", "--citus"]).await.assert_error(1, "--citus needs the PostgreSQL dialect");
+        }
+
+        let openapi = run(&app, &["openapi"]).await;
+        let document: serde_json::Value = serde_json::from_str(openapi.assert_ok()).expect("a JSON document");
+        assert_eq!(document["openapi"], "3.1.0");
+        assert!(document["paths"]["/api/invoices"].is_object(), "{document}");
+    }
+
+    async fn users_companies_and_members(app: TestApp) {
+        let created = run_with(&app, &["createuser", "--email", "Owner@Example.com", "--password-stdin"], &[],
+            &format!("{STRONG}\n")).await;
+        let owner_id: uuid::Uuid = created.assert_ok().trim().parse().expect("the new user's id");
+        let member = run(&app, &["createuser", "--email", "member@example.com", "--password", STRONG]).await;
+        member.assert_ok();
+
+        // The same checks as sign-up.
+        run_with(&app, &["createuser", "--email", "owner@example.com", "--password-stdin"], &[], STRONG)
+            .await
+            .assert_error(1, "email: A user with this email already exists.");
+        run(&app, &["createuser", "--email", "weak@example.com", "--password", "12345678"])
+            .await
+            .assert_error(1, "password: This password is too common.");
+        run(&app, &["createuser", "--email", "not-an-address", "--password", STRONG]).await.assert_error(1, "email:");
+        run(&app, &["createuser", "--email", "nopass@example.com"]).await.assert_error(1, "--password-stdin");
+        run_with(&app, &["createuser", "--email", "nopass@example.com", "--password-stdin"], &[], "")
+            .await
+            .assert_error(1, "no password on standard input");
+
+        let company = run(&app, &["createcompany", "Acme", "--admin", "owner@example.com"]).await;
+        let company_id: uuid::Uuid = company.assert_ok().trim().parse().expect("the new company's id");
+        run(&app, &["createcompany", "Acme", "--admin", "nobody@example.com"])
+            .await
+            .assert_error(1, "no user with the email \"nobody@example.com\"");
+
+        let added = run(&app, &["addmember", "--email", "member@example.com", "--company", "Acme", "--role", "staff"]).await;
+        assert!(added.assert_ok().contains(&company_id.to_string()), "{}", added.stdout);
+        run(&app, &["addmember", "--email", "member@example.com", "--company", &company_id.to_string()])
+            .await
+            .assert_error(1, "already a member");
+        run(&app, &["addmember", "--email", "member@example.com", "--company", "Nope"])
+            .await
+            .assert_error(1, "no company \"Nope\"");
+        run(&app, &["addmember", "--email", "member@example.com", "--company", "Acme", "--role", "boss"])
+            .await
+            .assert_error(1, "unknown role \"boss\"");
+        run(&app, &["addmember", "--email", "ghost@example.com", "--company", "Acme"])
+            .await
+            .assert_error(1, "no user with the email");
+
+        // What the server sees: both log in; the owner is Acme's admin, the member its staff.
+        for (email, role) in [("owner@example.com", "admin"), ("member@example.com", "staff")] {
+            let token = app.post("/api/auth/token", &Auth::none(), json!({"email": email, "password": STRONG})).await;
+            token.assert_status(200);
+            let access = token.get("access").as_str().unwrap().to_string();
+            let companies = app.get("/api/companies", &Auth::bearer(access)).await;
+            companies.assert_status(200);
+            assert_eq!(companies.body[0]["id"], json!(company_id), "{:?}", companies.body);
+            assert_eq!(companies.body[0]["role"], role, "{:?}", companies.body);
+        }
+        let _ = owner_id;
+    }
+
+    async fn seed_fills_the_database(app: TestApp) {
+        let seeded = run(&app, &["seed"]).await;
+        assert!(seeded.assert_ok().starts_with("Seeded 2 companies."), "{}", seeded.stdout);
+        let token = app
+            .post("/api/auth/token", &Auth::none(), json!({"email": "admin@acme.test", "password": demo_app::seed::PASSWORD}))
+            .await;
+        token.assert_status(200);
+    }
+
+    async fn check_passes_then_reports_each_finding(app: TestApp) {
+        let clean = run(&app, &["check"]).await;
+        assert_eq!(clean.assert_ok(), "No issues found.\n");
+
+        // The production guard: one line per refused setting.
+        let production = run_with(&app, &["check"], &[("APP_ENV", "production")], "").await;
+        production.assert_error_with_findings();
+        assert!(production.stdout.lines().all(|l| l.starts_with("production: ")), "{}", production.stdout);
+        assert!(production.stdout.contains("ALLOWED_HOSTS"), "{}", production.stdout);
+        assert!(production.stdout.contains("DOCS_PAGE=off"), "{}", production.stdout);
+
+        // A bad setting.
+        let config = run_with(&app, &["check"], &[("BIND_ADDR", "nowhere")], "").await;
+        config.assert_error_with_findings();
+        assert!(config.stdout.starts_with("configuration: "), "{}", config.stdout);
+
+        // The serving role escapes row-level security (PostgreSQL: served as the superuser).
+        if app.backend == Backend::Postgres {
+            let bypass = run_with(&app, &["check"], &[("DATABASE_APP_URL", &app.database_url)], "").await;
+            bypass.assert_error_with_findings();
+            assert!(bypass.stdout.starts_with("isolation: refusing to serve"), "{}", bypass.stdout);
+        }
+
+        // Schema drift: a column renamed behind the models' back.
+        owner_sql(&app, "ALTER TABLE customers RENAME COLUMN email TO e_mail").await;
+        let drift = run(&app, &["check"]).await;
+        drift.assert_error_with_findings();
+        assert!(drift.stdout.lines().any(|l| l.starts_with("schema: ") && l.contains("email")), "{}", drift.stdout);
+    }
+
+    async fn serve_migrates_and_listens(app: TestApp) {
+        let addr = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+            listener.local_addr().expect("its address").to_string()
+        };
+        let mut child = command(&app, &["serve"], &[("BIND_ADDR", &addr)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the demo_cli binary starts");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let line = tokio::time::timeout(LIMIT, lines.next_line()).await.expect("it starts").unwrap();
+        assert_eq!(line.as_deref(), Some(format!("demo-app listening on http://{addr}").as_str()));
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("it serves");
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
+        let mut response = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response).await.unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        child.start_kill().unwrap();
+        child.wait().await.unwrap();
+
+        // An address that cannot be bound: one line, exit 1.
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let taken_addr = taken.local_addr().unwrap().to_string();
+        run_with(&app, &["serve"], &[("BIND_ADDR", &taken_addr)], "").await.assert_error(1, "in use");
+    }
+}
+
+impl Output {
+    /// `check` with findings: exit 1, the findings on stdout, one summary line on stderr.
+    fn assert_error_with_findings(&self) {
+        assert!(!self.stdout.is_empty(), "findings on stdout; stderr: {}", self.stderr);
+        self.assert_error(1, "check found");
+    }
+}

@@ -99,7 +99,8 @@ fn bearer(user: &User) -> Vec<(&'static str, String)> {
 }
 
 /// Connects until a connection is refused (the listener closed); `Err` after `limit`. A
-/// connection that is still accepted is closed at once, so it holds nothing up.
+/// connection that is still accepted is closed at once, so it holds nothing up; one reset
+/// (queued in the backlog of a listener that was just closed) is retried.
 async fn refused_within(addr: SocketAddr, limit: Duration) -> Result<(), String> {
     let deadline = Instant::now() + limit;
     loop {
@@ -107,6 +108,9 @@ async fn refused_within(addr: SocketAddr, limit: Duration) -> Result<(), String>
         // pending once its backlog is full: each attempt gets a second.
         match tokio::time::timeout(Duration::from_secs(1), TcpStream::connect(addr)).await {
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Ok(()),
+            // The listener closed while this attempt sat in its backlog: the kernel resets
+            // it. The next attempt tells whether the listener is really gone.
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
             Ok(Err(e)) => return Err(format!("connecting failed otherwise: {e}")),
             Ok(Ok(stream)) => drop(stream),
             Err(_) => {}

@@ -23,6 +23,8 @@ usage: cargo run --release -p bench -- [--rows N | --scale | --smoke | --callgri
   --pool N           database pool size of both servers, DATABASE_MAX_CONNECTIONS (default 16)
   --rounds N         list and retrieve: measured runs per server, alternating framework and
                      baseline (A B B A …) so drift hits both alike; averaged (default 2; smoke 1)
+  --log FILTER       RUST_LOG of the framework (default warn: no line per request); `info` is
+                     the level an app logs at when RUST_LOG is unset (one line per request)
   --label TEXT       a label for this run's section of bench/RESULTS.md (e.g. before, after)
   --out PATH         write the report there instead of bench/RESULTS.md (smoke: target/bench-smoke.md)
 ";
@@ -47,6 +49,8 @@ pub struct Options {
     pub threads: u32,
     pub pool: u32,
     pub rounds: u32,
+    /// RUST_LOG of the framework's server.
+    pub log: String,
     pub label: Option<String>,
     pub out: Option<String>,
     /// The command line as typed, for the report.
@@ -62,6 +66,7 @@ impl Options {
         let mut pool = 16;
         let mut rounds = None;
         let (mut label, mut out) = (None, None);
+        let mut log = "warn".to_string();
         let mut it = args.iter();
         while let Some(arg) = it.next() {
             let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
@@ -78,6 +83,7 @@ impl Options {
                 "--threads" => threads = Some(number(&value("--threads")?, "--threads")?),
                 "--pool" => pool = number(&value("--pool")?, "--pool")?,
                 "--rounds" => rounds = Some(number(&value("--rounds")?, "--rounds")?),
+                "--log" => log = value("--log")?,
                 "--label" => label = Some(value("--label")?),
                 "--out" => out = Some(value("--out")?),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
@@ -132,6 +138,7 @@ impl Options {
             threads,
             pool: pool as u32,
             rounds: rounds.unwrap_or(if smoke { 1 } else { 2 }).max(1) as u32,
+            log,
             label,
             out,
             command,

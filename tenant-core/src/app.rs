@@ -358,6 +358,30 @@ impl App {
         } else {
             Router::new()
         };
+        // Metrics (`metrics.rs`): counted by a layer when configured; `/metrics` on this
+        // router only when it has no address of its own (`Server::run` serves that one).
+        #[cfg(feature = "metrics")]
+        let (metrics_layer, metrics_route) = match self.state.metrics() {
+            Some(metrics) => {
+                let route = match self.state.config().metrics_addr {
+                    None => crate::metrics::router(metrics.clone()),
+                    Some(_) => Router::new(),
+                };
+                (Some(crate::metrics::MetricsLayer(metrics.clone())), route)
+            }
+            None => (None, Router::new()),
+        };
+        #[cfg(not(feature = "metrics"))]
+        let (metrics_layer, metrics_route) = {
+            if self.state.config().serves_metrics() {
+                warn_loudly(
+                    false,
+                    "METRICS_TOKEN or METRICS_ADDR is set, but this build has no `metrics` feature: no metrics \
+                     are served (enable tenant-core's `metrics` feature)",
+                );
+            }
+            (None::<tower::layer::util::Identity>, Router::new())
+        };
         let allowed_hosts = match &self.state.config().allowed_hosts {
             Some(hosts) => AllowedHosts::new(hosts),
             None => AllowedHosts::new(crate::hosts::DEVELOPMENT_HOSTS),
@@ -368,6 +392,7 @@ impl App {
             .route_with_slash("/healthz", get(healthz))
             .route_with_slash("/api/openapi.json", openapi)
             .merge(docs)
+            .merge(metrics_route)
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
             // One `Router::layer` for the whole stack: axum wraps every route in a boxed service
@@ -387,6 +412,7 @@ impl App {
                             .on_response(crate::request_trace::on_response)
                             .on_failure(()),
                     )
+                    .option_layer(metrics_layer)
                     // Outside the keep-alive layer: a body past its deadline is a failed body
                     // there, whose rest is not waited for (the answer says `Connection: close`).
                     .layer(BodyTimeoutLayer::new(self.state.config().body_read_timeout))

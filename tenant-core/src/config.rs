@@ -171,6 +171,17 @@ pub struct Config {
     /// `PASSWORD_HASH_QUEUE`: logins and sign-ups that may wait for a worker; past it → 503 with
     /// `Retry-After`. Default 32.
     pub password_hash_queue: usize,
+    /// `METRICS_TOKEN`: the bearer token `GET /metrics` requires (`metrics.rs`, cargo feature
+    /// `metrics`); with it and without [`Config::metrics_addr`], the API's own address serves
+    /// the metrics. `APP_ENV=production` refuses one under 32 bytes. Unset or empty: none.
+    pub metrics_token: Option<String>,
+    /// `METRICS_ADDR`: an address of its own where [`Server`](crate::Server) serves `/metrics`
+    /// and nothing else (e.g. `127.0.0.1:9100`, reached by the scraper only); the API's address
+    /// then does not serve it. Unset: none.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `METRICS_PER_COMPANY`: also count requests by active company
+    /// (`http_requests_by_company_total{company_id}`), one series per company; default off.
+    pub metrics_per_company: bool,
     /// Outgoing e-mail: `EMAIL_BACKEND` (default `console`), `DEFAULT_FROM_EMAIL` and the
     /// backend's variables; see [`crate::mail::MailConfig::from_lookup`].
     pub email: crate::mail::MailConfig,
@@ -225,6 +236,9 @@ impl Config {
             public_base_url: None,
             password_hash_workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             password_hash_queue: 32,
+            metrics_token: None,
+            metrics_addr: None,
+            metrics_per_company: false,
             email: crate::mail::MailConfig::console(),
         }
     }
@@ -382,6 +396,13 @@ impl Config {
         if let Some(v) = get("PASSWORD_HASH_QUEUE") {
             config.password_hash_queue = parse("PASSWORD_HASH_QUEUE", &v)?;
         }
+        config.metrics_token = get("METRICS_TOKEN").filter(|v| !v.is_empty());
+        if let Some(v) = get("METRICS_ADDR").filter(|v| !v.trim().is_empty()) {
+            config.metrics_addr = Some(parse("METRICS_ADDR", &v)?);
+        }
+        if let Some(v) = get("METRICS_PER_COMPANY") {
+            config.metrics_per_company = parse_flag("METRICS_PER_COMPANY", &v)?;
+        }
         config.email = crate::mail::MailConfig::from_lookup(&get)?;
         Ok(config)
     }
@@ -390,6 +411,11 @@ impl Config {
     /// [`Config::max_connections`] (rounded up) when unset; `0` = no limit.
     pub(crate) fn company_connection_share(&self) -> u32 {
         self.max_connections_per_company.unwrap_or_else(|| self.max_connections.div_ceil(2))
+    }
+
+    /// Whether the app records and serves metrics: `METRICS_TOKEN` or `METRICS_ADDR` is set.
+    pub fn serves_metrics(&self) -> bool {
+        self.metrics_token.is_some() || self.metrics_addr.is_some()
     }
 
     /// Whether `JWT_SECRET` was left at [`DEV_JWT_SECRET`].
@@ -461,6 +487,29 @@ mod tests {
         assert_eq!(err.name, "JWT_SECRET");
         let err = Config::from_lookup(|k| (k == "ALLOW_RLS_BYPASS").then(|| "maybe".into())).unwrap_err();
         assert_eq!(err.name, "ALLOW_RLS_BYPASS");
+        for (name, bad) in [("METRICS_ADDR", "9100"), ("METRICS_ADDR", "localhost:x"), ("METRICS_PER_COMPANY", "maybe")] {
+            let err = Config::from_lookup(|k| (k == name).then(|| bad.into())).unwrap_err();
+            assert_eq!(err.name, name, "{bad}");
+        }
+    }
+
+    #[test]
+    fn metrics_settings() {
+        let c = Config::from_lookup(|_| None).unwrap();
+        assert!(!c.serves_metrics() && !c.metrics_per_company);
+        let c = Config::from_lookup(|k| (k == "METRICS_TOKEN").then(String::new)).unwrap();
+        assert!(!c.serves_metrics(), "an empty token is none");
+        let c = Config::from_lookup(|k| match k {
+            "METRICS_TOKEN" => Some("t".repeat(32)),
+            "METRICS_ADDR" => Some("127.0.0.1:9100".into()),
+            "METRICS_PER_COMPANY" => Some("on".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(c.serves_metrics() && c.metrics_per_company);
+        assert_eq!(c.metrics_addr, Some(SocketAddr::from(([127, 0, 0, 1], 9100))));
+        let c = Config::from_lookup(|k| (k == "METRICS_ADDR").then(|| "[::1]:9100".into())).unwrap();
+        assert!(c.serves_metrics() && c.metrics_token.is_none());
     }
 
     #[test]

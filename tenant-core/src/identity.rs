@@ -2,16 +2,15 @@
 //! exactly once, and the [`CurrentUser`] extractor for routes not tied to a company.
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::{AUTHORIZATION, AsHeaderName};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue};
 use uuid::Uuid;
 
 use crate::auth::jwt::TokenType;
+use crate::authorization::{RepeatedHeader, bearer, single_header};
 use crate::error::ApiError;
 use crate::messages::{
-    INVALID_AUTHORIZATION, INVALID_COMPANY_HEADER, NOT_AUTHENTICATED, REPEATED_AUTHORIZATION, REPEATED_COMPANY,
-    TOKEN_EXPIRED, TOKEN_INVALID, UNREADABLE_AUTHORIZATION, USER_NOT_FOUND, WRONG_TOKEN_TYPE_ACCESS,
+    INVALID_COMPANY_HEADER, REPEATED_COMPANY, TOKEN_EXPIRED, TOKEN_INVALID, USER_NOT_FOUND, WRONG_TOKEN_TYPE_ACCESS,
 };
 use crate::state::AppState;
 use crate::value::{FieldType, Value};
@@ -45,40 +44,6 @@ pub(crate) async fn user_exists(state: &AppState, user_id: Uuid) -> Result<bool,
 pub struct CurrentUser {
     /// The user's id (the token's `sub`).
     pub user_id: Uuid,
-}
-
-/// A request header that must appear at most once was sent more than once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RepeatedHeader;
-
-/// The value of header `name`, which must appear at most once: `Ok(None)` when absent,
-/// `Err(RepeatedHeader)` when sent more than once, whatever the values (equal ones too).
-///
-/// Every header the framework reads to decide who is calling or for which company goes through
-/// this, never through `HeaderMap::get`, which silently keeps the first of several values: a
-/// client, or a proxy that appends rather than replaces, must not get an answer for an identity
-/// or a tenant that was picked by header order (issue 8, item 7). An app that adds headers of
-/// its own deciding identity or tenant should read them the same way.
-pub fn single_header(headers: &HeaderMap, name: impl AsHeaderName) -> Result<Option<&HeaderValue>, RepeatedHeader> {
-    let mut values = headers.get_all(name).into_iter();
-    let first = values.next();
-    match values.next() {
-        Some(_) => Err(RepeatedHeader),
-        None => Ok(first),
-    }
-}
-
-/// The bearer token of `Authorization`. Absent, malformed, or sent more than once → 401.
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = single_header(headers, AUTHORIZATION)
-        .map_err(|RepeatedHeader| ApiError::Unauthorized(REPEATED_AUTHORIZATION))?
-        .ok_or(ApiError::Unauthorized(NOT_AUTHENTICATED))?;
-    let value = value.to_str().map_err(|_| ApiError::Unauthorized(UNREADABLE_AUTHORIZATION))?;
-    let (scheme, token) = value.split_once(' ').ok_or(ApiError::Unauthorized(INVALID_AUTHORIZATION))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized(INVALID_AUTHORIZATION));
-    }
-    Ok(token.trim())
 }
 
 /// The user the request's access token names, from the token alone (no database read).
@@ -127,7 +92,10 @@ pub fn requested_company(headers: &HeaderMap) -> Result<Option<Uuid>, ApiError> 
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
+    use crate::messages::REPEATED_AUTHORIZATION;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

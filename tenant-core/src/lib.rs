@@ -80,6 +80,8 @@ pub mod config;
 pub mod crud;
 pub mod logging;
 pub mod mail;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod migrations;
 pub mod openapi;
 pub mod query;
@@ -93,6 +95,7 @@ pub mod value;
 pub(crate) mod accounts;
 #[doc(hidden)]
 pub mod auth;
+pub(crate) mod authorization;
 #[doc(hidden)]
 pub mod body;
 pub(crate) mod body_first;
@@ -141,7 +144,8 @@ pub use db::DbError;
 pub use db::{Db, Dialect};
 pub use error::{ApiError, FieldErrors};
 pub use hooks::Hooks;
-pub use identity::{CurrentUser, RepeatedHeader, single_header};
+pub use authorization::{RepeatedHeader, single_header};
+pub use identity::CurrentUser;
 pub use query::ListQuery;
 pub use rate::Rate;
 pub use request_throttle::{ThrottleScope, ThrottleStore};

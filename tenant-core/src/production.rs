@@ -34,6 +34,9 @@ pub fn refusals(config: &Config, docs_page: bool) -> Vec<String> {
                 .to_string(),
         );
     }
+    if config.metrics_token.as_ref().is_some_and(|token| token.len() < 32) {
+        refusals.push("METRICS_TOKEN is shorter than 32 bytes: set 32 or more random bytes".to_string());
+    }
     if config.allow_rls_bypass {
         refusals
             .push("ALLOW_RLS_BYPASS is set: unset it and serve with a role subject to row-level security".to_string());
@@ -87,5 +90,9 @@ mod tests {
         assert!(refusals(&config, false)[0].starts_with("ALLOWED_HOSTS is unset"));
         config.public_base_url = Some("https://api.example.com".into());
         assert!(refusals(&config, false).is_empty(), "links from PUBLIC_BASE_URL need no host list");
+        config.metrics_token = Some("x".repeat(31));
+        assert!(refusals(&config, false)[0].starts_with("METRICS_TOKEN is shorter than 32 bytes"));
+        config.metrics_token = Some("x".repeat(32));
+        assert!(refusals(&config, false).is_empty());
     }
 }

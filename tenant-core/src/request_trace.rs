@@ -28,6 +28,9 @@ use uuid::Uuid;
 /// The longest request id kept from a client, in bytes.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
+/// The route of a request no route matched (the 404 fallback), in spans and metrics.
+pub const UNMATCHED_ROUTE: &str = "(unmatched)";
+
 /// The header (lower case, as `http` keeps names).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -66,7 +69,7 @@ impl MakeRequestId for NewRequestId {
 
 /// The span of one request (see the module's doc).
 pub fn make_span<B>(req: &axum::http::Request<B>) -> Span {
-    let route = req.extensions().get::<MatchedPath>().map_or("(unmatched)", MatchedPath::as_str);
+    let route = req.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
     let request_id = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
     tracing::info_span!(
         "request",

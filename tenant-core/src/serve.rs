@@ -126,7 +126,8 @@ impl Server {
     /// # Errors
     ///
     /// [`ServeError::Io`] when the SIGTERM or Ctrl-C handler cannot be installed (only without
-    /// [`Server::with_shutdown`]).
+    /// [`Server::with_shutdown`]); [`ServeError::MetricsAddr`] when `METRICS_ADDR` is set and
+    /// cannot be listened on.
     pub async fn run(self, listener: TcpListener) -> Result<(), ServeError> {
         let Server { router, state, shutdown } = self;
         let mut signal = match shutdown {
@@ -138,6 +139,7 @@ impl Server {
         http.timer(TokioTimer::new()).header_read_timeout(config.header_read_timeout);
         let graceful = GracefulShutdown::new();
         let mut connections = JoinSet::new();
+        let metrics = serve_metrics(&state).await?;
 
         loop {
             let (stream, peer) = tokio::select! {
@@ -174,6 +176,10 @@ impl Server {
 
         // Closing the listener: from here on a connection attempt is refused, not queued.
         drop(listener);
+        if let Some((stop, task)) = metrics {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
         let deadline = config.shutdown_timeout;
         tracing::info!(
             open_connections = connections.len(),
@@ -197,6 +203,33 @@ impl Server {
         tracing::info!("shut down");
         Ok(())
     }
+}
+
+/// The metrics' own listener, when `METRICS_ADDR` is set (`metrics.rs`): serving until told to
+/// stop, which is when the API stops accepting.
+type MetricsServer = Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>;
+
+#[cfg(feature = "metrics")]
+async fn serve_metrics(state: &AppState) -> Result<MetricsServer, ServeError> {
+    let (Some(metrics), Some(addr)) = (state.metrics(), state.config().metrics_addr) else { return Ok(None) };
+    let listener = TcpListener::bind(addr).await.map_err(|source| ServeError::MetricsAddr { addr, source })?;
+    tracing::info!("metrics on http://{addr}/metrics");
+    let router = crate::metrics::router::<()>(metrics.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.await;
+        };
+        if let Err(err) = axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+            tracing::error!(%err, "the metrics listener failed");
+        }
+    });
+    Ok(Some((stop, task)))
+}
+
+#[cfg(not(feature = "metrics"))]
+async fn serve_metrics(_state: &AppState) -> Result<MetricsServer, ServeError> {
+    Ok(None)
 }
 
 /// Completes on the first SIGTERM or SIGINT (Ctrl-C), logging which; on other platforms on
@@ -246,6 +279,14 @@ pub enum ServeError {
     /// The signal handlers could not be installed.
     #[error("cannot install the shutdown signal handlers: {0}")]
     Io(#[from] std::io::Error),
+    /// `METRICS_ADDR` could not be listened on (in use, not an address of this machine).
+    #[error("cannot listen on METRICS_ADDR {addr}: {source}")]
+    MetricsAddr {
+        /// `METRICS_ADDR`.
+        addr: std::net::SocketAddr,
+        /// Why binding it failed.
+        source: std::io::Error,
+    },
 }
 
 impl std::fmt::Debug for ServeError {

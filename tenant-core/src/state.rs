@@ -33,6 +33,9 @@ struct Inner {
     request_throttle: RequestThrottle,
     mailer: Mailer,
     company_connections: Option<CompanyConnections>,
+    /// `None` unless `METRICS_TOKEN` or `METRICS_ADDR` is set (`metrics.rs`).
+    #[cfg(feature = "metrics")]
+    metrics: Option<Arc<crate::metrics::Metrics>>,
     config: Config,
 }
 
@@ -46,6 +49,10 @@ impl AppState {
         let throttle = AuthThrottle::new(&config);
         let request_throttle = RequestThrottle::new(&config);
         let company_connections = CompanyConnections::new(config.company_connection_share());
+        #[cfg(feature = "metrics")]
+        let metrics = config.serves_metrics().then(|| {
+            Arc::new(crate::metrics::Metrics::new(db.clone(), config.metrics_per_company, config.metrics_token.as_deref()))
+        });
         Ok(AppState(Arc::new(Inner {
             db,
             keys,
@@ -54,6 +61,8 @@ impl AppState {
             request_throttle,
             mailer,
             company_connections,
+            #[cfg(feature = "metrics")]
+            metrics,
             config,
         })))
     }
@@ -84,6 +93,22 @@ impl AppState {
     /// Each company's share of the pool (`None`: unlimited); see `fair_share.rs`.
     pub(crate) fn company_connections(&self) -> Option<&CompanyConnections> {
         self.0.company_connections.as_ref()
+    }
+
+    /// The app's metrics, when it serves them (cargo feature `metrics`, `METRICS_TOKEN` or
+    /// `METRICS_ADDR`).
+    #[cfg(feature = "metrics")]
+    pub fn metrics(&self) -> Option<&Arc<crate::metrics::Metrics>> {
+        self.0.metrics.as_ref()
+    }
+
+    /// Counts a tenant request of `company_id` where `METRICS_PER_COMPANY` asks for it.
+    #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
+    pub(crate) fn count_company_request(&self, company_id: uuid::Uuid) {
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.0.metrics {
+            metrics.company_request(company_id);
+        }
     }
 
     /// The password hashing workers (bounded concurrency and memory; see [`Hashers`]).

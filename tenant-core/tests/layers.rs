@@ -71,6 +71,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "body_first",
             "keep_alive",
             "request_trace",
+            "authorization",
+            "metrics",
             "hosts",
             "auth/password",
             "auth/password_validation",

@@ -19,16 +19,64 @@ pub use sql::{DbError, Dialect, Row, SET_TENANT, Sql, TENANT_SETTING, is_postgre
 pub use sql_builder::{Param, Span, SqlBuilder};
 pub(crate) use sqlite::timestamp_text;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::row::{ByTypes, Columns, FromColumns, RowDecoder};
 use crate::value::{FieldType, Value};
 
-/// A connection pool to one backend. Cheap to clone.
+/// A connection pool to one backend, and how many tasks are waiting on it. Cheap to clone.
 #[derive(Clone, Debug)]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    waiting: Arc<AtomicUsize>,
+}
+
+/// The driver's pool of one backend ([`Db::pool`]): sqlx's migrator and anything else that
+/// takes a pool directly.
+#[derive(Clone, Debug)]
+pub enum Pool {
     Postgres(PgPool),
     Sqlite(SqlitePool),
+}
+
+impl From<Pool> for Db {
+    fn from(pool: Pool) -> Db {
+        Db { pool, waiting: Arc::default() }
+    }
+}
+
+/// A snapshot of the pool's connections ([`Db::stats`]), for metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open, idle or in use (sqlx's `Pool::size`).
+    pub size: u32,
+    /// Open connections not in use (sqlx's `Pool::num_idle`).
+    pub idle: u32,
+    /// The most connections the pool opens (`DATABASE_MAX_CONNECTIONS`).
+    pub max: u32,
+    /// Tasks waiting for a connection: counted from the request for one until it is handed
+    /// over, and for a transaction until its `BEGIN` is answered (sqlx opens both in one call;
+    /// on SQLite a writer's `BEGIN IMMEDIATE` also waits there for the write lock).
+    pub waiting: u32,
+}
+
+/// Counts a task as waiting on the pool while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Waiting<'a> {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Whether a transaction will write. SQLite takes its write lock up front for writers
@@ -43,9 +91,9 @@ impl Db {
     /// Connects to `url`: `postgres://…` / `postgresql://…`, or `sqlite:…` (created if missing).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Db, DbError> {
         if is_postgres_url(url) {
-            postgres::connect(url, max_connections).await.map(Db::Postgres)
+            postgres::connect(url, max_connections).await.map(|pool| Pool::Postgres(pool).into())
         } else if url.starts_with("sqlite:") {
-            sqlite::connect(url, max_connections).await.map(Db::Sqlite)
+            sqlite::connect(url, max_connections).await.map(|pool| Pool::Sqlite(pool).into())
         } else {
             Err(DbError::Other("DATABASE_URL must start with postgres://, postgresql:// or sqlite:".to_string()))
         }
@@ -69,7 +117,7 @@ impl Db {
                 timeout,
             )?,
         };
-        Ok(Db::Postgres(pool))
+        Ok(Pool::Postgres(pool).into())
     }
 
     /// The role requests are served as, for grants (PostgreSQL only).
@@ -81,24 +129,25 @@ impl Db {
     }
 
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Db::Postgres(_) => Dialect::Postgres,
-            Db::Sqlite(_) => Dialect::Sqlite,
+        match self.pool {
+            Pool::Postgres(_) => Dialect::Postgres,
+            Pool::Sqlite(_) => Dialect::Sqlite,
         }
     }
 
     /// Runs the core migrations (users, companies, memberships) of this backend.
     pub async fn migrate_core(&self) -> Result<(), DbError> {
-        match self {
-            Db::Postgres(pool) => postgres::migrate(pool).await,
-            Db::Sqlite(pool) => sqlite::migrate(pool).await,
+        match &self.pool {
+            Pool::Postgres(pool) => postgres::migrate(pool).await,
+            Pool::Sqlite(pool) => sqlite::migrate(pool).await,
         }
     }
 
     pub async fn begin(&self, mode: TxMode) -> Result<Tx, DbError> {
-        match self {
-            Db::Postgres(pool) => pool.begin().await.map(Tx::Postgres).map_err(DbError::classify),
-            Db::Sqlite(pool) => {
+        let _waiting = Waiting::new(&self.waiting);
+        match &self.pool {
+            Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres).map_err(DbError::classify),
+            Pool::Sqlite(pool) => {
                 let begin = match mode {
                     TxMode::Read => "BEGIN",
                     TxMode::Write => "BEGIN IMMEDIATE",
@@ -112,13 +161,13 @@ impl Db {
     /// statements such as `CREATE DATABASE` that refuse to run inside one).
     pub async fn execute(&self, sql: impl Into<Sql>, params: &[Value]) -> Result<u64, DbError> {
         let sql = sql.into();
-        match self {
-            Db::Postgres(pool) => {
-                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                let mut conn = self.acquire(pool).await?;
                 backend::execute::<Postgres>(&mut conn, sql, params).await
             }
-            Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+            Pool::Sqlite(pool) => {
+                let mut conn = self.acquire(pool).await?;
                 backend::execute::<Sqlite>(&mut conn, sql, params).await
             }
         }
@@ -134,13 +183,13 @@ impl Db {
     ) -> Result<Option<Row>, DbError> {
         let sql = sql.into();
         let decoder = &mut ByTypes(types);
-        match self {
-            Db::Postgres(pool) => {
-                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                let mut conn = self.acquire(pool).await?;
                 backend::fetch_optional_with::<Postgres, _>(&mut conn, sql, params, decoder).await
             }
-            Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+            Pool::Sqlite(pool) => {
+                let mut conn = self.acquire(pool).await?;
                 backend::fetch_optional_with::<Sqlite, _>(&mut conn, sql, params, decoder).await
             }
         }
@@ -156,13 +205,13 @@ impl Db {
     ) -> Result<Option<T>, DbError> {
         let sql = sql.into();
         let decoder = &mut Columns::new(columns);
-        match self {
-            Db::Postgres(pool) => {
-                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                let mut conn = self.acquire(pool).await?;
                 backend::fetch_optional_with::<Postgres, _>(&mut conn, sql, params, decoder).await
             }
-            Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await.map_err(DbError::classify)?;
+            Pool::Sqlite(pool) => {
+                let mut conn = self.acquire(pool).await?;
                 backend::fetch_optional_with::<Sqlite, _>(&mut conn, sql, params, decoder).await
             }
         }
@@ -174,10 +223,31 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Postgres(pool) => pool.close().await,
-            Db::Sqlite(pool) => pool.close().await,
+        match &self.pool {
+            Pool::Postgres(pool) => pool.close().await,
+            Pool::Sqlite(pool) => pool.close().await,
         }
+    }
+
+    /// The driver's pool.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// The pool's connections now (see [`PoolStats`]).
+    pub fn stats(&self) -> PoolStats {
+        let (size, idle, max) = match &self.pool {
+            Pool::Postgres(pool) => (pool.size(), pool.num_idle(), pool.options().get_max_connections()),
+            Pool::Sqlite(pool) => (pool.size(), pool.num_idle(), pool.options().get_max_connections()),
+        };
+        let waiting = self.waiting.load(Ordering::Relaxed);
+        PoolStats { size, idle: idle.try_into().unwrap_or(u32::MAX), max, waiting: waiting.try_into().unwrap_or(u32::MAX) }
+    }
+
+    /// A connection of `pool` (this `Db`'s), counted as waiting until it is handed over.
+    async fn acquire<DB: sqlx::Database>(&self, pool: &sqlx::Pool<DB>) -> Result<sqlx::pool::PoolConnection<DB>, DbError> {
+        let _waiting = Waiting::new(&self.waiting);
+        pool.acquire().await.map_err(DbError::classify)
     }
 }
 

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use crate::db::{Db, DbError, Dialect, Sql, TxMode};
+use crate::db::{Db, DbError, Dialect, Pool, Sql, TxMode};
 use crate::value::{FieldType, Value};
 
 /// The first line of a migration sqlx's migrator must not wrap in a transaction (sqlx's own
@@ -127,9 +127,9 @@ fn migrator(dialect: Dialect, migrations: &EmbeddedMigrations) -> Migrator {
 pub async fn apply(db: &Db, migrations: &EmbeddedMigrations) -> Result<Vec<MigrationStatus>, DbError> {
     let before = status(db, migrations).await?;
     let migrator = migrator(db.dialect(), migrations);
-    let result = match db {
-        Db::Postgres(pool) => migrator.run(pool).await,
-        Db::Sqlite(pool) => migrator.run(pool).await,
+    let result = match db.pool() {
+        Pool::Postgres(pool) => migrator.run(pool).await,
+        Pool::Sqlite(pool) => migrator.run(pool).await,
     };
     result.map_err(|e| DbError::Other(format!("app migrations failed: {e}")))?;
     Ok(before.into_iter().filter(|m| !m.applied).map(|m| MigrationStatus { applied: true, ..m }).collect())

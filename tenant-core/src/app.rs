@@ -412,6 +412,7 @@ impl App {
                             .on_response(crate::request_trace::on_response)
                             .on_failure(()),
                     )
+                    .layer(crate::request_trace::RequestContextLayer)
                     .option_layer(metrics_layer)
                     // Outside the keep-alive layer: a body past its deadline is a failed body
                     // there, whose rest is not waited for (the answer says `Connection: close`).

@@ -17,13 +17,19 @@ pub use crate::validate::FieldErrors;
 /// The key of messages about no one field (DRF's `NON_FIELD_ERRORS_KEY`).
 pub const NON_FIELD_ERRORS: &str = "non_field_errors";
 
+/// Why a 5xx answer failed (a database error, say), in the answer's extensions for the request
+/// trace to log with the request's context (`request_trace.rs`); never sent to the client.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub String);
+
 /// Every error answer of the API, as API.md's error table lists them: a handler returns
 /// `Result<_, ApiError>` and the variant decides the status, the headers and the JSON body
 /// (`{"detail": "…"}`, or `{"field": ["…"]}` for [`ApiError::Validation`] and
 /// [`ApiError::Duplicate`]), in Django REST Framework's wording.
 ///
-/// A 500 or a 503 logs its cause (`tracing::error!`) and answers a fixed sentence: SQL, driver
-/// errors and secrets never reach the client. `?` converts the crate's other errors: a list
+/// A 500 or a 503 answers a fixed sentence, and its cause goes with the answer as an
+/// [`ErrorCause`] that the request trace logs (`request_trace.rs`: `ERROR request failed`, with
+/// the request's id, user and company): SQL, driver errors and secrets never reach the client. `?` converts the crate's other errors: a list
 /// query's ([`QueryError`](crate::query::QueryError)) and the database's
 /// ([`DbError`](crate::DbError): 503 when it cannot be reached or a statement ran too long,
 /// 500 otherwise).
@@ -182,19 +188,13 @@ impl IntoResponse for ApiError {
                 json!({ "detail": UNSUPPORTED_MEDIA_TYPE })
             }
             ApiError::MethodNotAllowed => json!({ "detail": METHOD_NOT_ALLOWED }),
-            ApiError::Unavailable(cause) => {
-                tracing::error!(%cause, "database unavailable");
-                json!({ "detail": UNAVAILABLE })
-            }
+            ApiError::Unavailable(_) => json!({ "detail": UNAVAILABLE }),
             ApiError::Busy(_) => json!({ "detail": BUSY }),
             // Django REST Framework's wording (`exceptions.Throttled`).
             ApiError::Throttled(seconds) => {
                 json!({ "detail": format!("Request was throttled. Expected available in {seconds} seconds.") })
             }
-            ApiError::Internal(cause) => {
-                tracing::error!(%cause, "internal error");
-                json!({ "detail": INTERNAL })
-            }
+            ApiError::Internal(_) => json!({ "detail": INTERNAL }),
         };
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -205,6 +205,10 @@ impl IntoResponse for ApiError {
         }
         if let ApiError::Busy(seconds) | ApiError::Throttled(seconds) = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let ApiError::Unavailable(cause) | ApiError::Internal(cause) = self {
+            // Logged with the request's context by the request trace (`request_trace.rs`).
+            response.extensions_mut().insert(ErrorCause(cause));
         }
         response
     }

@@ -47,14 +47,14 @@ pub struct CurrentUser {
 }
 
 /// The user the request's access token names, from the token alone (no database read).
-pub(crate) fn token_user(headers: &HeaderMap, state: &AppState) -> Result<Uuid, ApiError> {
-    let token = bearer(headers)?;
+pub(crate) fn token_user(parts: &Parts, state: &AppState) -> Result<Uuid, ApiError> {
+    let token = bearer(&parts.headers)?;
     let claims = state.keys().verify(token, TokenType::Access).map_err(|e| match e {
         crate::auth::jwt::TokenError::Expired => ApiError::Unauthorized(TOKEN_EXPIRED),
         crate::auth::jwt::TokenError::Invalid => ApiError::Unauthorized(TOKEN_INVALID),
         crate::auth::jwt::TokenError::WrongType => ApiError::Unauthorized(WRONG_TOKEN_TYPE_ACCESS),
     })?;
-    crate::request_trace::record_user(claims.sub);
+    crate::request_trace::record_user(&parts.extensions, claims.sub);
     Ok(claims.sub)
 }
 
@@ -67,7 +67,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = &AppState::from_ref(state);
-        let user_id = token_user(&parts.headers, state)?;
+        let user_id = token_user(parts, state)?;
         state.request_throttle().user(user_id).await?;
         if !user_exists(state, user_id).await? {
             return Err(user_not_found());

@@ -1,12 +1,16 @@
 //! The default log subscriber of an app (issue 14): what `RUST_LOG` and `LOG_FORMAT` say, so a new
-//! app logs every request (`request_trace.rs`) without code of its own.
+//! app logs its refused and failed requests, with whose they were (`request_trace.rs`), without
+//! code of its own.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
 use crate::setting::ConfigError;
 
-/// The filter when `RUST_LOG` is unset: the app's and the framework's `INFO` (one line per
-/// request), sqlx's warnings only (it logs every statement at `INFO`).
+/// The filter when `RUST_LOG` is unset: the app's and the framework's `INFO` (refused and
+/// failed requests, start-up and shutdown; a line per request is `DEBUG`, see
+/// `request_trace.rs`), sqlx's warnings only (it logs every statement at `INFO`).
 pub const DEFAULT_FILTER: &str = "info,sqlx=warn";
 
 /// How log lines are written: `LOG_FORMAT=human` (the default, for a terminal) or `json` (one
@@ -48,7 +52,10 @@ impl LogFormat {
 pub fn init() -> Result<(), ConfigError> {
     let format = LogFormat::from_lookup(|name| std::env::var(name).ok())?;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only on a terminal: escape codes in a file or a collector's pipe are noise, and
+    // writing them costs more than the rest of the line (bench/RESULTS.md).
+    let ansi = std::io::stderr().is_terminal();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     let _ = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(true).try_init(),

@@ -3,24 +3,36 @@
 //!
 //! Built from tower-http's parts, not by hand: `SetRequestId` / `PropagateRequestId` carry the id
 //! from the request to the answer, `TraceLayer` opens the span around everything the request does.
-//! This module only says what is sane and what the span holds:
+//! This module only says what is sane, what the span holds and what each answer logs:
 //!
 //! - an `X-Request-Id` the client sent is kept when it is 1 to [`MAX_REQUEST_ID_LEN`] visible
 //!   ASCII characters (no spaces, no control characters: it is copied into every log line and back
 //!   into the answer), and sent once; otherwise it is replaced by a new UUID;
 //! - the span `request` has `method`, `route` (the matched route template, `/api/customers/{id}`,
 //!   never the raw path with its ids), `request_id`, and, once known, `user_id` (recorded by the
-//!   token check, `identity.rs`) and `company_id` (by the membership check, `tenant.rs`); each
-//!   answer adds an event `request finished` with `status` and `latency_ms` inside it. What the
-//!   request logs meanwhile (a database error behind a 500, say) is logged inside the span.
+//!   token check, `identity.rs`) and `company_id` (by the membership check, `tenant.rs`); what the
+//!   request logs meanwhile is logged inside it;
+//! - each answer logs one event inside the span, by status, as Django's `django.request` logger
+//!   does: a 5xx is an `ERROR` `request failed` with its cause (the database error behind a 500 or
+//!   503, which the answer itself never shows), a 4xx a `WARN` `request refused`, anything else a
+//!   `DEBUG` `request finished`; each with `status` and `latency_ms`, and the 4xx and 5xx ones also
+//!   with the request's `method`, `route`, `request_id`, `user_id` and `company_id`, so that they
+//!   say whose request it was even where the span is off.
 //!
-//! Levels: the span and the event are `INFO` (one line per request, as Django's `runserver` logs),
-//! so `RUST_LOG=warn` turns them off, and with them nearly all their cost.
+//! Levels: the span and the success line are `DEBUG`, as tower-http's own defaults are, so at the
+//! default filter (`INFO`, `logging.rs`) a successful request costs no formatting at all: on,
+//! they cost several times the 5 % of a request's instructions issue 14 allows tracing
+//! (bench/RESULTS.md). `RUST_LOG=info,tenant_core::request_trace=debug` turns them on.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderValue, Response};
+use axum::http::{Extensions, HeaderValue, Method, Response};
+use tower::{Layer, Service};
 use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing::Span;
 use uuid::Uuid;
@@ -67,38 +79,163 @@ impl MakeRequestId for NewRequestId {
     }
 }
 
+/// The route template of `req`, or [`UNMATCHED_ROUTE`].
+fn route_of<B>(req: &axum::http::Request<B>) -> &str {
+    req.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str)
+}
+
 /// The span of one request (see the module's doc).
 pub fn make_span<B>(req: &axum::http::Request<B>) -> Span {
-    let route = req.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
     let request_id = req.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-    tracing::info_span!(
+    tracing::debug_span!(
         "request",
         method = %req.method(),
-        route,
+        route = route_of(req),
         request_id,
         user_id = tracing::field::Empty,
         company_id = tracing::field::Empty,
     )
 }
 
-/// The event that closes a request: its status and latency, inside its span.
+/// The event that closes a request, inside its span (see the module's doc for its level).
 pub fn on_response<B>(response: &Response<B>, latency: Duration, span: &Span) {
-    tracing::info!(
-        parent: span,
-        status = response.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
-        "request finished"
-    );
+    let status = response.status();
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    if !(status.is_client_error() || status.is_server_error()) {
+        tracing::debug!(parent: span, status = status.as_u16(), latency_ms, "request finished");
+        return;
+    }
+    let context = response.extensions().get::<Arc<RequestContext>>();
+    let method = context.map(|c| tracing::field::display(&c.method));
+    let route = context.map(|c| c.route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str));
+    let request_id = context.and_then(|c| c.request_id.as_ref()).and_then(|v| v.to_str().ok());
+    let user_id = context.and_then(|c| c.user_id.get()).map(tracing::field::display);
+    let company_id = context.and_then(|c| c.company_id.get()).map(tracing::field::display);
+    if status.is_server_error() {
+        let cause = response.extensions().get::<crate::error::ErrorCause>().map(|c| c.0.as_str());
+        tracing::error!(
+            parent: span,
+            status = status.as_u16(),
+            latency_ms,
+            method,
+            route,
+            request_id,
+            user_id,
+            company_id,
+            cause,
+            "request failed"
+        );
+    } else {
+        tracing::warn!(
+            parent: span,
+            status = status.as_u16(),
+            latency_ms,
+            method,
+            route,
+            request_id,
+            user_id,
+            company_id,
+            "request refused"
+        );
+    }
 }
 
-/// Records the authenticated user on the current request's span.
-pub(crate) fn record_user(user_id: Uuid) {
+/// What the log line of a refused or failed request says about it, whether or not its span is
+/// on: set when the request arrives ([`RequestContextLayer`]), the user and the company filled
+/// in as the token and the membership are checked, and handed to [`on_response`] with the
+/// answer.
+#[derive(Debug)]
+pub struct RequestContext {
+    method: Method,
+    route: Option<MatchedPath>,
+    request_id: Option<HeaderValue>,
+    user_id: OnceLock<Uuid>,
+    company_id: OnceLock<Uuid>,
+}
+
+/// Records the authenticated user on the current request's span and context.
+pub(crate) fn record_user(extensions: &Extensions, user_id: Uuid) {
     Span::current().record("user_id", tracing::field::display(user_id));
+    if let Some(context) = extensions.get::<Arc<RequestContext>>() {
+        let _ = context.user_id.set(user_id);
+    }
 }
 
-/// Records the active company on the current request's span.
-pub(crate) fn record_company(company_id: Uuid) {
+/// Records the active company on the current request's span and context.
+pub(crate) fn record_company(extensions: &Extensions, company_id: Uuid) {
     Span::current().record("company_id", tracing::field::display(company_id));
+    if let Some(context) = extensions.get::<Arc<RequestContext>>() {
+        let _ = context.company_id.set(company_id);
+    }
+}
+
+/// The layer that gives each request its [`RequestContext`] and its answer the same, inside
+/// `TraceLayer` (see [`crate::App::into_router`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestContextLayer;
+
+impl<S> Layer<S> for RequestContextLayer {
+    type Service = RequestContextService<S>;
+
+    fn layer(&self, inner: S) -> RequestContextService<S> {
+        RequestContextService { inner }
+    }
+}
+
+/// The service of [`RequestContextLayer`].
+#[derive(Debug, Clone)]
+pub struct RequestContextService<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for RequestContextService<S>
+where
+    S: Service<Request, Response = axum::response::Response>,
+{
+    type Response = axum::response::Response;
+    type Error = S::Error;
+    type Future = RequestContextFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> RequestContextFuture<S::Future> {
+        let context = Arc::new(RequestContext {
+            method: req.method().clone(),
+            route: req.extensions().get::<MatchedPath>().cloned(),
+            request_id: req.headers().get(REQUEST_ID_HEADER).cloned(),
+            user_id: OnceLock::new(),
+            company_id: OnceLock::new(),
+        });
+        req.extensions_mut().insert(context.clone());
+        RequestContextFuture { inner: self.inner.call(req), context: Some(context) }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`RequestContextService`]: moves the context to the answer.
+    pub struct RequestContextFuture<F> {
+        #[pin]
+        inner: F,
+        context: Option<Arc<RequestContext>>,
+    }
+}
+
+impl<F, E> Future for RequestContextFuture<F>
+where
+    F: Future<Output = Result<axum::response::Response, E>>,
+{
+    type Output = Result<axum::response::Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut result = ready!(this.inner.poll(cx));
+        if let (Ok(response), Some(context)) = (&mut result, this.context.take()) {
+            response.extensions_mut().insert(context);
+        }
+        Poll::Ready(result)
+    }
 }
 
 #[cfg(test)]

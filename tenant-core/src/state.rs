@@ -51,7 +51,11 @@ impl AppState {
         let company_connections = CompanyConnections::new(config.company_connection_share());
         #[cfg(feature = "metrics")]
         let metrics = config.serves_metrics().then(|| {
-            Arc::new(crate::metrics::Metrics::new(db.clone(), config.metrics_per_company, config.metrics_token.as_deref()))
+            Arc::new(crate::metrics::Metrics::new(
+                db.clone(),
+                config.metrics_per_company,
+                config.metrics_token.as_deref(),
+            ))
         });
         Ok(AppState(Arc::new(Inner {
             db,

@@ -268,7 +268,7 @@ where
         let state = &AppState::from_ref(state);
         // The token is checked here without reading the user: `resolve` tells a missing user
         // apart only when the membership statement finds nothing.
-        let user_id = token_user(&parts.headers, state)?;
+        let user_id = token_user(parts, state)?;
         // The user's own allowance, before any database work: only the holder of the user's
         // token spends it, and a flood of refused requests costs no round trip past it.
         state.request_throttle().user(user_id).await?;
@@ -331,7 +331,7 @@ where
         }
         // The company's allowance only once the membership is verified (DRF checks throttles
         // after permissions): naming another company in X-Company-Id never spends its allowance.
-        crate::request_trace::record_company(company_id);
+        crate::request_trace::record_company(&parts.extensions, company_id);
         state.count_company_request(company_id);
         state.request_throttle().company(company_id).await?;
         Ok(Tenant { user_id, company_id, role, tx: Some(tx), permit })

@@ -241,11 +241,19 @@ impl Db {
             Pool::Sqlite(pool) => (pool.size(), pool.num_idle(), pool.options().get_max_connections()),
         };
         let waiting = self.waiting.load(Ordering::Relaxed);
-        PoolStats { size, idle: idle.try_into().unwrap_or(u32::MAX), max, waiting: waiting.try_into().unwrap_or(u32::MAX) }
+        PoolStats {
+            size,
+            idle: idle.try_into().unwrap_or(u32::MAX),
+            max,
+            waiting: waiting.try_into().unwrap_or(u32::MAX),
+        }
     }
 
     /// A connection of `pool` (this `Db`'s), counted as waiting until it is handed over.
-    async fn acquire<DB: sqlx::Database>(&self, pool: &sqlx::Pool<DB>) -> Result<sqlx::pool::PoolConnection<DB>, DbError> {
+    async fn acquire<DB: sqlx::Database>(
+        &self,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<sqlx::pool::PoolConnection<DB>, DbError> {
         let _waiting = Waiting::new(&self.waiting);
         pool.acquire().await.map_err(DbError::classify)
     }

@@ -27,12 +27,12 @@ pub struct ErrorCause(pub String);
 /// (`{"detail": "…"}`, or `{"field": ["…"]}` for [`ApiError::Validation`] and
 /// [`ApiError::Duplicate`]), in Django REST Framework's wording.
 ///
-/// A 500 or a 503 answers a fixed sentence, and its cause goes with the answer as an
-/// [`ErrorCause`] that the request trace logs (`request_trace.rs`: `ERROR request failed`, with
-/// the request's id, user and company): SQL, driver errors and secrets never reach the client. `?` converts the crate's other errors: a list
-/// query's ([`QueryError`](crate::query::QueryError)) and the database's
-/// ([`DbError`](crate::DbError): 503 when it cannot be reached or a statement ran too long,
-/// 500 otherwise).
+/// A 500 or a 503 answers a fixed sentence, and its cause goes with the answer (in its
+/// extensions) for the request trace to log (`request_trace.rs`: `ERROR request failed`, with
+/// the request's id, user and company): SQL, driver errors and secrets never reach the client.
+/// `?` converts the crate's other errors: a list query's
+/// ([`QueryError`](crate::query::QueryError)) and the database's ([`DbError`](crate::DbError):
+/// 503 when it cannot be reached or a statement ran too long, 500 otherwise).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// 401 `{"detail": "<message>"}` with `WWW-Authenticate: Bearer`: no token, a bad one, or

@@ -25,6 +25,8 @@ usage: cargo run --release -p bench -- [--rows N | --scale | --smoke | --callgri
                      baseline (A B B A …) so drift hits both alike; averaged (default 2; smoke 1)
   --log FILTER       RUST_LOG of the framework (default warn: no line per request); `info` is
                      the level an app logs at when RUST_LOG is unset (one line per request)
+  --metrics          the framework counts its requests for /metrics (METRICS_TOKEN set), to
+                     measure what the metrics cost
   --label TEXT       a label for this run's section of bench/RESULTS.md (e.g. before, after)
   --out PATH         write the report there instead of bench/RESULTS.md (smoke: target/bench-smoke.md)
 ";
@@ -51,6 +53,8 @@ pub struct Options {
     pub rounds: u32,
     /// RUST_LOG of the framework's server.
     pub log: String,
+    /// Whether the framework records metrics (`METRICS_TOKEN`).
+    pub metrics: bool,
     pub label: Option<String>,
     pub out: Option<String>,
     /// The command line as typed, for the report.
@@ -67,6 +71,7 @@ impl Options {
         let mut rounds = None;
         let (mut label, mut out) = (None, None);
         let mut log = "warn".to_string();
+        let mut metrics = false;
         let mut it = args.iter();
         while let Some(arg) = it.next() {
             let mut value = |name: &str| it.next().cloned().ok_or_else(|| format!("{name} needs a value\n{USAGE}"));
@@ -84,6 +89,7 @@ impl Options {
                 "--pool" => pool = number(&value("--pool")?, "--pool")?,
                 "--rounds" => rounds = Some(number(&value("--rounds")?, "--rounds")?),
                 "--log" => log = value("--log")?,
+                "--metrics" => metrics = true,
                 "--label" => label = Some(value("--label")?),
                 "--out" => out = Some(value("--out")?),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
@@ -139,6 +145,7 @@ impl Options {
             pool: pool as u32,
             rounds: rounds.unwrap_or(if smoke { 1 } else { 2 }).max(1) as u32,
             log,
+            metrics,
             label,
             out,
             command,

@@ -110,20 +110,24 @@ async fn on_fresh_database<T>(
     result
 }
 
-fn framework_env(db: &Database, pool: u32, log: &str) -> Vec<(&'static str, String)> {
-    vec![
+fn framework_env(db: &Database, pool: u32, opts: &crate::options::Options) -> Vec<(&'static str, String)> {
+    let mut env = vec![
         ("DATABASE_URL", db.owner_url.clone()),
         ("JWT_SECRET", JWT_SECRET.to_string()),
         // The seeded access tokens live as long as a run may (`seed.rs`, `TOKEN_TTL`); the server
         // refuses tokens that live longer than it issues.
         ("ACCESS_TOKEN_TTL_SECS", crate::seed::TOKEN_TTL.as_secs().to_string()),
         ("DATABASE_MAX_CONNECTIONS", pool.to_string()),
-        ("RUST_LOG", log.to_string()),
+        ("RUST_LOG", opts.log.clone()),
         // The load comes from a few hundred seeded users at thousands of requests a second: the
         // request throttles stay on (their cost is part of the measurement) at rates no run reaches.
         ("THROTTLE_USER", "100000000/min".to_string()),
         ("THROTTLE_COMPANY", "100000000/min".to_string()),
-    ]
+    ];
+    if opts.metrics {
+        env.push(("METRICS_TOKEN", "bench-metrics-token-0123456789abcdef".to_string()));
+    }
+    env
 }
 
 fn baseline_env(db: &Database, pool: u32) -> Vec<(&'static str, String)> {
@@ -140,7 +144,7 @@ async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Resul
     // servers only: it is switched off before the measured servers connect.
     db.log_app_statements(true).await?;
     eprintln!("bench: starting the framework with one connection for the statement trace (it migrates)");
-    let framework_trace = Server::start("framework-trace", "demo-app", &framework_env(db, 1, &opts.log), work).await?;
+    let framework_trace = Server::start("framework-trace", "demo-app", &framework_env(db, 1, opts), work).await?;
     eprintln!("bench: seeding {rows} customers over {} companies", crate::options::companies_for(rows));
     let dataset = crate::seed::seed(db, rows, JWT_SECRET).await?;
     eprintln!("bench: seeded in {:.1} s; tracing statements", dataset.seed_time.as_secs_f64());
@@ -155,7 +159,7 @@ async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Resul
     crate::seed::write_wrk_data(&dataset, &data)?;
     let tag = format!("b{}", &db.name[db.name.len() - 8..]);
     let driver = Driver::new(work, data)?;
-    let mut framework = Server::start("framework", "demo-app", &framework_env(db, opts.pool, &opts.log), work).await?;
+    let mut framework = Server::start("framework", "demo-app", &framework_env(db, opts.pool, opts), work).await?;
     let mut baseline = Server::start("baseline", "baseline", &baseline_env(db, opts.pool), work).await?;
     let mut problems = Vec::new();
 
@@ -242,12 +246,12 @@ async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Resul
 pub async fn run_callgrind(ctx: &Context, rows: usize, dumps: &Path) -> Result<Vec<crate::callgrind::Count>> {
     on_fresh_database(ctx, rows, async |db, work| {
         eprintln!("bench: starting the framework once to migrate");
-        drop(Server::start("framework-migrate", "demo-app", &framework_env(db, 1, &ctx.opts.log), work).await?);
+        drop(Server::start("framework-migrate", "demo-app", &framework_env(db, 1, &ctx.opts), work).await?);
         let dataset = crate::seed::seed(db, rows, JWT_SECRET).await?;
         let data = work.join("tenants.tsv");
         crate::seed::write_wrk_data(&dataset, &data)?;
         let driver = Driver::new(work, data)?;
-        let (fw, bl) = (framework_env(db, ctx.opts.pool, &ctx.opts.log), baseline_env(db, ctx.opts.pool));
+        let (fw, bl) = (framework_env(db, ctx.opts.pool, &ctx.opts), baseline_env(db, ctx.opts.pool));
         crate::callgrind::count_all(db, &driver, &fw, &bl, work, dumps, ctx.opts.duration).await
     })
     .await

@@ -23,7 +23,7 @@ use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
 use crate::hosts::{AllowedHosts, HostAndHeadersLayer};
 use crate::keep_alive::KeepAliveLayer;
-use crate::migrations::{EmbeddedMigrations, MigrationStatus};
+use crate::migrations::{EmbeddedMigrations, MigrationProgress, MigrationStatus};
 use crate::openapi::ApiInfo;
 use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
@@ -217,9 +217,26 @@ impl App {
     /// failed migration leaves nothing behind), an applied migration file was edited, or a
     /// resource references a table that is not registered.
     pub async fn migrate(&self) -> Result<Vec<MigrationStatus>, DbError> {
+        self.migrate_with_progress(|_| {}).await
+    }
+
+    /// [`App::migrate`], telling `progress` about the app's migrations as they run (what
+    /// `migrate` prints): the plan, then each migration as it starts and once it is committed
+    /// ([`MigrationProgress`]), applied one at a time. The core migrations and the serving
+    /// role's grants are not reported; nor is anything for an app without
+    /// [`App::migrations`] (its tables are created from the models, and `progress` is not
+    /// called).
+    ///
+    /// # Errors
+    ///
+    /// As [`App::migrate`]; the app's migrations before a failing one stay applied.
+    pub async fn migrate_with_progress(
+        &self,
+        mut progress: impl FnMut(MigrationProgress) + Send,
+    ) -> Result<Vec<MigrationStatus>, DbError> {
         let config = self.state.config();
         match self.state.db().dialect() {
-            Dialect::Sqlite => self.migrate_with(self.state.db(), None).await,
+            Dialect::Sqlite => self.migrate_with(self.state.db(), None, &mut progress).await,
             Dialect::Postgres => {
                 let role = Db::serving_role(config)?;
                 let serving = ServingRole {
@@ -227,20 +244,25 @@ impl App {
                     create_with_password: config.app_database_url.is_none().then_some(config.app_password.as_str()),
                 };
                 let owner = Db::connect(&config.database_url, 1).await?;
-                let result = self.migrate_with(&owner, Some(serving)).await;
+                let result = self.migrate_with(&owner, Some(serving), &mut progress).await;
                 owner.close().await;
                 result
             }
         }
     }
 
-    async fn migrate_with(&self, db: &Db, serving: Option<ServingRole<'_>>) -> Result<Vec<MigrationStatus>, DbError> {
+    async fn migrate_with(
+        &self,
+        db: &Db,
+        serving: Option<ServingRole<'_>>,
+        progress: &mut (dyn FnMut(MigrationProgress) + Send),
+    ) -> Result<Vec<MigrationStatus>, DbError> {
         db.migrate_core().await?;
         crate::accounts::canonicalize_stored_emails(db).await?;
         let (statements, applied) = match &self.migrations {
             None => (schema::migration_statements(db.dialect(), &self.resources, serving)?, Vec::new()),
             Some(migrations) => {
-                let applied = crate::migrations::apply::apply(db, migrations).await?;
+                let applied = crate::migrations::apply::apply_with_progress(db, migrations, progress).await?;
                 (schema::serving_role_statements(db.dialect(), serving, true), applied)
             }
         };

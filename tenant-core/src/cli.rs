@@ -63,7 +63,8 @@ struct Args {
 enum Command {
     /// Migrate, then serve HTTP on BIND_ADDR until SIGTERM or Ctrl-C (the default).
     Serve,
-    /// Apply the pending migrations to DATABASE_URL and print each.
+    /// Apply the pending migrations to DATABASE_URL one at a time: the plan, then each step
+    /// ([i/N]) with its duration.
     Migrate,
     /// Write the next migration of the app's migrations folder from the models.
     Makemigrations {
@@ -272,7 +273,9 @@ impl Cli {
             Command::Serve => self.serve().await,
             Command::Migrate => {
                 let app = self.connect().await?;
-                print_output(crate::manage::migration_command("migrate", &[], app, &PathBuf::new()).await)
+                // Each piece as it comes: a long migration shows while it runs.
+                crate::manage::migrate_reporting(&app, &mut |text| print_out(text)).await?;
+                Ok(())
             }
             Command::Showmigrations => {
                 let app = self.connect().await?;

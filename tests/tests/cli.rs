@@ -244,6 +244,57 @@ both_backends! {
     }
 }
 
+/// No resource: the test's database has the core tables only, so the demo's own migrations
+/// are pending for `demo_cli migrate`.
+fn bare(app: tenant_core::App) -> tenant_core::App {
+    app
+}
+
+both_backends! {
+    register = bare;
+
+    async fn migrate_prints_the_plan_then_each_step(app: TestApp) {
+        let migrations = demo_app::MIGRATIONS.of(match app.backend {
+            Backend::Sqlite => tenant_core::Dialect::Sqlite,
+            Backend::Postgres => tenant_core::Dialect::Postgres,
+        });
+        let total = migrations.len();
+        assert!(total >= 1);
+        let shown = run(&app, &["showmigrations"]).await;
+        assert!(shown.assert_ok().starts_with("[ ] 0001_initial\n"), "{}", shown.stdout);
+
+        let migrated = run(&app, &["migrate"]).await;
+        let lines: Vec<&str> = migrated.assert_ok().lines().collect();
+        assert_eq!(lines[0], format!("Operations to perform: {total} migration(s) to apply"), "{lines:?}");
+        assert_eq!(lines.len(), 1 + total, "{lines:?}");
+        for (i, (line, m)) in lines[1..].iter().zip(migrations).enumerate() {
+            let prefix = format!("  Applying {:04}_{} [{}/{total}]... OK (", m.version, m.description, i + 1);
+            let ms = line.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(" ms)"));
+            assert!(ms.is_some_and(|ms| ms.parse::<u64>().is_ok()), "{line:?} is {prefix}<ms> ms)");
+        }
+        assert_eq!(migrated.stderr, "", "nothing on stderr");
+
+        assert_eq!(run(&app, &["migrate"]).await.assert_ok(), "No migrations to apply.\n");
+        let shown = run(&app, &["showmigrations"]).await;
+        assert!(shown.assert_ok().lines().all(|l| l.starts_with("[X] ")), "{}", shown.stdout);
+        // The tables exist and are served: the demo's checks pass.
+        assert_eq!(run(&app, &["check"]).await.assert_ok(), "No issues found.\n");
+    }
+
+    async fn a_failing_migration_ends_its_line_with_failed(app: TestApp) {
+        // A table in the way of the first migration's CREATE TABLE.
+        owner_sql(&app, "CREATE TABLE customers (x INTEGER)").await;
+        let failed = run(&app, &["migrate"]).await;
+        failed.assert_error(1, "app migrations failed");
+        let lines: Vec<&str> = failed.stdout.lines().collect();
+        assert!(lines[0].starts_with("Operations to perform: "), "{lines:?}");
+        assert!(lines[1].starts_with("  Applying 0001_initial [1/") && lines[1].ends_with("]... FAILED"), "{lines:?}");
+        // Nothing of it stays: it is still pending.
+        let shown = run(&app, &["showmigrations"]).await;
+        assert!(shown.assert_ok().starts_with("[ ] 0001_initial\n"), "{}", shown.stdout);
+    }
+}
+
 impl Output {
     /// `check` with findings: exit 1, the findings on stdout, one summary line on stderr.
     fn assert_error_with_findings(&self) {

@@ -45,8 +45,7 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     app.migrate().await?;
     let server = tenant_core::Server::from_app(app).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!("demo-app listening on http://{addr}  (try: curl http://{addr}/healthz)");
-    println!("demo-app listening on http://{addr}");
+    server.announce("demo-app", listener.local_addr()?);
     server.run(listener).await?;
     Ok(())
 }

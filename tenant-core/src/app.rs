@@ -29,7 +29,7 @@ use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
 use crate::setting::{ConfigError, warn_loudly};
 use crate::slash_routes::SlashRoutes;
-use crate::state::AppState;
+use crate::state::{AppState, RowLevelSecurity, StartupReport};
 
 /// Builder of an application: `App::connect(config).await?.resource::<Customer>()…`.
 ///
@@ -310,9 +310,21 @@ impl App {
     /// `BYPASSRLS` role, or the owner of a tenant table), unless `ALLOW_RLS_BYPASS` is set, in
     /// which case every problem is logged as an error. Nothing to check on SQLite.
     pub async fn check_isolation(&self) -> Result<(), StartupError> {
-        let problems = crate::rls::check_serving_role(self.state.db(), &self.resources).await?;
-        let postgres = self.state.db().dialect() == Dialect::Postgres;
-        if postgres && !self.state.config().row_level_security {
+        self.isolation().await.map(|_| ())
+    }
+
+    /// [`App::check_isolation`], and what it found: row-level security forced on how many
+    /// tables, or off and why.
+    async fn isolation(&self) -> Result<RowLevelSecurity, StartupError> {
+        let db = self.state.db();
+        let problems = crate::rls::check_serving_role(db, &self.resources).await?;
+        let postgres = db.dialect() == Dialect::Postgres;
+        if !postgres {
+            return Ok(RowLevelSecurity::Off {
+                why: "SQLite has none: every query is scoped to its company by the framework".to_string(),
+            });
+        }
+        if !self.state.config().row_level_security {
             if problems.0.is_empty() || !self.state.config().allow_rls_bypass {
                 return Err(StartupError::RlsOff);
             }
@@ -321,10 +333,12 @@ impl App {
                 "ROW_LEVEL_SECURITY is off: tenant isolation rests on query scoping alone. \
                  Never run like this in production.",
             );
-            return Ok(());
+            return Ok(RowLevelSecurity::Off {
+                why: "ROW_LEVEL_SECURITY=off with ALLOW_RLS_BYPASS: isolation rests on query scoping alone".to_string(),
+            });
         }
         if problems.0.is_empty() {
-            return Ok(());
+            return Ok(RowLevelSecurity::Forced { tables: crate::rls::forced_tables(db).await? });
         }
         if self.state.config().allow_rls_bypass {
             for problem in &problems.0 {
@@ -336,7 +350,9 @@ impl App {
                     ),
                 );
             }
-            return Ok(());
+            return Ok(RowLevelSecurity::Off {
+                why: format!("bypassed, ALLOW_RLS_BYPASS is set: {}", problems.0.join("; ")),
+            });
         }
         Err(StartupError::RlsBypass(problems.0))
     }
@@ -361,11 +377,17 @@ impl App {
         if !refusals.is_empty() {
             return Err(StartupError::Production(refusals));
         }
-        self.check_isolation().await?;
+        let row_level_security = self.isolation().await?;
         let drift = self.check_schema().await?;
         if !drift.is_empty() {
             return Err(StartupError::SchemaDrift(drift));
         }
+        self.state.record_startup(StartupReport {
+            backend: self.state.db().location(),
+            serving_role: crate::rls::current_role(self.state.db()).await?,
+            row_level_security,
+            docs_page: self.serves_docs_page(),
+        });
         // Built once: a request copies the bytes.
         let document = axum::body::Bytes::from(self.openapi().to_json().expect("utoipa's model serializes"));
         let openapi = get(move || {

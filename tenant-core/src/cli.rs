@@ -61,7 +61,8 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Migrate, then serve HTTP on BIND_ADDR until SIGTERM or Ctrl-C (the default).
+    /// Migrate, then serve HTTP on BIND_ADDR until SIGTERM or Ctrl-C (the default); prints the
+    /// URL, the backend, the serving role and whether row-level security is on.
     Serve,
     /// Apply the pending migrations to DATABASE_URL one at a time: the plan, then each step
     /// ([i/N]) with its duration.
@@ -327,9 +328,7 @@ impl Cli {
         app.migrate().await?;
         let server = crate::Server::from_app(app).await?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        let name = &self.name;
-        tracing::info!("{name} listening on http://{addr}  (try: curl http://{addr}/healthz)");
-        println!("{name} listening on http://{addr}");
+        server.announce(&self.name, listener.local_addr()?);
         server.run(listener).await?;
         Ok(())
     }

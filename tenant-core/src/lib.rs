@@ -154,7 +154,7 @@ pub use resource::{
 };
 pub use role::Role;
 pub use serve::{ServeError, Server, serve, shutdown_signal};
-pub use state::AppState;
+pub use state::{AppState, RowLevelSecurity, StartupReport};
 pub use tenant::{Scoped, Tenant};
 pub use tenant_macros::{TenantEnum, embed_migrations, tenant_resource};
 pub use value::{FieldType, FieldValue, Value};

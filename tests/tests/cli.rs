@@ -227,15 +227,47 @@ both_backends! {
             .spawn()
             .expect("the demo_cli binary starts");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let line = tokio::time::timeout(LIMIT, lines.next_line()).await.expect("it starts").unwrap();
-        assert_eq!(line.as_deref(), Some(format!("demo-app listening on http://{addr}").as_str()));
+        // What it runs on, one fact a line, the docs URL last (the demo serves /docs).
+        let mut said = Vec::new();
+        while said.last().is_none_or(|l: &String| !l.starts_with("  docs: ")) {
+            let line = tokio::time::timeout(LIMIT, lines.next_line()).await.expect("it starts").unwrap();
+            said.push(line.unwrap_or_else(|| panic!("stdout ended after {said:?}")));
+        }
+        assert_eq!(said[0], format!("demo-app listening on http://{addr}"), "{said:?}");
+        assert_eq!(said.last().unwrap(), &format!("  docs: http://{addr}/docs"), "{said:?}");
+        match app.backend {
+            Backend::Sqlite => {
+                let file = app.database_url.strip_prefix("sqlite:").unwrap();
+                assert_eq!(said[1], format!("  backend: SQLite {file}"), "{said:?}");
+                assert!(said[2].starts_with("  row-level security: off (SQLite has none"), "{said:?}");
+                assert_eq!(said.len(), 4, "{said:?}");
+            }
+            Backend::Postgres => {
+                let database = app.database_url.rsplit('/').next().unwrap();
+                assert!(said[1].starts_with("  backend: PostgreSQL 127.0.0.1:"), "{said:?}");
+                assert!(said[1].ends_with(&format!("/{database}")), "{said:?}");
+                let role = tenant_core::Config::new(&app.database_url).app_role;
+                assert_eq!(said[2], format!("  serving role: {role}"), "{said:?}");
+                // customers, products, invoices (and any core table that forces it).
+                let rls = said[3].strip_prefix("  row-level security: on (forced on ").expect("RLS on");
+                let tables: u64 = rls.strip_suffix(" tenant tables)").unwrap().parse().unwrap();
+                assert!(tables >= 3, "{said:?}");
+                assert_eq!(said.len(), 5, "{said:?}");
+                let password = tenant_core::Config::new(&app.database_url).app_password;
+                assert!(!said.join("\n").contains(&password), "no password: {said:?}");
+            }
+        }
         let mut stream = tokio::net::TcpStream::connect(&addr).await.expect("it serves");
         stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.unwrap();
         let mut response = String::new();
         tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response).await.unwrap();
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-        child.start_kill().unwrap();
-        child.wait().await.unwrap();
+        // SIGTERM: a graceful shutdown, exit 0.
+        let pid = child.id().expect("still running") as libc::pid_t;
+        // SAFETY: kill(2) on our own child's pid, which it still is (not yet reaped).
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM sent");
+        let status = tokio::time::timeout(LIMIT, child.wait()).await.expect("it exits").unwrap();
+        assert!(status.success(), "{status}");
 
         // An address that cannot be bound: one line, exit 1.
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -128,6 +128,20 @@ impl Db {
         }
     }
 
+    /// Where this pool connects, for a person to read (never a password): `SQLite <file>`
+    /// (`SQLite :memory:` for an in-memory database) or `PostgreSQL <host>:<port>/<database>`,
+    /// from the pool's own connection settings.
+    pub fn location(&self) -> String {
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                let options = pool.connect_options();
+                let database = options.get_database().unwrap_or(options.get_username());
+                format!("PostgreSQL {}:{}/{database}", options.get_host(), options.get_port())
+            }
+            Pool::Sqlite(pool) => format!("SQLite {}", pool.connect_options().get_filename().display()),
+        }
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self.pool {
             Pool::Postgres(_) => Dialect::Postgres,
@@ -241,11 +255,19 @@ impl Db {
             Pool::Sqlite(pool) => (pool.size(), pool.num_idle(), pool.options().get_max_connections()),
         };
         let waiting = self.waiting.load(Ordering::Relaxed);
-        PoolStats { size, idle: idle.try_into().unwrap_or(u32::MAX), max, waiting: waiting.try_into().unwrap_or(u32::MAX) }
+        PoolStats {
+            size,
+            idle: idle.try_into().unwrap_or(u32::MAX),
+            max,
+            waiting: waiting.try_into().unwrap_or(u32::MAX),
+        }
     }
 
     /// A connection of `pool` (this `Db`'s), counted as waiting until it is handed over.
-    async fn acquire<DB: sqlx::Database>(&self, pool: &sqlx::Pool<DB>) -> Result<sqlx::pool::PoolConnection<DB>, DbError> {
+    async fn acquire<DB: sqlx::Database>(
+        &self,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<sqlx::pool::PoolConnection<DB>, DbError> {
         let _waiting = Waiting::new(&self.waiting);
         pool.acquire().await.map_err(DbError::classify)
     }

@@ -84,6 +84,7 @@ pub mod mail;
 pub mod metrics;
 pub mod migrations;
 pub mod openapi;
+pub mod progress;
 pub mod query;
 pub mod request_throttle;
 pub mod request_trace;

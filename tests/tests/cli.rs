@@ -99,6 +99,15 @@ both_backends! {
         run(&app, &["createuser"]).await.assert_error(2, "--email");
         run(&app, &["schema", "--dialect", "oracle"]).await.assert_error(2, "oracle");
         run(&app, &["migrate", "extra"]).await.assert_error(2, "unexpected argument 'extra'");
+
+        // The demo's seed options, checked by clap before anything runs.
+        let seed_help = run(&app, &["seed", "--help"]).await;
+        assert!(seed_help.assert_ok().contains("--customers-per-company"), "{}", seed_help.stdout);
+        run(&app, &["seed", "--companies", "0"]).await.assert_error(2, "--companies");
+        run(&app, &["seed", "--companies", "many"]).await.assert_error(2, "--companies");
+        run(&app, &["seed", "--customers-per-company", "5"]).await.assert_error(2, "--companies");
+        run(&app, &["seed", "--companies", "2", "--customers-per-company", "-1"]).await.assert_error(2, "unexpected argument");
+        run(&app, &["seed", "--rows", "5"]).await.assert_error(2, "unexpected argument '--rows'");
     }
 
     async fn migrations_schema_and_openapi(app: TestApp) {
@@ -183,6 +192,67 @@ both_backends! {
             .post("/api/auth/token", &Auth::none(), json!({"email": "admin@acme.test", "password": demo_app::seed::PASSWORD}))
             .await;
         token.assert_status(200);
+    }
+
+    async fn seed_at_scale_writes_each_companys_rows_with_progress(app: TestApp) {
+        let seeded = run(&app, &["seed", "--companies", "3", "--customers-per-company", "50"]).await;
+        let stdout = seeded.assert_ok();
+        assert!(stdout.starts_with("Seeded 3 companies and 150 customers in "), "{stdout}");
+        assert!(stdout.contains(" rows/s)"), "{stdout}");
+        for i in 1..=3 {
+            assert!(stdout.contains(&format!("  Scale Co {i} (")), "{stdout}");
+        }
+        // Progress on stderr, plain lines (not a terminal): rows done of the total, the rate,
+        // the time; the last one has every row. Nothing else there (RUST_LOG=off).
+        let progress: Vec<&str> = seeded.stderr.lines().collect();
+        assert!(!progress.is_empty(), "progress lines on stderr");
+        for line in &progress {
+            let rest = line.strip_prefix("seeded ").unwrap_or_else(|| panic!("a progress line: {line:?}"));
+            let (counts, rest) = rest.split_once(" rows (").unwrap_or_else(|| panic!("{line:?}"));
+            let (done, total) = counts.split_once('/').unwrap_or_else(|| panic!("{line:?}"));
+            assert!(done.parse::<u64>().unwrap() <= 150 && total == "150", "{line:?}");
+            assert!(rest.contains(" rows/s, ") && rest.ends_with(" s)"), "{line:?}");
+        }
+        assert!(progress.last().unwrap().starts_with("seeded 150/150 rows ("), "{progress:?}");
+        assert!(!stdout.contains("seeded "), "progress stays off stdout: {stdout}");
+
+        // Each company's admin sees exactly its own 50, and none of another company's.
+        let mut first_customer = Vec::new();
+        let mut admins = Vec::new();
+        for i in 1..=3 {
+            let email = demo_app::seed::scale_admin_email(i);
+            let token = app.post("/api/auth/token", &Auth::none(), json!({"email": email, "password": demo_app::seed::PASSWORD})).await;
+            token.assert_status(200);
+            let auth = Auth::bearer(token.get("access").as_str().unwrap().to_string());
+            let domain = format!("@company-{i}.scale.test");
+            let mut seen = 0;
+            for page in 1.. {
+                let listed = app.get(&format!("/api/customers?page={page}"), &auth).await;
+                listed.assert_status(200);
+                assert_eq!(listed.body["count"], json!(50), "{}", listed.text);
+                let results = listed.body["results"].as_array().unwrap();
+                assert!(results.iter().all(|c| c["email"].as_str().unwrap().ends_with(&domain)), "{}", listed.text);
+                if page == 1 {
+                    first_customer.push(results[0]["id"].as_str().unwrap().to_string());
+                }
+                seen += results.len();
+                if listed.body["next"].is_null() {
+                    break;
+                }
+            }
+            assert_eq!(seen, 50, "company {i} lists its 50 customers");
+            admins.push(auth);
+        }
+        for (i, auth) in admins.iter().enumerate() {
+            for (j, id) in first_customer.iter().enumerate() {
+                let got = app.get(&format!("/api/customers/{id}"), auth).await;
+                got.assert_status(if i == j { 200 } else { 404 });
+            }
+        }
+
+        // Running it again: the admins exist, nothing is written twice.
+        let again = run(&app, &["seed", "--companies", "1", "--customers-per-company", "1"]).await;
+        again.assert_error(1, "already seeded?");
     }
 
     async fn check_passes_then_reports_each_finding(app: TestApp) {

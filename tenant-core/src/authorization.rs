@@ -42,4 +42,3 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     }
     Ok(token.trim())
 }
-

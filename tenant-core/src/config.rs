@@ -487,7 +487,8 @@ mod tests {
         assert_eq!(err.name, "JWT_SECRET");
         let err = Config::from_lookup(|k| (k == "ALLOW_RLS_BYPASS").then(|| "maybe".into())).unwrap_err();
         assert_eq!(err.name, "ALLOW_RLS_BYPASS");
-        for (name, bad) in [("METRICS_ADDR", "9100"), ("METRICS_ADDR", "localhost:x"), ("METRICS_PER_COMPANY", "maybe")] {
+        for (name, bad) in [("METRICS_ADDR", "9100"), ("METRICS_ADDR", "localhost:x"), ("METRICS_PER_COMPANY", "maybe")]
+        {
             let err = Config::from_lookup(|k| (k == name).then(|| bad.into())).unwrap_err();
             assert_eq!(err.name, name, "{bad}");
         }

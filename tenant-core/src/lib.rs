@@ -139,13 +139,13 @@ pub(crate) mod throttle;
 pub(crate) mod validate;
 
 pub use app::{App, StartupError};
+pub use authorization::{RepeatedHeader, single_header};
 pub use config::Config;
 pub use db::DbError;
 #[doc(hidden)]
 pub use db::{Db, Dialect};
 pub use error::{ApiError, FieldErrors};
 pub use hooks::Hooks;
-pub use authorization::{RepeatedHeader, single_header};
 pub use identity::CurrentUser;
 pub use query::ListQuery;
 pub use rate::Rate;

@@ -36,7 +36,9 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 use sha2::{Digest, Sha256};
 use tower::{Layer, Service};
 use uuid::Uuid;
@@ -46,7 +48,8 @@ use crate::error::ApiError;
 
 /// Upper bounds of the latency histogram's buckets, in seconds: from half a millisecond (a
 /// retrieve served from a warm pool) to ten seconds (past the default request timeout).
-pub const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+pub const LATENCY_BUCKETS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// The `Content-Type` of the text format (`prometheus::TEXT_FORMAT`).
 pub const CONTENT_TYPE: &str = prometheus::TEXT_FORMAT;
@@ -80,8 +83,11 @@ impl Metrics {
         )
         .expect("a valid metric");
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "Time from the request to its response head, in seconds.")
-                .buckets(LATENCY_BUCKETS.to_vec()),
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time from the request to its response head, in seconds.",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
             &["method", "route"],
         )
         .expect("a valid metric");

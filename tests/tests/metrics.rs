@@ -34,7 +34,11 @@ struct Sample {
 enum Reading {
     Number(f64),
     /// Cumulative buckets (upper bound, count), the count and the sum.
-    Histogram { buckets: Vec<(f64, f64)>, count: f64, sum: f64 },
+    Histogram {
+        buckets: Vec<(f64, f64)>,
+        count: f64,
+        sum: f64,
+    },
 }
 
 /// A scrape: every series of every family.
@@ -89,7 +93,8 @@ fn samples<'a>(scrape: &'a Scrape, metric: &str, labels: &[(&str, &str)]) -> Vec
 /// counter not yet incremented has no series).
 #[track_caller]
 fn value(scrape: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
-    let found: Vec<_> = samples(scrape, metric, labels).into_iter().filter(|s| s.labels.len() == labels.len()).collect();
+    let found: Vec<_> =
+        samples(scrape, metric, labels).into_iter().filter(|s| s.labels.len() == labels.len()).collect();
     match found[..] {
         [] => 0.0,
         [Sample { value: Reading::Number(v), .. }] => *v,

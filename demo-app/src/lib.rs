@@ -45,6 +45,8 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     app.migrate().await?;
     let server = tenant_core::Server::from_app(app).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    // The signal handlers first: once it says it is listening, SIGTERM shuts it down gracefully.
+    let server = server.with_shutdown(tenant_core::shutdown_signal()?);
     server.announce("demo-app", listener.local_addr()?);
     server.run(listener).await?;
     Ok(())

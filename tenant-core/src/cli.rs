@@ -384,6 +384,8 @@ impl Cli {
         app.migrate().await?;
         let server = crate::Server::from_app(app).await?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
+        // The signal handlers first: once it says it is listening, SIGTERM shuts it down gracefully.
+        let server = server.with_shutdown(crate::shutdown_signal()?);
         server.announce(&self.name, listener.local_addr()?);
         server.run(listener).await?;
         Ok(())

@@ -113,7 +113,10 @@ impl Server {
     /// ([`StartupReport::lines`](crate::StartupReport::lines)), as the start-up checks of
     /// [`Server::from_app`] found them. Printed on stdout and logged at INFO, one event with the
     /// facts as fields. A server whose state never went through those checks
-    /// ([`Server::new`] with a router built otherwise) prints the first line only.
+    /// ([`Server::new`] with a router built otherwise) prints the first line only. Give it
+    /// [`shutdown_signal`] first ([`Server::with_shutdown`]) so that a SIGTERM sent as soon as
+    /// these lines appear already shuts it down gracefully ([`Server::run`] installs the
+    /// handlers only when it starts).
     pub fn announce(&self, name: &str, addr: std::net::SocketAddr) {
         let lines = match self.state.startup_report() {
             Some(report) => {

@@ -286,23 +286,7 @@ both_backends! {
     }
 
     async fn serve_migrates_and_listens(app: TestApp) {
-        let addr = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            listener.local_addr().expect("its address").to_string()
-        };
-        let mut child = command(&app, &["serve"], &[("BIND_ADDR", &addr)])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the demo_cli binary starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        // What it runs on, one fact a line, the docs URL last (the demo serves /docs).
-        let mut said = Vec::new();
-        while said.last().is_none_or(|l: &String| !l.starts_with("  docs: ")) {
-            let line = tokio::time::timeout(LIMIT, lines.next_line()).await.expect("it starts").unwrap();
-            said.push(line.unwrap_or_else(|| panic!("stdout ended after {said:?}")));
-        }
+        let (addr, child, said) = start_serving(&app, &[]).await;
         assert_eq!(said[0], format!("demo-app listening on http://{addr}"), "{said:?}");
         assert_eq!(said.last().unwrap(), &format!("  docs: http://{addr}/docs"), "{said:?}");
         match app.backend {
@@ -318,10 +302,10 @@ both_backends! {
                 assert!(said[1].ends_with(&format!("/{database}")), "{said:?}");
                 let role = tenant_core::Config::new(&app.database_url).app_role;
                 assert_eq!(said[2], format!("  serving role: {role}"), "{said:?}");
-                // customers, products, invoices (and any core table that forces it).
+                // The demo's tenant tables: customers, products, invoices.
                 let rls = said[3].strip_prefix("  row-level security: on (forced on ").expect("RLS on");
                 let tables: u64 = rls.strip_suffix(" tenant tables)").unwrap().parse().unwrap();
-                assert!(tables >= 3, "{said:?}");
+                assert_eq!(tables, 3, "{said:?}");
                 assert_eq!(said.len(), 5, "{said:?}");
                 let password = tenant_core::Config::new(&app.database_url).app_password;
                 assert!(!said.join("\n").contains(&password), "no password: {said:?}");
@@ -332,18 +316,57 @@ both_backends! {
         let mut response = String::new();
         tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response).await.unwrap();
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-        // SIGTERM: a graceful shutdown, exit 0.
-        let pid = child.id().expect("still running") as libc::pid_t;
-        // SAFETY: kill(2) on our own child's pid, which it still is (not yet reaped).
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM sent");
-        let status = tokio::time::timeout(LIMIT, child.wait()).await.expect("it exits").unwrap();
-        assert!(status.success(), "{status}");
+        sigterm_exits_0(child).await;
+
+        // PostgreSQL served past row-level security (the superuser, let through by
+        // ALLOW_RLS_BYPASS): it says so, and why.
+        if app.backend == Backend::Postgres {
+            let envs = [("DATABASE_APP_URL", app.database_url.as_str()), ("ALLOW_RLS_BYPASS", "1")];
+            let (_, child, said) = start_serving(&app, &envs).await;
+            assert_eq!(said[2], "  serving role: postgres", "{said:?}");
+            assert!(said[3].starts_with("  row-level security: off (bypassed, ALLOW_RLS_BYPASS is set: "), "{said:?}");
+            assert!(said[3].contains("superuser"), "{said:?}");
+            sigterm_exits_0(child).await;
+        }
 
         // An address that cannot be bound: one line, exit 1.
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let taken_addr = taken.local_addr().unwrap().to_string();
         run_with(&app, &["serve"], &[("BIND_ADDR", &taken_addr)], "").await.assert_error(1, "in use");
     }
+}
+
+/// Starts `demo_cli serve` on a free port with `envs`; its address, the process, and what it
+/// printed once listening (up to the docs line, which the demo prints last).
+async fn start_serving(app: &TestApp, envs: &[(&str, &str)]) -> (String, tokio::process::Child, Vec<String>) {
+    let addr = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("its address").to_string()
+    };
+    let mut envs = envs.to_vec();
+    envs.push(("BIND_ADDR", &addr));
+    let mut child = command(app, &["serve"], &envs)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the demo_cli binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut said = Vec::new();
+    while said.last().is_none_or(|l: &String| !l.starts_with("  docs: ")) {
+        let line = tokio::time::timeout(LIMIT, lines.next_line()).await.expect("it starts").unwrap();
+        said.push(line.unwrap_or_else(|| panic!("stdout ended after {said:?}")));
+    }
+    (addr, child, said)
+}
+
+/// SIGTERM to a serving `child`: a graceful shutdown, exit 0.
+async fn sigterm_exits_0(mut child: tokio::process::Child) {
+    let pid = child.id().expect("still running") as libc::pid_t;
+    // SAFETY: kill(2) on our own child's pid, which it still is (not yet reaped).
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM sent");
+    let status = tokio::time::timeout(LIMIT, child.wait()).await.expect("it exits").unwrap();
+    assert!(status.success(), "{status}");
 }
 
 /// No resource: the test's database has the core tables only, so the demo's own migrations

@@ -45,8 +45,9 @@ pub async fn serve(config: Config) -> Result<(), BoxError> {
     app.migrate().await?;
     let server = tenant_core::Server::from_app(app).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!("demo-app listening on http://{addr}  (try: curl http://{addr}/healthz)");
-    println!("demo-app listening on http://{addr}");
+    // The signal handlers first: once it says it is listening, SIGTERM shuts it down gracefully.
+    let server = server.with_shutdown(tenant_core::shutdown_signal()?);
+    server.announce("demo-app", listener.local_addr()?);
     server.run(listener).await?;
     Ok(())
 }
@@ -58,7 +59,42 @@ pub fn cli() -> tenant_core::cli::Cli {
         .version(env!("CARGO_PKG_VERSION"))
         .register(register)
         .migrations_dir(MIGRATIONS_DIR)
-        .seed(run_seed)
+        .seed_with(run_seed_with)
+}
+
+/// `demo-app seed [--companies N [--customers-per-company M]]`: without options [`run_seed`];
+/// with `--companies`, data at scale ([`seed::seed_at_scale`]), progress on stderr and a
+/// summary on stdout.
+pub async fn run_seed_with(mut config: Config, args: seed::SeedArgs) -> Result<(), BoxError> {
+    let Some(companies) = args.companies else {
+        return run_seed(config).await;
+    };
+    let per_company = args.customers_per_company.unwrap_or(seed::DEFAULT_CUSTOMERS_PER_COMPANY);
+    let mail_dir = std::env::temp_dir().join(format!("demo-app-seed-{}", uuid::Uuid::now_v7()));
+    config.email.backend = tenant_core::mail::EmailBackend::File { dir: mail_dir.clone() };
+    let app = register(App::connect(config).await?);
+    app.migrate().await?;
+    let state = app.state().clone();
+    let router = app.into_router().await?;
+    let seeded = seed::seed_at_scale(&router, &state, &mail_dir, companies, per_company).await;
+    let _ = std::fs::remove_dir_all(&mail_dir);
+    let seeded = seeded?;
+    let secs = seeded.elapsed.as_secs_f64();
+    let rate = if secs > 0.0 { seeded.customers as f64 / secs } else { 0.0 };
+    println!(
+        "Seeded {} companies and {} customers in {secs:.1} s ({rate:.0} rows/s). Every admin's password is {:?}.",
+        seeded.companies.len(),
+        seeded.customers,
+        seed::PASSWORD
+    );
+    const LISTED: usize = 10;
+    for c in seeded.companies.iter().take(LISTED) {
+        println!("  {} ({}): admin {}", c.name, c.company_id, c.admin_email);
+    }
+    if seeded.companies.len() > LISTED {
+        println!("  … and {} more, admin@company-<i>.scale.test each", seeded.companies.len() - LISTED);
+    }
+    Ok(())
 }
 
 /// `demo-app seed`: fills an empty database with two demo companies and prints their credentials.

@@ -2,6 +2,10 @@
 //! itself (in-process), so the seed obeys every rule a client does: users verify their address
 //! with the token mailed to them, and staff join by accepting an invitation. The router must send
 //! its mail to `mail_dir` (`EMAIL_BACKEND=file`), where the seed reads the tokens back.
+//!
+//! `demo-app seed --companies N --customers-per-company M` seeds data at scale instead
+//! ([`seed_at_scale`]): N companies made the same way, and their customers written with the
+//! framework's typed operations in company-scoped transactions, with progress on stderr.
 
 use std::path::Path;
 
@@ -11,7 +15,10 @@ use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use uuid::Uuid;
+
 use crate::BoxError;
+use crate::models::{Customer, CustomerInput};
 
 /// The password of every seeded user.
 pub const PASSWORD: &str = "demo-password";
@@ -155,4 +162,110 @@ pub async fn seed(router: &Router, mail_dir: &Path) -> Result<Vec<SeededCompany>
         seeded.push(SeededCompany { name: name.to_string(), company_id, admin_email, staff_email });
     }
     Ok(seeded)
+}
+
+/// The options of `demo-app seed`: none for the two demo companies; `--companies N
+/// [--customers-per-company M]` for data at scale instead.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SeedArgs {
+    /// Instead of the two demo companies: this many generated companies (1 to 10000), "Scale Co
+    /// 1" …, each with a verified admin admin@company-<i>.scale.test (the seed's password).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub companies: Option<u32>,
+    /// With --companies: customers per company (0 to 1000000; default 100), written in
+    /// batches, one scoped transaction per batch.
+    #[arg(long, value_name = "M", requires = "companies", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub customers_per_company: Option<u32>,
+}
+
+/// Customers per company when `--customers-per-company` is not given.
+pub const DEFAULT_CUSTOMERS_PER_COMPANY: u32 = 100;
+
+/// Customers written per scoped transaction: a transaction's size stays bounded whatever the
+/// count, and the progress moves between commits.
+pub const BATCH: u32 = 1_000;
+
+/// One generated company of [`seed_at_scale`].
+#[derive(Debug)]
+pub struct ScaledCompany {
+    pub name: String,
+    pub company_id: Uuid,
+    pub admin_email: String,
+}
+
+/// What [`seed_at_scale`] wrote.
+#[derive(Debug)]
+pub struct Scaled {
+    pub companies: Vec<ScaledCompany>,
+    /// Customers written, over all companies.
+    pub customers: u64,
+    /// How long it took, sign-ups included.
+    pub elapsed: std::time::Duration,
+}
+
+/// The admin of generated company `i` (from 1).
+pub fn scale_admin_email(i: u32) -> String {
+    format!("admin@company-{i}.scale.test")
+}
+
+/// Seeds `companies` generated companies with `per_company` customers each. Each company and
+/// its verified admin are made through the HTTP API (`router`, whose mail goes to `mail_dir`),
+/// as [`seed`] makes them; the customers are written with the framework's typed operations
+/// ([`tenant_core::Scoped::create`]) in a transaction scoped to the company
+/// ([`tenant_core::jobs::scoped`]: the company bound in every statement, row-level security on
+/// PostgreSQL), [`BATCH`] per transaction. Progress goes to stderr
+/// ([`tenant_core::progress::Progress`]): customers done of the total, rows/s, elapsed.
+///
+/// # Errors
+///
+/// A refused sign-up (an admin that already exists: the database is not empty), or a failed
+/// write; what was committed before stays.
+pub async fn seed_at_scale(
+    router: &Router,
+    state: &tenant_core::AppState,
+    mail_dir: &Path,
+    companies: u32,
+    per_company: u32,
+) -> Result<Scaled, BoxError> {
+    let total = u64::from(companies) * u64::from(per_company);
+    let progress = tenant_core::progress::Progress::new("seeded", total);
+    let mut seeded = Vec::with_capacity(companies as usize);
+    for i in 1..=companies {
+        let name = format!("Scale Co {i}");
+        let admin_email = scale_admin_email(i);
+        let signup = signup_verified(router, mail_dir, &admin_email, &name).await?;
+        // Read: the next sign-up's token must not be looked for among this one's messages.
+        clear_mail(mail_dir)?;
+        let company_id: Uuid = signup["company"]["id"].as_str().ok_or("signup returned no company id")?.parse()?;
+        let mut written = 0;
+        while written < per_company {
+            let batch = BATCH.min(per_company - written);
+            let mut scoped = tenant_core::jobs::scoped(state, company_id).await?;
+            for j in written + 1..=written + batch {
+                let input = CustomerInput {
+                    name: format!("Customer {j} of {name}"),
+                    email: format!("customer-{j}@company-{i}.scale.test"),
+                    phone: Some(format!("+1 555 {:04}", j % 10_000)),
+                    notes: None,
+                };
+                scoped.create::<Customer>(input).await?;
+            }
+            scoped.commit().await?;
+            written += batch;
+            progress.add(u64::from(batch));
+        }
+        seeded.push(ScaledCompany { name, company_id, admin_email });
+    }
+    progress.finish();
+    Ok(Scaled { companies: seeded, customers: progress.done(), elapsed: progress.elapsed() })
+}
+
+fn clear_mail(mail_dir: &Path) -> Result<(), BoxError> {
+    for entry in std::fs::read_dir(mail_dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "eml") {
+            std::fs::remove_file(path)?;
+        }
+    }
+    Ok(())
 }

@@ -23,13 +23,13 @@ use crate::db::{Db, DbError, Dialect, Sql};
 use crate::error::ApiError;
 use crate::hosts::{AllowedHosts, HostAndHeadersLayer};
 use crate::keep_alive::KeepAliveLayer;
-use crate::migrations::{EmbeddedMigrations, MigrationStatus};
+use crate::migrations::{EmbeddedMigrations, MigrationProgress, MigrationStatus};
 use crate::openapi::ApiInfo;
 use crate::resource::{Resource, ResourceDesc};
 use crate::schema::{self, ServingRole};
 use crate::setting::{ConfigError, warn_loudly};
 use crate::slash_routes::SlashRoutes;
-use crate::state::AppState;
+use crate::state::{AppState, RowLevelSecurity, StartupReport};
 
 /// Builder of an application: `App::connect(config).await?.resource::<Customer>()…`.
 ///
@@ -217,9 +217,26 @@ impl App {
     /// failed migration leaves nothing behind), an applied migration file was edited, or a
     /// resource references a table that is not registered.
     pub async fn migrate(&self) -> Result<Vec<MigrationStatus>, DbError> {
+        self.migrate_with_progress(|_| {}).await
+    }
+
+    /// [`App::migrate`], telling `progress` about the app's migrations as they run (what
+    /// `migrate` prints): the plan, then each migration as it starts and once it is committed
+    /// ([`MigrationProgress`]), applied one at a time. The core migrations and the serving
+    /// role's grants are not reported; nor is anything for an app without
+    /// [`App::migrations`] (its tables are created from the models, and `progress` is not
+    /// called).
+    ///
+    /// # Errors
+    ///
+    /// As [`App::migrate`]; the app's migrations before a failing one stay applied.
+    pub async fn migrate_with_progress(
+        &self,
+        mut progress: impl FnMut(MigrationProgress) + Send,
+    ) -> Result<Vec<MigrationStatus>, DbError> {
         let config = self.state.config();
         match self.state.db().dialect() {
-            Dialect::Sqlite => self.migrate_with(self.state.db(), None).await,
+            Dialect::Sqlite => self.migrate_with(self.state.db(), None, &mut progress).await,
             Dialect::Postgres => {
                 let role = Db::serving_role(config)?;
                 let serving = ServingRole {
@@ -227,20 +244,25 @@ impl App {
                     create_with_password: config.app_database_url.is_none().then_some(config.app_password.as_str()),
                 };
                 let owner = Db::connect(&config.database_url, 1).await?;
-                let result = self.migrate_with(&owner, Some(serving)).await;
+                let result = self.migrate_with(&owner, Some(serving), &mut progress).await;
                 owner.close().await;
                 result
             }
         }
     }
 
-    async fn migrate_with(&self, db: &Db, serving: Option<ServingRole<'_>>) -> Result<Vec<MigrationStatus>, DbError> {
+    async fn migrate_with(
+        &self,
+        db: &Db,
+        serving: Option<ServingRole<'_>>,
+        progress: &mut (dyn FnMut(MigrationProgress) + Send),
+    ) -> Result<Vec<MigrationStatus>, DbError> {
         db.migrate_core().await?;
         crate::accounts::canonicalize_stored_emails(db).await?;
         let (statements, applied) = match &self.migrations {
             None => (schema::migration_statements(db.dialect(), &self.resources, serving)?, Vec::new()),
             Some(migrations) => {
-                let applied = crate::migrations::apply::apply(db, migrations).await?;
+                let applied = crate::migrations::apply::apply_with_progress(db, migrations, progress).await?;
                 (schema::serving_role_statements(db.dialect(), serving, true), applied)
             }
         };
@@ -288,9 +310,21 @@ impl App {
     /// `BYPASSRLS` role, or the owner of a tenant table), unless `ALLOW_RLS_BYPASS` is set, in
     /// which case every problem is logged as an error. Nothing to check on SQLite.
     pub async fn check_isolation(&self) -> Result<(), StartupError> {
-        let problems = crate::rls::check_serving_role(self.state.db(), &self.resources).await?;
-        let postgres = self.state.db().dialect() == Dialect::Postgres;
-        if postgres && !self.state.config().row_level_security {
+        self.isolation().await.map(|_| ())
+    }
+
+    /// [`App::check_isolation`], and what it found: row-level security forced on how many
+    /// tables, or off and why.
+    async fn isolation(&self) -> Result<RowLevelSecurity, StartupError> {
+        let db = self.state.db();
+        let problems = crate::rls::check_serving_role(db, &self.resources).await?;
+        let postgres = db.dialect() == Dialect::Postgres;
+        if !postgres {
+            return Ok(RowLevelSecurity::Off {
+                why: "SQLite has none: every query is scoped to its company by the framework".to_string(),
+            });
+        }
+        if !self.state.config().row_level_security {
             if problems.0.is_empty() || !self.state.config().allow_rls_bypass {
                 return Err(StartupError::RlsOff);
             }
@@ -299,10 +333,12 @@ impl App {
                 "ROW_LEVEL_SECURITY is off: tenant isolation rests on query scoping alone. \
                  Never run like this in production.",
             );
-            return Ok(());
+            return Ok(RowLevelSecurity::Off {
+                why: "ROW_LEVEL_SECURITY=off with ALLOW_RLS_BYPASS: isolation rests on query scoping alone".to_string(),
+            });
         }
         if problems.0.is_empty() {
-            return Ok(());
+            return Ok(RowLevelSecurity::Forced { tables: crate::rls::forced_tables(db).await? });
         }
         if self.state.config().allow_rls_bypass {
             for problem in &problems.0 {
@@ -314,7 +350,9 @@ impl App {
                     ),
                 );
             }
-            return Ok(());
+            return Ok(RowLevelSecurity::Off {
+                why: format!("bypassed, ALLOW_RLS_BYPASS is set: {}", problems.0.join("; ")),
+            });
         }
         Err(StartupError::RlsBypass(problems.0))
     }
@@ -339,11 +377,17 @@ impl App {
         if !refusals.is_empty() {
             return Err(StartupError::Production(refusals));
         }
-        self.check_isolation().await?;
+        let row_level_security = self.isolation().await?;
         let drift = self.check_schema().await?;
         if !drift.is_empty() {
             return Err(StartupError::SchemaDrift(drift));
         }
+        self.state.record_startup(StartupReport {
+            backend: self.state.db().location(),
+            serving_role: crate::rls::current_role(self.state.db()).await?,
+            row_level_security,
+            docs_page: self.serves_docs_page(),
+        });
         // Built once: a request copies the bytes.
         let document = axum::body::Bytes::from(self.openapi().to_json().expect("utoipa's model serializes"));
         let openapi = get(move || {

@@ -40,6 +40,26 @@ pub type CliError = Box<dyn std::error::Error + Send + Sync>;
 
 type Hook<T> = Arc<dyn Fn(T) -> Pin<Box<dyn Future<Output = Result<(), CliError>> + Send>> + Send + Sync>;
 
+type Running = Pin<Box<dyn Future<Output = Result<(), CliError>> + Send>>;
+
+/// An app's `seed` with its arguments parsed, waiting for the configuration.
+type SeedRun = Box<dyn FnOnce(Config) -> Running + Send>;
+
+/// Parses an app's `seed` arguments from the subcommand's matches.
+type SeedParse = dyn Fn(&clap::ArgMatches) -> Result<SeedRun, clap::Error> + Send + Sync;
+
+/// An app's `seed`: how its arguments are added to the `seed` subcommand, and how it runs
+/// with them (parsed from the subcommand's matches: a bad one is a usage error).
+#[derive(Clone)]
+struct Seed {
+    augment: fn(clap::Command) -> clap::Command,
+    parse: Arc<SeedParse>,
+}
+
+/// The arguments of a `seed` that takes none.
+#[derive(clap::Args)]
+struct NoArgs {}
+
 /// An app's management command line: its name, how it registers its resources, and its
 /// optional migrations folder, `seed` and commands of its own; [`Cli::run`] parses the
 /// process's arguments and runs one subcommand.
@@ -48,7 +68,7 @@ pub struct Cli {
     version: Option<String>,
     register: Arc<dyn Fn(App) -> App + Send + Sync>,
     migrations_dir: Option<PathBuf>,
-    seed: Option<Hook<Config>>,
+    seed: Option<Seed>,
     commands: Vec<(String, String, Hook<App>)>,
 }
 
@@ -61,9 +81,11 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Migrate, then serve HTTP on BIND_ADDR until SIGTERM or Ctrl-C (the default).
+    /// Migrate, then serve HTTP on BIND_ADDR until SIGTERM or Ctrl-C (the default); prints the
+    /// URL, the backend, the serving role and whether row-level security is on.
     Serve,
-    /// Apply the pending migrations to DATABASE_URL and print each.
+    /// Apply the pending migrations to DATABASE_URL one at a time: the plan, then each step
+    /// ([i/N]) with its duration.
     Migrate,
     /// Write the next migration of the app's migrations folder from the models.
     Makemigrations {
@@ -108,7 +130,7 @@ enum Command {
         #[arg(long, default_value = "staff")]
         role: String,
     },
-    /// Fill an empty database with the app's demo data.
+    /// Fill an empty database with the app's demo data (the app's own options, if any, below).
     Seed,
     /// Print the SQL of the app's tables (after the core migrations).
     Schema {
@@ -156,13 +178,37 @@ impl Cli {
         self
     }
 
-    /// The app's `seed`: it gets the configuration read from the environment.
-    pub fn seed<F, Fut>(mut self, seed: F) -> Cli
+    /// The app's `seed`, without arguments: it gets the configuration read from the
+    /// environment.
+    pub fn seed<F, Fut>(self, seed: F) -> Cli
     where
         F: Fn(Config) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), CliError>> + Send + 'static,
     {
-        self.seed = Some(Arc::new(move |config| Box::pin(seed(config))));
+        self.seed_with(move |config, NoArgs {}| seed(config))
+    }
+
+    /// The app's `seed`, with arguments of its own: `A` is a clap `Args` struct
+    /// (`#[derive(clap::Args)]`) whose options `seed` accepts (and `seed --help` lists), parsed
+    /// and validated by clap before `seed` runs (a bad one is a usage error, exit code 2);
+    /// `seed` gets them and the configuration read from the environment. For a seed that can
+    /// also fill a database at scale, say `seed --companies N --customers-per-company M`; write
+    /// its progress with [`crate::progress::Progress`] (stderr), its summary on stdout.
+    pub fn seed_with<A, F, Fut>(mut self, seed: F) -> Cli
+    where
+        A: clap::Args + Send + 'static,
+        F: Fn(Config, A) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), CliError>> + Send + 'static,
+    {
+        let seed = Arc::new(seed);
+        self.seed = Some(Seed {
+            augment: A::augment_args,
+            parse: Arc::new(move |matches| {
+                let args = A::from_arg_matches(matches)?;
+                let seed = seed.clone();
+                Ok(Box::new(move |config| Box::pin(seed(config, args)) as Running) as SeedRun)
+            }),
+        });
         self
     }
 
@@ -193,8 +239,11 @@ impl Cli {
         if let Some(version) = &self.version {
             command = command.version(version.clone());
         }
-        if self.seed.is_none() {
-            command = command.mut_subcommands(|sub| if sub.get_name() == "seed" { sub.hide(true) } else { sub });
+        match &self.seed {
+            None => {
+                command = command.mut_subcommands(|sub| if sub.get_name() == "seed" { sub.hide(true) } else { sub })
+            }
+            Some(seed) => command = command.mut_subcommand("seed", seed.augment),
         }
         for (name, about, _) in &self.commands {
             command = command.subcommand(clap::Command::new(name.clone()).about(about.clone()));
@@ -212,6 +261,17 @@ impl Cli {
                 hook(app).await
             }
             .await;
+            return self.finish(result);
+        }
+        if let (Some(("seed", seed_matches)), Some(seed)) = (matches.subcommand(), &self.seed) {
+            let run = match (seed.parse)(seed_matches) {
+                Ok(run) => run,
+                Err(e) => return self.usage_error(e),
+            };
+            let result = match Config::from_env() {
+                Ok(config) => run(config).await,
+                Err(e) => Err(e.into()),
+            };
             return self.finish(result);
         }
         let args = match Args::from_arg_matches(&matches) {
@@ -272,7 +332,9 @@ impl Cli {
             Command::Serve => self.serve().await,
             Command::Migrate => {
                 let app = self.connect().await?;
-                print_output(crate::manage::migration_command("migrate", &[], app, &PathBuf::new()).await)
+                // Each piece as it comes: a long migration shows while it runs.
+                crate::manage::migrate_reporting(&app, &mut |text| print_out(text)).await?;
+                Ok(())
             }
             Command::Showmigrations => {
                 let app = self.connect().await?;
@@ -304,10 +366,8 @@ impl Cli {
                 let role = Role::parse(&role).ok_or_else(|| format!("unknown role {role:?}: admin or staff"))?;
                 add_member(&Config::from_env()?, &email, &company, role).await
             }
-            Command::Seed => {
-                let seed = self.seed.clone().ok_or("this app has no seed")?;
-                seed(Config::from_env()?).await
-            }
+            // An app's seed ran above, with its arguments.
+            Command::Seed => Err("this app has no seed".into()),
             Command::Schema { dialect, citus } => self.schema(dialect.as_deref(), citus).await,
             Command::Openapi => {
                 let app = self.offline(Config::from_env()?).await?;
@@ -324,9 +384,9 @@ impl Cli {
         app.migrate().await?;
         let server = crate::Server::from_app(app).await?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
-        let name = &self.name;
-        tracing::info!("{name} listening on http://{addr}  (try: curl http://{addr}/healthz)");
-        println!("{name} listening on http://{addr}");
+        // The signal handlers first: once it says it is listening, SIGTERM shuts it down gracefully.
+        let server = server.with_shutdown(crate::shutdown_signal()?);
+        server.announce(&self.name, listener.local_addr()?);
         server.run(listener).await?;
         Ok(())
     }

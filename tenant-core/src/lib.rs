@@ -84,6 +84,7 @@ pub mod mail;
 pub mod metrics;
 pub mod migrations;
 pub mod openapi;
+pub mod progress;
 pub mod query;
 pub mod request_throttle;
 pub mod request_trace;
@@ -154,7 +155,7 @@ pub use resource::{
 };
 pub use role::Role;
 pub use serve::{ServeError, Server, serve, shutdown_signal};
-pub use state::AppState;
+pub use state::{AppState, RowLevelSecurity, StartupReport};
 pub use tenant::{Scoped, Tenant};
 pub use tenant_macros::{TenantEnum, embed_migrations, tenant_resource};
 pub use value::{FieldType, FieldValue, Value};

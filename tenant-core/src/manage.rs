@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::app::App;
+use crate::migrations::MigrationProgress;
 
 /// Their usage lines, for an app's `--help`.
 pub const MIGRATION_USAGE: &str = "\
@@ -13,7 +14,8 @@ pub const MIGRATION_USAGE: &str = "\
           write the next migration of the app's migrations folder from the models (both
           dialects) and the recorded state; --allow-drop lets it drop the columns and tables
           the models no longer have (their data is deleted)
-  migrate apply the pending migrations to DATABASE_URL and print each
+  migrate apply the pending migrations to DATABASE_URL, one at a time, printing the plan
+          and each step ([i/N], its duration)
   showmigrations
           list the migrations, [X] applied or [ ] pending";
 
@@ -52,11 +54,62 @@ fn make_migrations(args: &[String], app: &App, dir: &Path) -> Result<String, Str
 }
 
 async fn migrate(app: &App) -> Result<String, String> {
-    let applied = app.migrate().await.map_err(|e| e.to_string())?;
-    if applied.is_empty() {
-        return Ok("No migrations to apply.\n".to_string());
+    let mut out = String::new();
+    migrate_reporting(app, &mut |text| out.push_str(text)).await?;
+    Ok(out)
+}
+
+/// `migrate` as Django prints it, handed to `out` piece by piece as the app's migrations run
+/// (the CLI writes each piece to stdout at once, so a long migration shows while it runs):
+///
+/// ```text
+/// Operations to perform: 2 migration(s) to apply
+///   Applying 0002_add_phone [1/2]... OK (12 ms)
+///   Applying 0003_add_notes [2/2]... OK (3 ms)
+/// ```
+///
+/// or `No migrations to apply.`; a migration that fails ends its line with `FAILED`. The
+/// pieces are whole lines, except `  Applying … [i/N]... ` before its outcome. Durations are
+/// whole milliseconds. The core migrations are applied silently
+/// ([`App::migrate_with_progress`]).
+///
+/// # Errors
+///
+/// As [`App::migrate`], as a sentence.
+pub async fn migrate_reporting(app: &App, out: &mut (dyn FnMut(&str) + Send)) -> Result<(), String> {
+    let mut planned = false;
+    let mut open_line = false;
+    let result = app
+        .migrate_with_progress(|event| match event {
+            MigrationProgress::Plan(pending) => {
+                planned = true;
+                if pending.is_empty() {
+                    out("No migrations to apply.\n");
+                } else {
+                    out(&format!("Operations to perform: {} migration(s) to apply\n", pending.len()));
+                }
+            }
+            MigrationProgress::Started { step, total, migration } => {
+                open_line = true;
+                out(&format!("  Applying {:04}_{} [{step}/{total}]... ", migration.version, migration.description));
+            }
+            MigrationProgress::Applied { duration, .. } => {
+                open_line = false;
+                out(&format!("OK ({} ms)\n", duration.as_millis()));
+            }
+        })
+        .await;
+    if let Err(e) = result {
+        if open_line {
+            out("FAILED\n");
+        }
+        return Err(e.to_string());
     }
-    Ok(applied.iter().map(|m| format!("Applied {:04}_{}\n", m.version, m.description)).collect())
+    if !planned {
+        // An app without a migrations folder: its tables were created from the models.
+        out("No migrations to apply.\n");
+    }
+    Ok(())
 }
 
 async fn show_migrations(app: &App) -> Result<String, String> {

@@ -109,6 +109,48 @@ pub async fn check_serving_role(db: &Db, resources: &[ResourceDesc]) -> Result<R
     Ok(RoleProblems(problems))
 }
 
+/// The role the pool's sessions run as (`current_user`): on PostgreSQL, the serving role the
+/// start-up report names; `None` on SQLite, which has no roles.
+///
+/// # Errors
+///
+/// The database cannot be read.
+pub async fn current_role(db: &Db) -> Result<Option<String>, DbError> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(None);
+    }
+    let row = db.fetch_optional("SELECT current_user::text", &[], &[FieldType::Text]).await?;
+    Ok(row.and_then(|row| match &row[0] {
+        Value::Text(Some(name)) => Some(name.clone()),
+        _ => None,
+    }))
+}
+
+/// How many tables of the current schema have row-level security enabled and forced (so that
+/// their owner is subject to it too): the tenant tables, once migrated. 0 on SQLite.
+///
+/// # Errors
+///
+/// The catalog cannot be read.
+pub async fn forced_tables(db: &Db) -> Result<u64, DbError> {
+    if db.dialect() != Dialect::Postgres {
+        return Ok(0);
+    }
+    let row = db
+        .fetch_optional(
+            "SELECT count(*)::int8 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') \
+             AND c.relrowsecurity AND c.relforcerowsecurity",
+            &[],
+            &[FieldType::I64],
+        )
+        .await?;
+    Ok(match row.as_deref() {
+        Some([Value::I64(Some(n))]) => (*n).max(0) as u64,
+        _ => 0,
+    })
+}
+
 /// `REVOKE ALL ON TABLE table FROM role`: a bookkeeping table the serving role must not touch.
 pub fn revoke_statement(role: &str, table: &str) -> String {
     format!("REVOKE ALL ON TABLE {table} FROM {}", quote_ident(role))

@@ -107,6 +107,42 @@ impl Server {
         Server { router, state, shutdown: None }
     }
 
+    /// What `serve` says once `listener` is bound, for the operator: `{name} listening on
+    /// http://{addr}`, then the backend, the serving role (PostgreSQL), whether row-level
+    /// security is on and the docs URL when the page is served, one fact a line
+    /// ([`StartupReport::lines`](crate::StartupReport::lines)), as the start-up checks of
+    /// [`Server::from_app`] found them. Printed on stdout and logged at INFO, one event with the
+    /// facts as fields. A server whose state never went through those checks
+    /// ([`Server::new`] with a router built otherwise) prints the first line only. Give it
+    /// [`shutdown_signal`] first ([`Server::with_shutdown`]) so that a SIGTERM sent as soon as
+    /// these lines appear already shuts it down gracefully ([`Server::run`] installs the
+    /// handlers only when it starts).
+    pub fn announce(&self, name: &str, addr: std::net::SocketAddr) {
+        let lines = match self.state.startup_report() {
+            Some(report) => {
+                tracing::info!(
+                    url = %format!("http://{addr}"),
+                    backend = %report.backend,
+                    serving_role = report.serving_role.as_deref().unwrap_or("-"),
+                    row_level_security = %report.row_level_security,
+                    docs_page = report.docs_page,
+                    "{name} listening on http://{addr}"
+                );
+                report.lines(name, addr)
+            }
+            None => {
+                tracing::info!(url = %format!("http://{addr}"), "{name} listening on http://{addr}");
+                vec![format!("{name} listening on http://{addr}")]
+            }
+        };
+        let mut text = lines.join("\n");
+        text.push('\n');
+        let mut stdout = std::io::stdout().lock();
+        // A closed stdout (a supervisor that discards it) must not stop the server.
+        let _ =
+            std::io::Write::write_all(&mut stdout, text.as_bytes()).and_then(|()| std::io::Write::flush(&mut stdout));
+    }
+
     /// Shuts down when `signal` completes instead of on SIGTERM or Ctrl-C (a test, or a
     /// supervisor of the app's own).
     pub fn with_shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Server {

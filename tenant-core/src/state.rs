@@ -1,7 +1,7 @@
 //! The state every handler shares: the pool, the signing keys, the password hashers, the
 //! throttles, the mailer, the companies' connection shares and the configuration.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::auth::jwt::Keys;
 use crate::auth::password::Hashers;
@@ -37,6 +37,68 @@ struct Inner {
     #[cfg(feature = "metrics")]
     metrics: Option<Arc<crate::metrics::Metrics>>,
     config: Config,
+    /// Set once by [`App::into_router`](crate::App::into_router), after its checks passed.
+    startup: OnceLock<StartupReport>,
+}
+
+/// What a server runs on, as its start-up checks found it ([`App::into_router`](crate::App::into_router)
+/// records it; [`AppState::startup_report`] reads it): what `serve` prints when it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartupReport {
+    /// The serving pool's database, never with a password: `SQLite <file>` or
+    /// `PostgreSQL <host>:<port>/<database>` ([`Db::location`]).
+    pub backend: String,
+    /// PostgreSQL: the role requests run as (the serving pool's `current_user`); `None` on
+    /// SQLite.
+    pub serving_role: Option<String>,
+    /// Whether the database itself keeps the companies apart.
+    pub row_level_security: RowLevelSecurity,
+    /// Whether `GET /docs` is served.
+    pub docs_page: bool,
+}
+
+/// Row-level security as the start-up check found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowLevelSecurity {
+    /// PostgreSQL, served by a role subject to it: forced on `tables` tables of the schema.
+    Forced {
+        /// How many tables have it enabled and forced (the tenant tables).
+        tables: u64,
+    },
+    /// Not in force, and why, as a sentence: SQLite has none, `ROW_LEVEL_SECURITY=off`, or a
+    /// serving role that bypasses it let through by `ALLOW_RLS_BYPASS`. Isolation then rests
+    /// on the framework's query scoping alone.
+    Off {
+        /// Why.
+        why: String,
+    },
+}
+
+impl std::fmt::Display for RowLevelSecurity {
+    /// `on (forced on 3 tenant tables)` or `off (why)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowLevelSecurity::Forced { tables } => write!(f, "on (forced on {tables} tenant tables)"),
+            RowLevelSecurity::Off { why } => write!(f, "off ({why})"),
+        }
+    }
+}
+
+impl StartupReport {
+    /// The lines `serve` prints once listening on `addr`, the first `{name} listening on
+    /// http://{addr}`, then `  backend: …`, `  serving role: …` (PostgreSQL),
+    /// `  row-level security: …` and, when the docs page is on, `  docs: http://{addr}/docs`.
+    pub fn lines(&self, name: &str, addr: std::net::SocketAddr) -> Vec<String> {
+        let mut lines = vec![format!("{name} listening on http://{addr}"), format!("  backend: {}", self.backend)];
+        if let Some(role) = &self.serving_role {
+            lines.push(format!("  serving role: {role}"));
+        }
+        lines.push(format!("  row-level security: {}", self.row_level_security));
+        if self.docs_page {
+            lines.push(format!("  docs: http://{addr}/docs"));
+        }
+        lines
+    }
 }
 
 impl AppState {
@@ -68,6 +130,7 @@ impl AppState {
             #[cfg(feature = "metrics")]
             metrics,
             config,
+            startup: OnceLock::new(),
         })))
     }
 
@@ -136,5 +199,17 @@ impl AppState {
     /// The configuration the app was built with.
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// What the start-up checks found (the backend, the serving role, row-level security):
+    /// `None` until [`App::into_router`](crate::App::into_router) has run its checks on this
+    /// state (or a clone of it).
+    pub fn startup_report(&self) -> Option<&StartupReport> {
+        self.0.startup.get()
+    }
+
+    /// Records what the start-up checks found; a second report is ignored (the first stands).
+    pub(crate) fn record_startup(&self, report: StartupReport) {
+        let _ = self.0.startup.set(report);
     }
 }

@@ -110,6 +110,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "app",
             "serve",
             "manage",
+            "progress",
             "cli",
             "testing/credentials",
             "testing/databases",

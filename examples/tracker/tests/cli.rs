@@ -35,7 +35,15 @@ fn the_tracker_has_the_framework_commands_and_its_own() {
 
     let migrate = run(&url, &["migrate"]);
     assert_eq!(migrate.status.code(), Some(0), "{}", last_stderr_line(&migrate));
-    assert_eq!(String::from_utf8_lossy(&migrate.stdout), "Applied 0001_initial\n");
+    // The plan, then one line per migration: its step of the total and its duration.
+    let stdout = String::from_utf8_lossy(&migrate.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(lines[0], "Operations to perform: 1 migration(s) to apply");
+    let ms = lines[1].strip_prefix("  Applying 0001_initial [1/1]... OK (").and_then(|rest| rest.strip_suffix(" ms)"));
+    assert!(ms.is_some_and(|ms| ms.parse::<u64>().is_ok()), "{stdout}");
+    let again = run(&url, &["migrate"]);
+    assert_eq!(String::from_utf8_lossy(&again.stdout), "No migrations to apply.\n");
 
     let overdue = run(&url, &["overdue"]);
     assert_eq!(overdue.status.code(), Some(0), "{}", last_stderr_line(&overdue));

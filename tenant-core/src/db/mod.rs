@@ -128,6 +128,20 @@ impl Db {
         }
     }
 
+    /// Where this pool connects, for a person to read (never a password): `SQLite <file>`
+    /// (`SQLite :memory:` for an in-memory database) or `PostgreSQL <host>:<port>/<database>`,
+    /// from the pool's own connection settings.
+    pub fn location(&self) -> String {
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                let options = pool.connect_options();
+                let database = options.get_database().unwrap_or(options.get_username());
+                format!("PostgreSQL {}:{}/{database}", options.get_host(), options.get_port())
+            }
+            Pool::Sqlite(pool) => format!("SQLite {}", pool.connect_options().get_filename().display()),
+        }
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self.pool {
             Pool::Postgres(_) => Dialect::Postgres,

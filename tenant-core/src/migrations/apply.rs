@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use sqlx::SqlSafeStr;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::{Migrate, MigrateError, Migration, MigrationType, Migrator};
 
 use crate::db::{Db, DbError, Dialect, Pool, Sql, TxMode};
 use crate::value::{FieldType, Value};
@@ -116,6 +116,41 @@ fn migrator(dialect: Dialect, migrations: &EmbeddedMigrations) -> Migrator {
     migrator
 }
 
+/// What [`apply_with_progress`] reports while it migrates, in this order: one [`Plan`], then
+/// for each pending migration a [`Started`] and, once its transaction committed, an
+/// [`Applied`]. A migration that fails reports only its [`Started`]; the error is the result.
+///
+/// [`Plan`]: MigrationProgress::Plan
+/// [`Started`]: MigrationProgress::Started
+/// [`Applied`]: MigrationProgress::Applied
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationProgress {
+    /// What will run, read under the migration lock: the pending migrations in order (empty
+    /// when there is nothing to do).
+    Plan(Vec<MigrationStatus>),
+    /// Migration `step` of `total` (1-based) starts.
+    Started {
+        /// Its position among the pending ones, from 1.
+        step: usize,
+        /// How many are pending.
+        total: usize,
+        /// The migration (`applied` still `false`).
+        migration: MigrationStatus,
+    },
+    /// Migration `step` of `total` is applied and committed, its SQL having taken `duration`
+    /// (as sqlx's migrator measures it: the statements and the bookkeeping row).
+    Applied {
+        /// Its position among the pending ones, from 1.
+        step: usize,
+        /// How many are pending.
+        total: usize,
+        /// The migration (`applied` now `true`).
+        migration: MigrationStatus,
+        /// How long it took.
+        duration: std::time::Duration,
+    },
+}
+
 /// Runs the pending migrations of `migrations` on `db` (the owner's connection on PostgreSQL)
 /// and returns what ran, in order.
 ///
@@ -125,14 +160,86 @@ fn migrator(dialect: Dialect, migrations: &EmbeddedMigrations) -> Migrator {
 /// edited afterwards (its checksum differs), or the database applied a migration this binary
 /// does not have.
 pub async fn apply(db: &Db, migrations: &EmbeddedMigrations) -> Result<Vec<MigrationStatus>, DbError> {
-    let before = status(db, migrations).await?;
+    apply_with_progress(db, migrations, &mut |_| {}).await
+}
+
+/// [`apply`], telling `progress` what it does as it goes ([`MigrationProgress`]): the plan,
+/// then each migration as it starts and once it is applied. The migrations are applied one at
+/// a time, each in its own transaction (unless it starts with [`NO_TRANSACTION`]), all on one
+/// connection holding sqlx's migration lock, after sqlx's checks of what was applied before.
+///
+/// # Errors
+///
+/// As [`apply`]; the migrations before the failing one stay applied.
+pub async fn apply_with_progress(
+    db: &Db,
+    migrations: &EmbeddedMigrations,
+    progress: &mut (dyn FnMut(MigrationProgress) + Send),
+) -> Result<Vec<MigrationStatus>, DbError> {
     let migrator = migrator(db.dialect(), migrations);
     let result = match db.pool() {
-        Pool::Postgres(pool) => migrator.run(pool).await,
-        Pool::Sqlite(pool) => migrator.run(pool).await,
+        Pool::Postgres(pool) => match pool.acquire().await {
+            Ok(mut conn) => run_stepwise(&migrator, &mut *conn, progress).await,
+            Err(e) => Err(e.into()),
+        },
+        Pool::Sqlite(pool) => match pool.acquire().await {
+            Ok(mut conn) => run_stepwise(&migrator, &mut *conn, progress).await,
+            Err(e) => Err(e.into()),
+        },
     };
-    result.map_err(|e| DbError::Other(format!("app migrations failed: {e}")))?;
-    Ok(before.into_iter().filter(|m| !m.applied).map(|m| MigrationStatus { applied: true, ..m }).collect())
+    result.map_err(|e| DbError::Other(format!("app migrations failed: {e}")))
+}
+
+/// sqlx's `Migrator::run`, one migration at a time with a report around each: the lock, the
+/// bookkeeping table, the refusal of a dirty or unknown version and of an edited file, then
+/// each pending migration applied by sqlx (its own transaction), then the unlock.
+async fn run_stepwise<C: Migrate + Send>(
+    migrator: &Migrator,
+    conn: &mut C,
+    progress: &mut (dyn FnMut(MigrationProgress) + Send),
+) -> Result<Vec<MigrationStatus>, MigrateError> {
+    let table = MIGRATIONS_TABLE;
+    conn.lock().await?;
+    let result = async {
+        conn.ensure_migrations_table(table).await?;
+        if let Some(version) = conn.dirty_version(table).await? {
+            return Err(MigrateError::Dirty(version));
+        }
+        let applied = conn.list_applied_migrations(table).await?;
+        for done in &applied {
+            match migrator.iter().find(|m| m.version == done.version) {
+                None => return Err(MigrateError::VersionMissing(done.version)),
+                Some(m) if m.checksum != done.checksum => return Err(MigrateError::VersionMismatch(m.version)),
+                Some(_) => {}
+            }
+        }
+        let pending: Vec<&Migration> =
+            migrator.iter().filter(|m| !applied.iter().any(|done| done.version == m.version)).collect();
+        let status = |m: &Migration, applied: bool| MigrationStatus {
+            version: m.version,
+            description: m.description.to_string(),
+            applied,
+        };
+        progress(MigrationProgress::Plan(pending.iter().map(|m| status(m, false)).collect()));
+        let total = pending.len();
+        let mut ran = Vec::with_capacity(total);
+        for (i, migration) in pending.into_iter().enumerate() {
+            let step = i + 1;
+            progress(MigrationProgress::Started { step, total, migration: status(migration, false) });
+            let duration = conn.apply(table, migration).await?;
+            let done = status(migration, true);
+            progress(MigrationProgress::Applied { step, total, migration: done.clone(), duration });
+            ran.push(done);
+        }
+        Ok(ran)
+    }
+    .await;
+    // Released on success and on failure alike (on PostgreSQL an advisory lock of the
+    // session, which would otherwise outlive this run on a pooled connection).
+    let unlocked = conn.unlock().await;
+    let ran = result?;
+    unlocked?;
+    Ok(ran)
 }
 
 /// Django's `showmigrations`: every migration of the binary, applied or not, in order.

@@ -18,7 +18,7 @@ pub mod files;
 pub mod render;
 pub mod state;
 
-pub use apply::{EmbeddedMigration, EmbeddedMigrations, MIGRATIONS_TABLE, MigrationStatus};
+pub use apply::{EmbeddedMigration, EmbeddedMigrations, MIGRATIONS_TABLE, MigrationProgress, MigrationStatus};
 pub use diff::{Change, DiffOptions, Operation};
 pub use files::{MakeMigrationsError, Written, make_migrations};
 pub use state::{ColumnState, ColumnType, SchemaState, TableState};

@@ -28,7 +28,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::http::{Extensions, HeaderValue, Method, Response};
@@ -97,55 +97,41 @@ pub fn make_span<B>(req: &axum::http::Request<B>) -> Span {
     )
 }
 
-/// The event that closes a request, inside its span (see the module's doc for its level).
+/// The `DEBUG` line of a successful answer, inside its span (a refused or failed one is logged
+/// by [`RequestContextLayer`], which holds the request's context; see the module's doc).
 pub fn on_response<B>(response: &Response<B>, latency: Duration, span: &Span) {
     let status = response.status();
-    let latency_ms = latency.as_secs_f64() * 1000.0;
     if !(status.is_client_error() || status.is_server_error()) {
-        tracing::debug!(parent: span, status = status.as_u16(), latency_ms, "request finished");
-        return;
+        tracing::debug!(parent: span, status = status.as_u16(), latency_ms = latency.as_secs_f64() * 1000.0, "request finished");
     }
-    let context = response.extensions().get::<Arc<RequestContext>>();
-    let method = context.map(|c| tracing::field::display(&c.method));
-    let route = context.map(|c| c.route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str));
-    let request_id = context.and_then(|c| c.request_id.as_ref()).and_then(|v| v.to_str().ok());
-    let user_id = context.and_then(|c| c.user_id.get()).map(tracing::field::display);
-    let company_id = context.and_then(|c| c.company_id.get()).map(tracing::field::display);
-    if status.is_server_error() {
+}
+
+/// The `WARN` (4xx) or `ERROR` (5xx, with its cause) line of a refused or failed answer, with
+/// the request's context as fields, inside the current span (the request's, when it is on).
+fn log_refused_or_failed(context: &RequestContext, response: &axum::response::Response) {
+    let status = response.status().as_u16();
+    let latency_ms = context.started.elapsed().as_secs_f64() * 1000.0;
+    let method = tracing::field::display(&context.method);
+    let route = context.route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+    let request_id = context.request_id.as_ref().and_then(|v| v.to_str().ok());
+    let user_id = context.user_id.get().map(tracing::field::display);
+    let company_id = context.company_id.get().map(tracing::field::display);
+    if response.status().is_server_error() {
         let cause = response.extensions().get::<crate::error::ErrorCause>().map(|c| c.0.as_str());
-        tracing::error!(
-            parent: span,
-            status = status.as_u16(),
-            latency_ms,
-            method,
-            route,
-            request_id,
-            user_id,
-            company_id,
-            cause,
-            "request failed"
-        );
+        tracing::error!(status, latency_ms, method, route, request_id, user_id, company_id, cause, "request failed");
     } else {
-        tracing::warn!(
-            parent: span,
-            status = status.as_u16(),
-            latency_ms,
-            method,
-            route,
-            request_id,
-            user_id,
-            company_id,
-            "request refused"
-        );
+        tracing::warn!(status, latency_ms, method, route, request_id, user_id, company_id, "request refused");
     }
 }
 
 /// What the log line of a refused or failed request says about it, whether or not its span is
 /// on: set when the request arrives ([`RequestContextLayer`]), the user and the company filled
-/// in as the token and the membership are checked, and handed to [`on_response`] with the
-/// answer.
+/// in as the token and the membership are checked (through the request's extensions), read
+/// when the answer comes. Shared, not moved into the answer's extensions: a response's first
+/// extension allocates its map, and dropping it costs as much again, on every request.
 #[derive(Debug)]
 pub struct RequestContext {
+    started: Instant,
     method: Method,
     route: Option<MatchedPath>,
     request_id: Option<HeaderValue>,
@@ -169,8 +155,8 @@ pub(crate) fn record_company(extensions: &Extensions, company_id: Uuid) {
     }
 }
 
-/// The layer that gives each request its [`RequestContext`] and its answer the same, inside
-/// `TraceLayer` (see [`crate::App::into_router`]).
+/// The layer that gives each request its [`RequestContext`] and logs its answer when refused or
+/// failed, inside `TraceLayer` (see [`crate::App::into_router`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestContextLayer;
 
@@ -202,6 +188,7 @@ where
 
     fn call(&mut self, mut req: Request) -> RequestContextFuture<S::Future> {
         let context = Arc::new(RequestContext {
+            started: Instant::now(),
             method: req.method().clone(),
             route: req.extensions().get::<MatchedPath>().cloned(),
             request_id: req.headers().get(REQUEST_ID_HEADER).cloned(),
@@ -214,7 +201,7 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`RequestContextService`]: moves the context to the answer.
+    /// The future of [`RequestContextService`]: logs a refused or failed answer.
     pub struct RequestContextFuture<F> {
         #[pin]
         inner: F,
@@ -230,9 +217,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut result = ready!(this.inner.poll(cx));
-        if let (Ok(response), Some(context)) = (&mut result, this.context.take()) {
-            response.extensions_mut().insert(context);
+        let result = ready!(this.inner.poll(cx));
+        if let (Ok(response), Some(context)) = (&result, this.context.take())
+            && (response.status().is_client_error() || response.status().is_server_error())
+        {
+            log_refused_or_failed(&context, response);
         }
         Poll::Ready(result)
     }

@@ -142,7 +142,11 @@ pub struct RequestContext {
 
 /// Records the authenticated user on the current request's span and context.
 pub(crate) fn record_user(extensions: &Extensions, user_id: Uuid) {
-    Span::current().record("user_id", tracing::field::display(user_id));
+    // The span is `DEBUG`: where no filter enables `DEBUG` (the default) it is off, and the
+    // current span need not be looked up in the dispatcher at all.
+    if tracing::level_enabled!(tracing::Level::DEBUG) {
+        Span::current().record("user_id", tracing::field::display(user_id));
+    }
     if let Some(context) = extensions.get::<Arc<RequestContext>>() {
         let _ = context.user_id.set(user_id);
     }
@@ -150,7 +154,9 @@ pub(crate) fn record_user(extensions: &Extensions, user_id: Uuid) {
 
 /// Records the active company on the current request's span and context.
 pub(crate) fn record_company(extensions: &Extensions, company_id: Uuid) {
-    Span::current().record("company_id", tracing::field::display(company_id));
+    if tracing::level_enabled!(tracing::Level::DEBUG) {
+        Span::current().record("company_id", tracing::field::display(company_id));
+    }
     if let Some(context) = extensions.get::<Arc<RequestContext>>() {
         let _ = context.company_id.set(company_id);
     }

@@ -54,7 +54,7 @@ pub(crate) fn token_user(parts: &Parts, state: &AppState) -> Result<Uuid, ApiErr
         crate::auth::jwt::TokenError::Invalid => ApiError::Unauthorized(TOKEN_INVALID),
         crate::auth::jwt::TokenError::WrongType => ApiError::Unauthorized(WRONG_TOKEN_TYPE_ACCESS),
     })?;
-    crate::request_trace::record_user(&parts.extensions, claims.sub);
+    crate::request_trace::record_user(claims.sub);
     Ok(claims.sub)
 }
 

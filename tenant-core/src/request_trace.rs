@@ -24,14 +24,14 @@
 //! they cost several times the 5 % of a request's instructions issue 14 allows tracing
 //! (bench/RESULTS.md). `RUST_LOG=info,tenant_core::request_trace=debug` turns them on.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{Extensions, HeaderName, HeaderValue, Method, Response};
+use axum::http::{HeaderName, HeaderValue, Method, Response};
 use tower::{Layer, Service};
 use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing::Span;
@@ -127,39 +127,42 @@ fn log_refused_or_failed(context: &RequestContext, response: &axum::response::Re
 
 /// What the log line of a refused or failed request says about it, whether or not its span is
 /// on: set when the request arrives ([`RequestContextLayer`]), the user and the company filled
-/// in as the token and the membership are checked (through the request's extensions), read
-/// when the answer comes. Shared, not moved into the answer's extensions: a response's first
-/// extension allocates its map, and dropping it costs as much again, on every request.
+/// in as the token and the membership are checked, read when the answer comes.
+///
+/// It lives in a task-local of the request's future, not in the request's extensions: one more
+/// extension grows the request's map and frees the larger one, about 4 400 instructions a
+/// request (callgrind), where the task-local costs a swap per poll.
 #[derive(Debug)]
 pub struct RequestContext {
     started: Instant,
     method: Method,
     route: Option<MatchedPath>,
     request_id: Option<HeaderValue>,
-    user_id: OnceLock<Uuid>,
-    company_id: OnceLock<Uuid>,
+    user_id: Cell<Option<Uuid>>,
+    company_id: Cell<Option<Uuid>>,
+}
+
+tokio::task_local! {
+    /// The context of the request whose future is being polled.
+    static CONTEXT: RequestContext;
 }
 
 /// Records the authenticated user on the current request's span and context.
-pub(crate) fn record_user(extensions: &Extensions, user_id: Uuid) {
+pub(crate) fn record_user(user_id: Uuid) {
     // The span is `DEBUG`: where no filter enables `DEBUG` (the default) it is off, and the
     // current span need not be looked up in the dispatcher at all.
     if tracing::level_enabled!(tracing::Level::DEBUG) {
         Span::current().record("user_id", tracing::field::display(user_id));
     }
-    if let Some(context) = extensions.get::<Arc<RequestContext>>() {
-        let _ = context.user_id.set(user_id);
-    }
+    let _ = CONTEXT.try_with(|context| context.user_id.set(Some(user_id)));
 }
 
 /// Records the active company on the current request's span and context.
-pub(crate) fn record_company(extensions: &Extensions, company_id: Uuid) {
+pub(crate) fn record_company(company_id: Uuid) {
     if tracing::level_enabled!(tracing::Level::DEBUG) {
         Span::current().record("company_id", tracing::field::display(company_id));
     }
-    if let Some(context) = extensions.get::<Arc<RequestContext>>() {
-        let _ = context.company_id.set(company_id);
-    }
+    let _ = CONTEXT.try_with(|context| context.company_id.set(Some(company_id)));
 }
 
 /// The layer that gives each request its [`RequestContext`] and logs its answer when refused or
@@ -193,26 +196,25 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request) -> RequestContextFuture<S::Future> {
-        let context = Arc::new(RequestContext {
+    fn call(&mut self, req: Request) -> RequestContextFuture<S::Future> {
+        let context = RequestContext {
             started: Instant::now(),
             method: req.method().clone(),
             route: req.extensions().get::<MatchedPath>().cloned(),
             request_id: req.headers().get(&REQUEST_ID_HEADER).cloned(),
-            user_id: OnceLock::new(),
-            company_id: OnceLock::new(),
-        });
-        req.extensions_mut().insert(context.clone());
-        RequestContextFuture { inner: self.inner.call(req), context: Some(context) }
+            user_id: Cell::new(None),
+            company_id: Cell::new(None),
+        };
+        RequestContextFuture { inner: CONTEXT.scope(context, self.inner.call(req)) }
     }
 }
 
 pin_project_lite::pin_project! {
-    /// The future of [`RequestContextService`]: logs a refused or failed answer.
+    /// The future of [`RequestContextService`]: the inner one with the request's context, and
+    /// the log line of a refused or failed answer.
     pub struct RequestContextFuture<F> {
         #[pin]
-        inner: F,
-        context: Option<Arc<RequestContext>>,
+        inner: tokio::task::futures::TaskLocalFuture<RequestContext, F>,
     }
 }
 
@@ -223,10 +225,11 @@ where
     type Output = Result<axum::response::Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let result = ready!(this.inner.poll(cx));
-        if let (Ok(response), Some(context)) = (&result, this.context.take())
+        let mut inner = self.project().inner;
+        let result = ready!(inner.as_mut().poll(cx));
+        if let Ok(response) = &result
             && (response.status().is_client_error() || response.status().is_server_error())
+            && let Some(context) = inner.take_value()
         {
             log_refused_or_failed(&context, response);
         }

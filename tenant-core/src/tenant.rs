@@ -331,7 +331,7 @@ where
         }
         // The company's allowance only once the membership is verified (DRF checks throttles
         // after permissions): naming another company in X-Company-Id never spends its allowance.
-        crate::request_trace::record_company(&parts.extensions, company_id);
+        crate::request_trace::record_company(company_id);
         state.count_company_request(company_id);
         state.request_throttle().company(company_id).await?;
         Ok(Tenant { user_id, company_id, role, tx: Some(tx), permit })

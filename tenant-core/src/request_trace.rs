@@ -16,15 +16,14 @@
 //!   does: a 5xx is an `ERROR` `request failed` with its cause (the database error behind a 500 or
 //!   503, which the answer itself never shows), a 4xx a `WARN` `request refused`, anything else a
 //!   `DEBUG` `request finished`; each with `status` and `latency_ms`, and the 4xx and 5xx ones also
-//!   with the request's `method`, `route`, `request_id`, `user_id` and `company_id`, so that they
-//!   say whose request it was even where the span is off.
+//!   with the request's `method`, `route` and `request_id`, so that they say which request it
+//!   was even where the span is off (the user and the company are the span's).
 //!
 //! Levels: the span and the success line are `DEBUG`, as tower-http's own defaults are, so at the
 //! default filter (`INFO`, `logging.rs`) a successful request costs no formatting at all: on,
 //! they cost several times the 5 % of a request's instructions issue 14 allows tracing
 //! (bench/RESULTS.md). `RUST_LOG=info,tenant_core::request_trace=debug` turns them on.
 
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -115,58 +114,37 @@ fn log_refused_or_failed(context: &RequestContext, response: &axum::response::Re
     let method = tracing::field::display(&context.method);
     let route = context.route.as_ref().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
     let request_id = context.request_id.as_ref().and_then(|v| v.to_str().ok());
-    let user_id = context.user_id.get().map(tracing::field::display);
-    let company_id = context.company_id.get().map(tracing::field::display);
     if response.status().is_server_error() {
         let cause = response.extensions().get::<crate::error::ErrorCause>().map(|c| c.0.as_str());
-        tracing::error!(status, latency_ms, method, route, request_id, user_id, company_id, cause, "request failed");
+        tracing::error!(status, latency_ms, method, route, request_id, cause, "request failed");
     } else {
-        tracing::warn!(status, latency_ms, method, route, request_id, user_id, company_id, "request refused");
+        tracing::warn!(status, latency_ms, method, route, request_id, "request refused");
     }
 }
 
-/// What the log line of a refused or failed request says about it, whether or not its span is
-/// on: set when the request arrives ([`RequestContextLayer`]), the user and the company filled
-/// in as the token and the membership are checked, read when the answer comes.
-///
-/// It lives in a task-local of the request's future, not in the request's extensions: one more
-/// extension grows the request's map and frees the larger one, about 4 400 instructions a
-/// request (callgrind), where the task-local costs a swap per poll.
-#[derive(Debug)]
-pub struct RequestContext {
-    started: Instant,
-    method: Method,
-    route: Option<MatchedPath>,
-    request_id: Option<HeaderValue>,
-    user_id: Cell<Option<Uuid>>,
-    company_id: Cell<Option<Uuid>>,
-}
-
-tokio::task_local! {
-    /// The context of the request whose future is being polled.
-    static CONTEXT: RequestContext;
-}
-
-/// Records the authenticated user on the current request's span and context.
+/// Records the authenticated user on the current request's span.
 pub(crate) fn record_user(user_id: Uuid) {
     // The span is `DEBUG`: where no filter enables `DEBUG` (the default) it is off, and the
     // current span need not be looked up in the dispatcher at all.
     if tracing::level_enabled!(tracing::Level::DEBUG) {
         Span::current().record("user_id", tracing::field::display(user_id));
     }
-    let _ = CONTEXT.try_with(|context| context.user_id.set(Some(user_id)));
 }
 
-/// Records the active company on the current request's span and context.
+/// Records the active company on the current request's span.
 pub(crate) fn record_company(company_id: Uuid) {
     if tracing::level_enabled!(tracing::Level::DEBUG) {
         Span::current().record("company_id", tracing::field::display(company_id));
     }
-    let _ = CONTEXT.try_with(|context| context.company_id.set(Some(company_id)));
 }
 
-/// The layer that gives each request its [`RequestContext`] and logs its answer when refused or
-/// failed, inside `TraceLayer` (see [`crate::App::into_router`]).
+/// The layer that logs a refused or failed answer with what it knows of its request (method,
+/// route template, request id), inside `TraceLayer` (see [`crate::App::into_router`]).
+///
+/// The user and the company are in the span, not in this line: carrying them to the answer
+/// outside the span (a task-local of the request's future, or a shared cell in its extensions)
+/// cost 1 000 instructions a retrieve and 4 000 a list at the default level (callgrind), a
+/// fifth of the 5 % tracing may cost.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequestContextLayer;
 
@@ -202,19 +180,26 @@ where
             method: req.method().clone(),
             route: req.extensions().get::<MatchedPath>().cloned(),
             request_id: req.headers().get(&REQUEST_ID_HEADER).cloned(),
-            user_id: Cell::new(None),
-            company_id: Cell::new(None),
         };
-        RequestContextFuture { inner: CONTEXT.scope(context, self.inner.call(req)) }
+        RequestContextFuture { inner: self.inner.call(req), context: Some(context) }
     }
 }
 
+/// What the line of a refused or failed request says about it, kept from its arrival.
+#[derive(Debug)]
+struct RequestContext {
+    started: Instant,
+    method: Method,
+    route: Option<MatchedPath>,
+    request_id: Option<HeaderValue>,
+}
+
 pin_project_lite::pin_project! {
-    /// The future of [`RequestContextService`]: the inner one with the request's context, and
-    /// the log line of a refused or failed answer.
+    /// The future of [`RequestContextService`]: logs a refused or failed answer.
     pub struct RequestContextFuture<F> {
         #[pin]
-        inner: tokio::task::futures::TaskLocalFuture<RequestContext, F>,
+        inner: F,
+        context: Option<RequestContext>,
     }
 }
 
@@ -225,11 +210,10 @@ where
     type Output = Result<axum::response::Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut inner = self.project().inner;
-        let result = ready!(inner.as_mut().poll(cx));
-        if let Ok(response) = &result
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        if let (Ok(response), Some(context)) = (&result, this.context.take())
             && (response.status().is_client_error() || response.status().is_server_error())
-            && let Some(context) = inner.take_value()
         {
             log_refused_or_failed(&context, response);
         }

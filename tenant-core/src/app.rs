@@ -11,7 +11,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::json;
 
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::actions::ActionDesc;
@@ -446,9 +445,7 @@ impl App {
                 tower::ServiceBuilder::new()
                     // The request id first, so that the span, every log line and the answer
                     // carry it (`request_trace.rs`).
-                    .map_request(crate::request_trace::drop_insane_request_id)
-                    .layer(SetRequestIdLayer::x_request_id(crate::request_trace::NewRequestId))
-                    .layer(PropagateRequestIdLayer::x_request_id())
+                    .layer(crate::request_trace::RequestIdLayer)
                     .layer(
                         TraceLayer::new_for_http()
                             .make_span_with(crate::request_trace::make_span)

@@ -1,9 +1,9 @@
 //! One `tracing` span per request, and the request id of every answer (API.md, "Operations":
 //! "Every response carries `X-Request-Id` (the client's, when sane, else a new one)"; issue 14).
 //!
-//! Built from tower-http's parts, not by hand: `SetRequestId` / `PropagateRequestId` carry the id
-//! from the request to the answer, `TraceLayer` opens the span around everything the request does.
-//! This module only says what is sane, what the span holds and what each answer logs:
+//! The span is tower-http's `TraceLayer`, around everything the request does; the id is
+//! [`RequestIdLayer`], outside it (tower-http's request-id middleware did the same at a cost,
+//! see there). This module says what is sane, what the span holds and what each answer logs:
 //!
 //! - an `X-Request-Id` the client sent is kept when it is 1 to [`MAX_REQUEST_ID_LEN`] visible
 //!   ASCII characters (no spaces, no control characters: it is copied into every log line and back
@@ -32,7 +32,6 @@ use std::time::{Duration, Instant};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method, Response};
 use tower::{Layer, Service};
-use tower_http::request_id::{MakeRequestId, RequestId};
 use tracing::Span;
 use uuid::Uuid;
 
@@ -51,31 +50,85 @@ pub fn is_sane_request_id(value: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID_LEN).contains(&value.len()) && value.iter().all(|b| (0x21..=0x7e).contains(b))
 }
 
-/// Drops an `X-Request-Id` that is not sane, or sent more than once (whatever the values, as
-/// `identity::single_header` reads identity headers), so that `SetRequestId` (which keeps any
-/// value present) makes a new one.
-pub fn drop_insane_request_id(mut req: Request) -> Request {
+/// The request's id: its `X-Request-Id` when sent once and sane, else a new random UUID (v4:
+/// nothing about the server's clock or volume in it), which replaces whatever was sent.
+fn request_id(req: &mut Request) -> HeaderValue {
     let mut values = req.headers().get_all(&REQUEST_ID_HEADER).iter();
-    let keep = match (values.next(), values.next()) {
-        (None, _) => true,
-        (Some(value), None) => is_sane_request_id(value.as_bytes()),
-        (Some(_), Some(_)) => false,
-    };
-    if !keep {
-        req.headers_mut().remove(&REQUEST_ID_HEADER);
+    if let (Some(value), None) = (values.next(), values.next())
+        && is_sane_request_id(value.as_bytes())
+    {
+        return value.clone();
     }
-    req
+    let mut buf = Uuid::encode_buffer();
+    let id =
+        HeaderValue::from_str(Uuid::new_v4().hyphenated().encode_lower(&mut buf)).expect("a UUID is a header value");
+    req.headers_mut().insert(REQUEST_ID_HEADER, id.clone());
+    id
 }
 
-/// New request ids: random UUIDs (v4: nothing about the server's clock or volume in them).
+/// The layer that gives every request its id (outermost, so that the span and every log line
+/// have it) and every answer the same `X-Request-Id`.
+///
+/// Not tower-http's `SetRequestId` / `PropagateRequestId`: they also put the id in the
+/// request's extensions, which no one here reads, and that insert, with the map it grows and
+/// frees, was the largest part of what tracing cost a request (callgrind, bench/RESULTS.md).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct NewRequestId;
+pub struct RequestIdLayer;
 
-impl MakeRequestId for NewRequestId {
-    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
-        let mut buf = Uuid::encode_buffer();
-        let id = Uuid::new_v4().hyphenated().encode_lower(&mut buf);
-        Some(RequestId::new(HeaderValue::from_str(id).expect("a UUID is a header value")))
+impl<S> Layer<S> for RequestIdLayer {
+    type Service = RequestIdService<S>;
+
+    fn layer(&self, inner: S) -> RequestIdService<S> {
+        RequestIdService { inner }
+    }
+}
+
+/// The service of [`RequestIdLayer`].
+#[derive(Debug, Clone)]
+pub struct RequestIdService<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request> for RequestIdService<S>
+where
+    S: Service<Request, Response = Response<B>>,
+{
+    type Response = Response<B>;
+    type Error = S::Error;
+    type Future = RequestIdFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> RequestIdFuture<S::Future> {
+        let id = request_id(&mut req);
+        RequestIdFuture { inner: self.inner.call(req), id: Some(id) }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`RequestIdService`]: puts the id on the answer.
+    pub struct RequestIdFuture<F> {
+        #[pin]
+        inner: F,
+        id: Option<HeaderValue>,
+    }
+}
+
+impl<F, B, E> Future for RequestIdFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut result = ready!(this.inner.poll(cx));
+        if let (Ok(response), Some(id)) = (&mut result, this.id.take()) {
+            response.headers_mut().insert(REQUEST_ID_HEADER, id);
+        }
+        Poll::Ready(result)
     }
 }
 

@@ -20,6 +20,7 @@ pub mod checks;
 pub mod demo;
 pub mod lists;
 pub mod model;
+pub mod ports;
 pub mod proxy;
 pub mod smtp_sink;
 pub mod wire;

@@ -339,10 +339,7 @@ both_backends! {
 /// Starts `demo_cli serve` on a free port with `envs`; its address, the process, and what it
 /// printed once listening (up to the docs line, which the demo prints last).
 async fn start_serving(app: &TestApp, envs: &[(&str, &str)]) -> (String, tokio::process::Child, Vec<String>) {
-    let addr = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        listener.local_addr().expect("its address").to_string()
-    };
+    let addr = tests::ports::free_local_addr().to_string();
     let mut envs = envs.to_vec();
     envs.push(("BIND_ADDR", &addr));
     let mut child = command(app, &["serve"], &envs)

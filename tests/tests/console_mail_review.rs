@@ -25,7 +25,7 @@ mod readme_app {
     pub const BIN: &str = env!("CARGO_BIN_EXE_readme_app");
 
     pub fn free_addr() -> String {
-        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string()
+        tests::ports::free_local_addr().to_string()
     }
 
     pub fn start(envs: &[(&str, &str)], dir: &std::path::Path) -> Child {

@@ -50,7 +50,7 @@ both_backends! {
     async fn a_mail_server_that_is_down_does_not_fail_the_request(app: TestApp) {
         // A port nothing listens on: the send fails (and is logged); the sign-up stands, and
         // the user can ask for the message again once mail works.
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = tests::ports::free_local_addr().port();
         let down = app.connect_again_with(|c| c.email.backend = smtp_at(port)).await;
         let email = format!("down-{}@example.com", Uuid::now_v7().simple());
         let r = down

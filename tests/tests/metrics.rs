@@ -239,10 +239,7 @@ both_backends! {
 
     async fn a_metrics_address_of_their_own_serves_them_there_only(app: TestApp) {
         let alice = app.signup("Acme").await;
-        let metrics_addr: SocketAddr = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            listener.local_addr().expect("its address")
-        };
+        let metrics_addr: SocketAddr = tests::ports::free_local_addr();
         let app = app.connect_again_with(|c| c.metrics_addr = Some(metrics_addr)).await;
         let served = app.serve().await;
         // The metrics listener is bound by the server as it starts.
@@ -265,10 +262,7 @@ both_backends! {
         drop(served);
 
         // With a token as well, the metrics address asks for it.
-        let metrics_addr: SocketAddr = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            listener.local_addr().expect("its address")
-        };
+        let metrics_addr: SocketAddr = tests::ports::free_local_addr();
         let app = app
             .connect_again_with(|c| {
                 c.metrics_addr = Some(metrics_addr);

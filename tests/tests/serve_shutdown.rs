@@ -37,10 +37,7 @@ impl DemoServer {
     /// Starts it over `app`'s database (on PostgreSQL the owner's URL: it migrates, finds nothing
     /// to do, and serves as the RLS-bound role), signing tokens as the tests do, with `envs`.
     async fn start(app: &TestApp, envs: &[(&str, &str)]) -> DemoServer {
-        let addr: SocketAddr = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            listener.local_addr().expect("its address")
-        };
+        let addr: SocketAddr = tests::ports::free_local_addr();
         let mut command = Command::new(DEMO_SERVER);
         command.env_clear().stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
         command

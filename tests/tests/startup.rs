@@ -17,8 +17,7 @@ const README_APP: &str = env!("CARGO_BIN_EXE_readme_app");
 const STARTUP: Duration = Duration::from_secs(60);
 
 fn free_addr() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("its address").to_string()
+    tests::ports::free_local_addr().to_string()
 }
 
 /// Starts the README app with only the given settings (none inherited from this process).

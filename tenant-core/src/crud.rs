@@ -48,6 +48,7 @@ use crate::resource::Resource;
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 use crate::tenant::{LockMembership, Tenant};
+use crate::tenant_read::TenantRead;
 use crate::validate::Mode;
 
 /// The routes of `R`'s [`Actions`](crate::Actions): of `GET|POST {path}` and
@@ -125,9 +126,16 @@ pub struct Page<T> {
     pub results: Vec<T>,
 }
 
-async fn handle_list<R: Resource + Hooks>(mut tenant: Tenant, req: Request) -> Result<Response, ApiError> {
+async fn handle_list<R: Resource + Hooks>(tenant: TenantRead, req: Request) -> Result<Response, ApiError> {
     // The request is read in place: no copy of its headers or URI on the hottest path.
-    list_response::<R>(tenant.begin()?, &Link::of(&req), None).await
+    let link = &Link::of(&req);
+    let (pairs, query) = match list_query::<R>(link, None) {
+        Ok(parsed) => parsed,
+        // A non-member's answer is the 403, whatever the query says.
+        Err(err) => return Err(tenant.into_tenant().await.err().unwrap_or(err)),
+    };
+    let (count, results) = operations::list_read::<R>(tenant, &query).await?;
+    Ok(page_response(link, &pairs, &query, count, results))
 }
 
 /// A list page of `R` in `scoped` as `GET {path}` answers it, narrowed by `within` (a nested collection's
@@ -137,25 +145,44 @@ pub(crate) async fn list_response<R: Resource + Hooks>(
     req: &Link<'_>,
     within: Option<(&'static str, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let uri = req.uri;
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
+    let (pairs, query) = list_query::<R>(req, within)?;
+    let (count, results) = scoped.list::<R>(&query).await?;
+    scoped.commit().await?;
+    Ok(page_response(req, &pairs, &query, count, results))
+}
+
+/// The list's query parameters (each with the last value of a repeated one, API.md) and the
+/// query they make, narrowed by `within`.
+fn list_query<R: Resource>(
+    req: &Link<'_>,
+    within: Option<(&'static str, Uuid)>,
+) -> Result<(Vec<(String, String)>, ListQuery), ApiError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.uri.query().unwrap_or(""))
         .map_err(|_| ApiError::BadRequest("Malformed query string.".into()))?;
-    // `parse` and `page_url` each keep the last value of a repeated parameter (API.md).
     let mut query = ListQuery::parse(&R::DESC, &pairs)?;
     if let Some((field, parent)) = within {
         query.filters.push((field, crate::value::Value::Uuid(Some(parent))));
     }
-    let (count, results) = scoped.list::<R>(&query).await?;
-    scoped.commit().await?;
+    Ok((pairs, query))
+}
+
+/// The page's JSON with its `next` and `previous` links.
+fn page_response<R: Resource>(
+    req: &Link<'_>,
+    pairs: &[(String, String)],
+    query: &ListQuery,
+    count: u64,
+    results: Vec<R>,
+) -> Response {
     let last_page = count.div_ceil(query.page_size).max(1);
-    let link = |page: u64| page_url(req, &pairs, page);
+    let link = |page: u64| page_url(req, pairs, page);
     let page = Page {
         count,
         next: (query.page < last_page).then(|| link(query.page + 1)),
         previous: (query.page > 1).then(|| link(query.page - 1)),
         results,
     };
-    Ok(axum::Json(page).into_response())
+    axum::Json(page).into_response()
 }
 
 /// What a list's links are written from: the request's URI and headers, and `PUBLIC_BASE_URL`.
@@ -230,13 +257,15 @@ pub(crate) async fn create_response<R: Resource + Hooks>(
 }
 
 async fn handle_retrieve<R: Resource + Hooks>(
-    mut tenant: Tenant,
+    tenant: TenantRead,
     Path(id): Path<String>,
 ) -> Result<axum::Json<R>, ApiError> {
-    let id = parse_id(&id)?;
-    let mut scoped = tenant.begin()?;
-    let object = scoped.get::<R>(id).await?;
-    scoped.commit().await?;
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        // A non-member's answer is the 403, whatever the path says.
+        Err(err) => return Err(tenant.into_tenant().await.err().unwrap_or(err)),
+    };
+    let object = operations::find_read::<R>(tenant, id).await?.ok_or(ApiError::NotFound)?;
     Ok(axum::Json(object))
 }
 

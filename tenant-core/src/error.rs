@@ -157,7 +157,7 @@ impl From<QueryError> for ApiError {
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> ApiError {
         match err {
-            DbError::Unavailable(cause) => ApiError::Unavailable(cause),
+            DbError::Unavailable(cause) | DbError::ConnectionLost(cause) => ApiError::Unavailable(cause),
             // A tenant's query too heavy for the time allowed: the database is busy for it, not
             // broken, and the answer is the same 503 (API.md: "database unreachable or busy").
             DbError::Timeout => ApiError::Unavailable("statement timeout".into()),

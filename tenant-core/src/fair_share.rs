@@ -26,6 +26,10 @@ pub const WAIT: Duration = Duration::from_secs(5);
 /// Forget idle companies every this many acquisitions, so the map follows the active companies.
 const PRUNE_EVERY: u64 = 1024;
 
+/// The most `(user, requested company)` pairs [`CompanyConnections::member_company`] keeps; past
+/// it the map starts again empty (a miss only costs that request the multi-trip path).
+const MAX_MEMBERS: usize = 100_000;
+
 /// One company's permit: its connection share, held until the request's transaction ends.
 #[derive(Debug)]
 pub struct CompanyPermit(#[allow(dead_code)] OwnedSemaphorePermit);
@@ -36,6 +40,9 @@ pub struct CompanyConnections {
     per_company: usize,
     companies: Mutex<HashMap<Uuid, Arc<Semaphore>>>,
     acquisitions: AtomicU64,
+    /// The company each `(user, X-Company-Id or none)` last resolved to (see
+    /// [`CompanyConnections::member_company`]).
+    members: Mutex<HashMap<(Uuid, Option<Uuid>), Uuid>>,
 }
 
 impl CompanyConnections {
@@ -45,6 +52,7 @@ impl CompanyConnections {
             per_company: per_company as usize,
             companies: Mutex::default(),
             acquisitions: AtomicU64::new(0),
+            members: Mutex::default(),
         })
     }
 
@@ -55,6 +63,29 @@ impl CompanyConnections {
             companies.retain(|_, semaphore| Arc::strong_count(semaphore) > 1);
         }
         companies.entry(company_id).or_insert_with(|| Arc::new(Semaphore::new(self.per_company))).clone()
+    }
+
+    /// The company that `user` asking for `requested` (`X-Company-Id`, or `None` for their
+    /// default) was last verified a member of, if known: the share a one-trip read takes before
+    /// its membership is checked again in the same round trip (`tenant_read.rs`). Never an
+    /// authorisation: only whose share is held. A non-member never gets an entry, so naming a
+    /// company one does not belong to never holds that company's share.
+    pub fn member_company(&self, user: Uuid, requested: Option<Uuid>) -> Option<Uuid> {
+        self.members.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&(user, requested)).copied()
+    }
+
+    /// Records a verified membership for [`CompanyConnections::member_company`].
+    pub fn remember_member(&self, user: Uuid, requested: Option<Uuid>, company: Uuid) {
+        let mut members = self.members.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if members.len() >= MAX_MEMBERS && !members.contains_key(&(user, requested)) {
+            members.clear();
+        }
+        members.insert((user, requested), company);
+    }
+
+    /// Forgets what [`CompanyConnections::remember_member`] recorded (the membership is gone).
+    pub fn forget_member(&self, user: Uuid, requested: Option<Uuid>) {
+        self.members.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&(user, requested));
     }
 
     /// A permit of `company_id` if one is free now.

@@ -133,6 +133,7 @@ pub(crate) mod setting;
 pub(crate) mod slash_routes;
 pub(crate) mod state;
 pub(crate) mod tenant;
+pub(crate) mod tenant_read;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub(crate) mod throttle;

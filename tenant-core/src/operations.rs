@@ -18,6 +18,7 @@ use crate::resource::{Resource, ResourceDesc};
 use crate::row::{Model, RowDecoder, Values};
 use crate::schema::unique_field;
 use crate::tenant::Scoped;
+use crate::tenant_read::TenantRead;
 use crate::validate::clock::now;
 use crate::validate::{Mode, validate_body};
 use crate::value::{DecodeError, FieldType, RowReader, Value};
@@ -59,10 +60,31 @@ pub(crate) async fn list<R: Resource>(scoped: &mut Scoped, query: &ListQuery) ->
     let (sql, params) = query.to_sql(&R::DESC, dialect, scoped.company_param());
     let mut decoder = Counted { model: Model::<R>::new(), count: 0 };
     let results = scoped.tx().fetch_all_with(sql, &params, &mut decoder).await?;
+    page_of(query, decoder.count, results)
+}
+
+/// [`list`] for the list endpoint: the membership and the page in one round trip where the
+/// backend allows (`tenant_read.rs`).
+pub(crate) async fn list_read<R: Resource>(tenant: TenantRead, query: &ListQuery) -> Result<(u64, Vec<R>), ApiError> {
+    let (sql, params) = query.to_sql(&R::DESC, tenant.dialect(), Value::Uuid(None));
+    let mut decoder = Counted { model: Model::<R>::new(), count: 0 };
+    let results = tenant.fetch_all_with(sql, params, &mut decoder).await?;
+    page_of(query, decoder.count, results)
+}
+
+/// A page past the last (but page 1, which may be empty: DRF's `allow_empty_first_page`) is 404.
+fn page_of<R>(query: &ListQuery, count: u64, results: Vec<R>) -> Result<(u64, Vec<R>), ApiError> {
     if results.is_empty() && query.page > 1 {
         return Err(ApiError::NotFoundDetail(crate::messages::INVALID_PAGE.into()));
     }
-    Ok((decoder.count, results))
+    Ok((count, results))
+}
+
+/// [`find`] for the retrieve endpoint, in one round trip where the backend allows.
+pub(crate) async fn find_read<R: Resource>(tenant: TenantRead, id: Uuid) -> Result<Option<R>, ApiError> {
+    let params = vec![Value::Uuid(None), Value::Uuid(Some(id))];
+    let rows = tenant.fetch_all_with(R::DESC.sql.select_one.into(), params, &mut Model::<R>::new()).await?;
+    Ok(rows.into_iter().next())
 }
 
 /// One row of this company by id, locked for the write that follows where the backend has row

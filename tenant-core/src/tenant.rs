@@ -82,7 +82,7 @@ macro_rules! and_set_tenant {
 const RESOLVE_MEMBERSHIP: &str = resolve_membership!("", "");
 
 /// The same, also setting the tenant (PostgreSQL).
-const RESOLVE_MEMBERSHIP_AND_SET_TENANT: &str = resolve_membership!(and_set_tenant!(), "");
+pub(crate) const RESOLVE_MEMBERSHIP_AND_SET_TENANT: &str = resolve_membership!(and_set_tenant!(), "");
 
 /// The PostgreSQL statements of a resource write ([`LockMembership`]): the membership row is
 /// locked for share until the write commits, so removing (or demoting) the member waits for the
@@ -227,7 +227,7 @@ impl Tenant {
 
 /// Decodes the membership row: the company and the role (`Err`: a role this version does not
 /// know). The `set_config` column after them is not read.
-struct Membership;
+pub(crate) struct Membership;
 
 impl RowDecoder for Membership {
     type Output = (Uuid, Result<Role, String>);
@@ -266,22 +266,46 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = &AppState::from_ref(state);
+        let (user_id, requested) = Tenant::caller(parts, state).await?;
+        let mode = tx_mode(&parts.method);
+        let lock = mode == TxMode::Write && parts.extensions.get::<LockMembership>().is_some();
+        let needed = parts.extensions.get::<RequiredRole>().map(|RequiredRole(role)| *role);
+        Tenant::enter(state, user_id, requested, mode, lock, needed).await
+    }
+}
+
+impl Tenant {
+    /// Who is calling and which company they ask for, before any database work: the access
+    /// token's user (401s), the user's request allowance (429), and `X-Company-Id` (403 when it
+    /// is not one UUID, but 401 first for a user that no longer exists).
+    pub(crate) async fn caller(parts: &Parts, state: &AppState) -> Result<(Uuid, Option<Uuid>), ApiError> {
         // The token is checked here without reading the user: `resolve` tells a missing user
         // apart only when the membership statement finds nothing.
         let user_id = token_user(parts, state)?;
         // The user's own allowance, before any database work: only the holder of the user's
         // token spends it, and a flood of refused requests costs no round trip past it.
         state.request_throttle().user(user_id).await?;
-        let requested = match requested_company(&parts.headers) {
-            Ok(requested) => requested,
+        match requested_company(&parts.headers) {
+            Ok(requested) => Ok((user_id, requested)),
             // Who is calling is settled before which company (Django REST Framework
             // authenticates before anything else): a user that no longer exists is a 401 even
             // with a bad X-Company-Id. Refused requests only pay for this read.
-            Err(err) if user_exists(state, user_id).await? => return Err(err),
-            Err(_) => return Err(user_not_found()),
-        };
-        let mode = tx_mode(&parts.method);
-        let lock = mode == TxMode::Write && parts.extensions.get::<LockMembership>().is_some();
+            Err(err) if user_exists(state, user_id).await? => Err(err),
+            Err(_) => Err(user_not_found()),
+        }
+    }
+
+    /// Opens the request's transaction (`mode`) and resolves the caller's company in it: the
+    /// membership statement (locking the row for share when `lock`), the company's connection
+    /// share, the route's minimum role (`needed`), then the company's allowance.
+    pub(crate) async fn enter(
+        state: &AppState,
+        user_id: Uuid,
+        requested: Option<Uuid>,
+        mode: TxMode,
+        lock: bool,
+        needed: Option<Role>,
+    ) -> Result<Tenant, ApiError> {
         let shares = state.company_connections();
         // With connection shares, a write does not wait on its membership row before it holds
         // its company's share: the lock is tried without waiting first.
@@ -323,18 +347,27 @@ where
                     (company_id, role, Some(permit))
                 }
             };
+        if let Some(shares) = shares {
+            // What a one-trip read needs to take this share up front (`tenant_read.rs`).
+            shares.remember_member(user_id, requested, company_id);
+        }
         // A custom action's minimum role (`actions.rs`), checked before anything is read.
-        if let Some(RequiredRole(needed)) = parts.extensions.get::<RequiredRole>()
-            && role < *needed
+        if let Some(needed) = needed
+            && role < needed
         {
             return Err(ApiError::Forbidden(PERMISSION_DENIED));
         }
-        // The company's allowance only once the membership is verified (DRF checks throttles
-        // after permissions): naming another company in X-Company-Id never spends its allowance.
+        Tenant::admitted(state, company_id).await?;
+        Ok(Tenant { user_id, company_id, role, tx: Some(tx), permit })
+    }
+
+    /// What follows a verified membership, on every path: the company on the request's span and
+    /// in the metrics, then the company's allowance (DRF checks throttles after permissions:
+    /// naming another company in `X-Company-Id` never spends its allowance).
+    pub(crate) async fn admitted(state: &AppState, company_id: Uuid) -> Result<(), ApiError> {
         crate::request_trace::record_company(company_id);
         state.count_company_request(company_id);
-        state.request_throttle().company(company_id).await?;
-        Ok(Tenant { user_id, company_id, role, tx: Some(tx), permit })
+        state.request_throttle().company(company_id).await
     }
 }
 

@@ -33,7 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("model", &["resource", "row"]),
-    ("seam", &["db/sql", "db/sql_builder", "db/backend", "db/postgres", "db/sqlite", "db"]),
+    ("seam", &["db/sql", "db/sql_builder", "db/literal", "db/backend", "db/postgres", "db/sqlite", "db"]),
     (
         "rules",
         &[
@@ -84,6 +84,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "identity",
             "auth/refresh_tokens",
             "tenant",
+            "tenant_read",
             "hooks",
             "operations",
             "crud",

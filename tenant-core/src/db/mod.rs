@@ -9,11 +9,14 @@
 //! sqlx's `Any` driver is not used: it has no UUID, date or timestamp types.
 
 mod backend;
+mod literal;
 pub mod postgres;
 mod sql;
 mod sql_builder;
 mod sqlite;
 
+#[doc(hidden)]
+pub use literal::{inline_params, write_literal};
 pub(crate) use sql::tenant_setting;
 pub use sql::{DbError, Dialect, Row, SET_TENANT, Sql, TENANT_SETTING, is_postgres_url};
 pub use sql_builder::{Param, Span, SqlBuilder};
@@ -160,7 +163,17 @@ impl Db {
     pub async fn begin(&self, mode: TxMode) -> Result<Tx, DbError> {
         let _waiting = Waiting::new(&self.waiting);
         match &self.pool {
-            Pool::Postgres(pool) => pool.begin().await.map(Tx::Postgres).map_err(DbError::classify),
+            // `BEGIN` is a transaction's first statement: on a connection that died in the pool
+            // (no ping before checkout, `postgres.rs`) it never ran, and is sent again once.
+            Pool::Postgres(pool) => {
+                let mut lost = 0;
+                loop {
+                    match pool.begin().await.map_err(DbError::classify) {
+                        Err(DbError::ConnectionLost(_)) if self.may_retry(&mut lost) => {}
+                        other => break other.map(Tx::Postgres),
+                    }
+                }
+            }
             Pool::Sqlite(pool) => {
                 let begin = match mode {
                     TxMode::Read => "BEGIN",
@@ -169,6 +182,45 @@ impl Db {
                 pool.begin_with(begin).await.map(Tx::Sqlite).map_err(DbError::classify)
             }
         }
+    }
+
+    /// Two reads in one round trip (PostgreSQL only): `first`, then `second`, sent as one
+    /// simple-protocol message and run as one implicit transaction, so a transaction-local
+    /// setting made by `first` holds for `second` and is gone after. Their values must already be
+    /// written in ([`inline_params`]). Each statement's rows go through its decoder.
+    ///
+    /// Both must be reads (the caller's promise): on a connection lost before the answer, the
+    /// message is sent again on another connection (`Db::may_retry`), which is only harmless for reads.
+    pub(crate) async fn read_in_one_trip<A: RowDecoder, B: RowDecoder>(
+        &self,
+        first: &str,
+        second: &str,
+        a: &mut A,
+        b: &mut B,
+    ) -> Result<(Vec<A::Output>, Vec<B::Output>), DbError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Err(DbError::Other("one-trip reads are PostgreSQL's".into()));
+        };
+        let message = format!("{first};{second}");
+        let mut lost = 0;
+        let results = loop {
+            let mut conn = self.acquire(pool).await?;
+            match postgres::fetch_message(&mut conn, &message).await {
+                Err(DbError::ConnectionLost(_)) if self.may_retry(&mut lost) => {}
+                other => break other?,
+            }
+        };
+        let [first_rows, second_rows] = <[Vec<_>; 2]>::try_from(results)
+            .map_err(|r| DbError::Other(format!("a two-statement message answered {} results", r.len())))?;
+        let mut out_a = Vec::with_capacity(first_rows.len());
+        for row in &first_rows {
+            out_a.push(a.decode(&mut sql::Reader::new(row))?);
+        }
+        let mut out_b = Vec::with_capacity(second_rows.len());
+        for row in &second_rows {
+            out_b.push(b.decode(&mut sql::Reader::new(row))?);
+        }
+        Ok((out_a, out_b))
     }
 
     /// Runs one statement on a pooled connection, outside any transaction (schema set-up,
@@ -188,45 +240,52 @@ impl Db {
     }
 
     /// Runs one query on a pooled connection, outside any transaction (a single read needs none),
-    /// and decodes its first row by `types` (one per selected column).
+    /// and decodes its first row by `types` (one per selected column). Reads only: on a
+    /// connection lost under it ([`DbError::ConnectionLost`]), it runs again on another (`Db::may_retry`).
     pub async fn fetch_optional(
         &self,
         sql: impl Into<Sql>,
         params: &[Value],
         types: &[FieldType],
     ) -> Result<Option<Row>, DbError> {
-        let sql = sql.into();
-        let decoder = &mut ByTypes(types);
-        match &self.pool {
-            Pool::Postgres(pool) => {
-                let mut conn = self.acquire(pool).await?;
-                backend::fetch_optional_with::<Postgres, _>(&mut conn, sql, params, decoder).await
-            }
-            Pool::Sqlite(pool) => {
-                let mut conn = self.acquire(pool).await?;
-                backend::fetch_optional_with::<Sqlite, _>(&mut conn, sql, params, decoder).await
-            }
-        }
+        self.read_optional_with(sql.into(), params, &mut ByTypes(types)).await
     }
 
     /// Runs one query on a pooled connection, outside any transaction, and reads its first row
-    /// as a tuple of the columns named `columns` (see [`Columns`]).
+    /// as a tuple of the columns named `columns` (see [`Columns`]). Reads only, retried as
+    /// [`Db::fetch_optional`].
     pub async fn fetch_optional_as<T: FromColumns<N>, const N: usize>(
         &self,
         sql: impl Into<Sql>,
         params: &[Value],
         columns: [&'static str; N],
     ) -> Result<Option<T>, DbError> {
-        let sql = sql.into();
-        let decoder = &mut Columns::new(columns);
-        match &self.pool {
-            Pool::Postgres(pool) => {
-                let mut conn = self.acquire(pool).await?;
-                backend::fetch_optional_with::<Postgres, _>(&mut conn, sql, params, decoder).await
-            }
-            Pool::Sqlite(pool) => {
-                let mut conn = self.acquire(pool).await?;
-                backend::fetch_optional_with::<Sqlite, _>(&mut conn, sql, params, decoder).await
+        self.read_optional_with(sql.into(), params, &mut Columns::new(columns)).await
+    }
+
+    /// One read on a pooled connection, sent again on another while the ones it gets turn out
+    /// dead (the pool does not ping before checkout, `postgres.rs`).
+    async fn read_optional_with<D: RowDecoder>(
+        &self,
+        sql: Sql,
+        params: &[Value],
+        decoder: &mut D,
+    ) -> Result<Option<D::Output>, DbError> {
+        let mut lost = 0;
+        loop {
+            let result = match &self.pool {
+                Pool::Postgres(pool) => {
+                    let mut conn = self.acquire(pool).await?;
+                    backend::fetch_optional_with::<Postgres, _>(&mut conn, sql.clone(), params, decoder).await
+                }
+                Pool::Sqlite(pool) => {
+                    let mut conn = self.acquire(pool).await?;
+                    backend::fetch_optional_with::<Sqlite, _>(&mut conn, sql.clone(), params, decoder).await
+                }
+            };
+            match result {
+                Err(DbError::ConnectionLost(_)) if self.may_retry(&mut lost) => {}
+                other => return other,
             }
         }
     }
@@ -261,6 +320,19 @@ impl Db {
             max,
             waiting: waiting.try_into().unwrap_or(u32::MAX),
         }
+    }
+
+    /// Whether a statement that found its connection dead ([`DbError::ConnectionLost`]) may be
+    /// sent again, counting the connections lost so far in `lost`. A restart or failover kills
+    /// every pooled connection at once, so the next checkouts may all be dead ones (each is
+    /// closed as it fails): up to the pool's size, plus one fresh connection.
+    fn may_retry(&self, lost: &mut u32) -> bool {
+        *lost += 1;
+        let max = match &self.pool {
+            Pool::Postgres(pool) => pool.options().get_max_connections(),
+            Pool::Sqlite(pool) => pool.options().get_max_connections(),
+        };
+        *lost <= max
     }
 
     /// A connection of `pool` (this `Db`'s), counted as waiting until it is handed over.

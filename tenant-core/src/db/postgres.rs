@@ -14,8 +14,15 @@ use super::backend::Backend;
 use super::sql::{DbError, Reader, SET_TENANT, native_reads};
 use crate::value::{DecodeError, RowReader, Value};
 
+/// No liveness ping before each checkout (`test_before_acquire`): it was a round trip of every
+/// request (issue 15). A connection that died in the pool fails its first statement instead,
+/// and the first statement of a transaction, or a read outside one, is sent again on another
+/// connection (`Db::begin`, `Db::read_in_one_trip`, `Db::may_retry`): nothing ran, so nothing can run twice.
 fn pool_options(max_connections: u32) -> PgPoolOptions {
-    PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(5))
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
 }
 
 fn parse_url(url: &str) -> Result<PgConnectOptions, DbError> {
@@ -39,6 +46,10 @@ pub(super) fn connect_lazy(
     if let Some((user, password)) = credentials {
         options = options.username(user).password(password);
     }
+    // The one-trip reads write their values as literals (`literal.rs`), which are plain `'…'`
+    // strings only while this is on (PostgreSQL's default since 9.1). Set in the start-up packet,
+    // where a server's or role's own setting cannot turn it off.
+    options = options.options([("standard_conforming_strings", "on")]);
     if !statement_timeout.is_zero() {
         // Sent in the start-up packet, so it holds for every statement of every serving
         // connection at no cost per request: one tenant's slow query is cancelled (→ 503) instead
@@ -57,6 +68,24 @@ pub(super) fn url_user(url: &str) -> Result<String, DbError> {
 /// Binds the transaction to a tenant for row-level security (see `rls.rs`).
 pub(super) async fn set_tenant(conn: &mut PgConnection, company_id: uuid::Uuid) -> Result<(), DbError> {
     sqlx::query(SET_TENANT).bind(company_id.to_string()).execute(conn).await.map(drop).map_err(DbError::classify)
+}
+
+/// Sends `message` (several statements joined by `;`, their values written in) as one
+/// simple-protocol `Query`: one round trip, the statements one implicit transaction (PostgreSQL
+/// docs, "Multiple Statements in a Simple Query"). Returns each statement's rows, in order; the
+/// first error ends the message and rolls the whole of it back.
+pub(super) async fn fetch_message(conn: &mut PgConnection, message: &str) -> Result<Vec<Vec<PgRow>>, DbError> {
+    use futures_util::TryStreamExt;
+    let mut results = vec![Vec::new()];
+    let mut stream = sqlx::raw_sql(sqlx::AssertSqlSafe(message)).fetch_many(conn);
+    while let Some(item) = stream.try_next().await.map_err(DbError::classify)? {
+        match item {
+            sqlx::Either::Left(_done) => results.push(Vec::new()),
+            sqlx::Either::Right(row) => results.last_mut().expect("never empty").push(row),
+        }
+    }
+    results.pop();
+    Ok(results)
 }
 
 pub(super) async fn migrate(pool: &PgPool) -> Result<(), DbError> {

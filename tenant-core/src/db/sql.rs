@@ -74,7 +74,9 @@ impl Dialect {
 
 /// SQL text: either written into the program (`&'static str`, e.g. by the macro) or assembled at
 /// run time **only from static fragments** (column names from a [`crate::ResourceDesc`],
-/// keywords, `$n` placeholders). Client input is never part of SQL text; it is always bound.
+/// keywords, `$n` placeholders). Client input is never part of an `Sql`; it is bound, or, for
+/// the one-trip reads only, written in as typed literals by `literal.rs` into a separate string
+/// (see its rules).
 #[derive(Debug, Clone)]
 pub struct Sql(Cow<'static, str>);
 
@@ -101,7 +103,7 @@ impl From<&'static str> for Sql {
 }
 
 /// A database failure, classified so the HTTP layer can answer precisely: `?` in a handler
-/// turns it into an [`ApiError`](crate::ApiError) (503 for [`DbError::Unavailable`],
+/// turns it into an [`ApiError`](crate::ApiError) (503 for [`DbError::Unavailable`], [`DbError::ConnectionLost`],
 /// [`DbError::Timeout`], [`DbError::LockNotAvailable`] and [`DbError::Busy`], 500 for the rest). [`App::migrate`](crate::App::migrate) returns it as
 /// is.
 #[derive(Debug, thiserror::Error)]
@@ -121,6 +123,13 @@ pub enum DbError {
     /// The database cannot be reached (connection refused, pool timed out, …).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The connection broke under the statement (an I/O error, or a backend terminated while it
+    /// sat in the pool: `57P01`, `57P02`, class `08`). The pool pings no connection before
+    /// handing it out (issue 15), so a transaction's first statement, or a read, is sent once
+    /// more on a fresh connection when this comes back (`Db`); elsewhere it is a 503 as
+    /// [`DbError::Unavailable`].
+    #[error("database connection lost: {0}")]
+    ConnectionLost(String),
     /// A statement ran past `statement_timeout` and was cancelled (PostgreSQL `57014`).
     #[error("statement timeout")]
     Timeout,
@@ -169,12 +178,13 @@ impl DbError {
                         Some(QUERY_CANCELED) => DbError::Timeout,
                         Some(LOCK_NOT_AVAILABLE) => DbError::LockNotAvailable,
                         Some(code) if is_busy(code) => DbError::Busy(db.to_string()),
+                        Some(code) if is_connection_lost(code) => DbError::ConnectionLost(db.to_string()),
                         Some(code) if is_unavailable(code) => DbError::Unavailable(db.to_string()),
                         _ => DbError::Other(db.to_string()),
                     },
                 }
             }
-            sqlx::Error::Io(e) => DbError::Unavailable(e.to_string()),
+            sqlx::Error::Io(e) => DbError::ConnectionLost(e.to_string()),
             sqlx::Error::PoolTimedOut => DbError::Unavailable("timed out waiting for a connection".into()),
             sqlx::Error::PoolClosed => DbError::Unavailable("pool closed".into()),
             sqlx::Error::Tls(e) => DbError::Unavailable(e.to_string()),
@@ -220,6 +230,11 @@ fn is_busy(code: &str) -> bool {
 /// `cannot_connect_now` (starting up or shutting down), `53300` `too_many_connections`.
 fn is_unavailable(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+}
+
+/// The SQLSTATEs of a connection that broke (see [`DbError::ConnectionLost`]).
+fn is_connection_lost(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02")
 }
 
 /// SQLite names no constraint on a unique violation; its message lists the columns:

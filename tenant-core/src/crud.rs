@@ -240,11 +240,10 @@ async fn handle_create<R: Resource + Hooks>(
 /// Creates an `R` from `body` in `scoped` and answers 201 with the object and its `Location`,
 /// as `POST {path}` does.
 pub(crate) async fn create_response<R: Resource + Hooks>(
-    mut scoped: crate::tenant::Scoped,
+    scoped: crate::tenant::Scoped,
     body: serde_json::Map<String, serde_json::Value>,
 ) -> Result<Response, ApiError> {
-    let object = operations::create::<R>(&mut scoped, &body).await?;
-    scoped.commit().await?;
+    let object = operations::create_and_commit::<R>(scoped, &body).await?;
     let location = format!("{}/{}", R::DESC.path, object.id());
     let mut response = (StatusCode::CREATED, axum::Json(object)).into_response();
     // `Location` names the new object's URL, which only `retrieve` serves.

@@ -126,6 +126,34 @@ async fn run_before_hooks<R: Resource + Hooks>(
 
 /// Validates `body` and inserts a row owned by this company; returns the stored object.
 pub(crate) async fn create<R: Resource + Hooks>(scoped: &mut Scoped, body: &Map<String, Json>) -> Result<R, ApiError> {
+    let row = new_row::<R>(scoped, body).await?;
+    scoped.tx().execute(R::DESC.sql.insert, &row).await.map_err(|e| write_error(&R::DESC, e))?;
+    let created: R = decode(row)?;
+    if R::HOOKS {
+        R::after_create(scoped, &created).await?;
+    }
+    Ok(created)
+}
+
+/// [`create`], then commit: for a resource without hooks, whose insert is the transaction's
+/// last statement, the insert and `COMMIT` travel together (one round trip on PostgreSQL).
+pub(crate) async fn create_and_commit<R: Resource + Hooks>(
+    mut scoped: Scoped,
+    body: &Map<String, Json>,
+) -> Result<R, ApiError> {
+    if R::HOOKS {
+        let created = create::<R>(&mut scoped, body).await?;
+        scoped.commit().await?;
+        return Ok(created);
+    }
+    let row = new_row::<R>(&mut scoped, body).await?;
+    scoped.execute_and_commit(R::DESC.sql.insert, &row).await.map_err(|e| write_error(&R::DESC, e))?;
+    decode(row)
+}
+
+/// The row a create inserts: the body validated, the server's columns, the `before_create`
+/// hooks run, the references checked within the company.
+async fn new_row<R: Resource + Hooks>(scoped: &mut Scoped, body: &Map<String, Json>) -> Result<Row, ApiError> {
     let desc = &R::DESC;
     let values = validate_body(desc, body, Mode::Create, None).map_err(ApiError::Validation)?;
     check_write_roles(scoped, desc, body, &values, None)?;
@@ -141,12 +169,7 @@ pub(crate) async fn create<R: Resource + Hooks>(scoped: &mut Scoped, body: &Map<
         row = run_before_hooks::<R>(scoped, row, None).await?.0;
     }
     check_references(scoped, desc, &row[FIRST_FIELD..], None).await?;
-    scoped.tx().execute(desc.sql.insert, &row).await.map_err(|e| write_error(desc, e))?;
-    let created: R = decode(row)?;
-    if R::HOOKS {
-        R::after_create(scoped, &created).await?;
-    }
-    Ok(created)
+    Ok(row)
 }
 
 /// Validates `body` against the stored row and updates it; `None` when this company has no

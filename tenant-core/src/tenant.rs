@@ -9,7 +9,7 @@ use axum::http::Method;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::db::{DbError, Dialect, Tx, TxMode, tenant_setting};
+use crate::db::{DbError, Dialect, Tx, TxMode, inline_params, tenant_setting, write_literal};
 use crate::error::ApiError;
 use crate::fair_share::{CompanyConnections, CompanyPermit};
 use crate::identity::{USER_EXISTS, requested_company, token_user, user_exists, user_not_found};
@@ -26,9 +26,10 @@ use crate::value::{DecodeError, FieldType, FieldValue, RowReader, Value};
 /// at once, even while their token is still valid. The extractor opens the request's one
 /// transaction (a writer's for any method but GET, HEAD and OPTIONS) and resolves the company
 /// inside it; on PostgreSQL the same statement sets the transaction-local tenant that
-/// row-level security checks. So a tenant request costs `BEGIN`, one membership statement, its
-/// queries, and `COMMIT`. A refused one may cost a read more, to answer a token whose user no
-/// longer exists with a 401 rather than a 403.
+/// row-level security checks, and travels with `BEGIN` in one message. So a tenant request costs
+/// one round trip for `BEGIN` and the membership, one per query, and `COMMIT` (the list and
+/// retrieve endpoints need one in all: `tenant_read.rs`). A refused one may cost a read more, to
+/// answer a token whose user no longer exists with a 401 rather than a 403.
 ///
 /// As an extractor it answers, through [`ApiError`]: 401 for a missing, malformed, expired or
 /// refresh token, or a user that no longer exists (Simple JWT's messages); 403 for an
@@ -112,8 +113,10 @@ enum RowLock {
 
 /// What the membership statement found.
 enum Resolved {
-    Member(Uuid, Role),
-    /// The row was locked and the statement did not wait ([`RowLock::NoWait`]).
+    /// The request's transaction, open, with the tenant set where RLS is on.
+    Member(Tx, Uuid, Role),
+    /// The row was locked and the statement did not wait ([`RowLock::NoWait`]); the transaction
+    /// it opened is rolled back.
     Locked,
 }
 
@@ -139,23 +142,26 @@ impl Tenant {
         if self.role >= needed { Ok(()) } else { Err(ApiError::Forbidden(PERMISSION_DENIED)) }
     }
 
-    /// Resolves the active company for `user_id` inside `tx`, setting the database's tenant
-    /// where the backend enforces row-level security.
+    /// Opens the request's transaction (`mode`) and resolves the active company for `user_id`
+    /// in it, setting the database's tenant where the backend enforces row-level security. On
+    /// PostgreSQL `BEGIN` and the membership statement travel in one message (one round trip,
+    /// `Db::begin_with_first`), the two UUIDs written in as literals.
     ///
     /// Only when the membership statement finds nothing does a second read tell a user that no
     /// longer exists (401 [`USER_NOT_FOUND`], as Simple JWT) from one that is not a member or
     /// has no active company (403): a served request costs the one statement it always did.
     async fn resolve(
         state: &AppState,
-        tx: &mut Tx,
+        mode: TxMode,
         lock: RowLock,
         user_id: Uuid,
         requested: Option<Uuid>,
     ) -> Result<Resolved, ApiError> {
         let params = [Value::Uuid(Some(user_id)), Value::Uuid(requested)];
+        let dialect = state.db().dialect();
         // SQLite needs no row lock: a write transaction holds the database's write lock, which a
         // removal (a write) waits for.
-        let sql = match (tx.dialect(), state.config().row_level_security, lock) {
+        let sql = match (dialect, state.config().row_level_security, lock) {
             (Dialect::Postgres, true, RowLock::None) => RESOLVE_MEMBERSHIP_AND_SET_TENANT,
             (Dialect::Postgres, true, RowLock::Wait) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE,
             (Dialect::Postgres, true, RowLock::NoWait) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE_NOWAIT,
@@ -163,12 +169,29 @@ impl Tenant {
             (Dialect::Postgres, false, RowLock::NoWait) => RESOLVE_MEMBERSHIP_FOR_WRITE_NOWAIT,
             _ => RESOLVE_MEMBERSHIP,
         };
-        let found = match tx.fetch_optional_with(sql, &params, &mut Membership).await {
+        let opened = if dialect == Dialect::Postgres {
+            let mut user = String::new();
+            let statement = write_literal(&mut user, &params[0])
+                .and_then(|()| inline_params(sql, &params, &user))
+                .ok_or_else(|| ApiError::internal("the membership statement could not be written"))?;
+            state
+                .db()
+                .begin_with_first(&statement, &mut Membership)
+                .await
+                .map(|(tx, rows)| (tx, rows.into_iter().next()))
+        } else {
+            let mut tx = state.db().begin(mode).await?;
+            match tx.fetch_optional_with(sql, &params, &mut Membership).await {
+                Ok(found) => Ok((tx, found)),
+                Err(err) => Err(err),
+            }
+        };
+        let (mut tx, found) = match opened {
             Err(DbError::LockNotAvailable) if lock == RowLock::NoWait => return Ok(Resolved::Locked),
             other => other?,
         };
         match found {
-            Some((company_id, Ok(role))) => Ok(Resolved::Member(company_id, role)),
+            Some((company_id, Ok(role))) => Ok(Resolved::Member(tx, company_id, role)),
             Some((_, Err(role))) => Err(ApiError::internal(format!("unknown role {role:?} in memberships"))),
             None if tx.fetch_optional(USER_EXISTS, &params[..1], &[FieldType::Uuid]).await?.is_none() => {
                 Err(user_not_found())
@@ -195,21 +218,18 @@ impl Tenant {
     ) -> Result<(Tx, Uuid, Role, CompanyPermit), ApiError> {
         let company_id = match known {
             Some(company_id) => company_id,
-            None => {
-                let mut probe = state.db().begin(TxMode::Read).await?;
-                let resolved = Tenant::resolve(state, &mut probe, RowLock::None, user_id, requested).await?;
-                probe.rollback().await?;
-                match resolved {
-                    Resolved::Member(company_id, _) => company_id,
-                    Resolved::Locked => return Err(ApiError::internal("a statement without a lock found a lock")),
+            None => match Tenant::resolve(state, TxMode::Read, RowLock::None, user_id, requested).await? {
+                Resolved::Member(probe, company_id, _) => {
+                    probe.rollback().await?;
+                    company_id
                 }
-            }
+                Resolved::Locked => return Err(ApiError::internal("a statement without a lock found a lock")),
+            },
         };
         let permit = shares.acquire(company_id).await.ok_or(ApiError::Busy(1))?;
-        let mut tx = state.db().begin(mode).await?;
         let lock = if lock { RowLock::Wait } else { RowLock::None };
-        match Tenant::resolve(state, &mut tx, lock, user_id, requested).await? {
-            Resolved::Member(resolved, role) if resolved == company_id => Ok((tx, company_id, role, permit)),
+        match Tenant::resolve(state, mode, lock, user_id, requested).await? {
+            Resolved::Member(tx, resolved, role) if resolved == company_id => Ok((tx, company_id, role, permit)),
             // The default company changed meanwhile: the caller may simply try again.
             Resolved::Member(..) => Err(ApiError::Busy(1)),
             Resolved::Locked => Err(ApiError::internal("a waiting lock reported the row locked")),
@@ -314,12 +334,11 @@ impl Tenant {
             (true, true) => RowLock::NoWait,
             (true, false) => RowLock::Wait,
         };
-        let mut tx = state.db().begin(mode).await?;
-        let (company_id, role, permit) =
-            match (Tenant::resolve(state, &mut tx, first_lock, user_id, requested).await?, shares) {
-                (Resolved::Member(company_id, role), None) => (company_id, role, None),
-                (Resolved::Member(company_id, role), Some(shares)) => match shares.try_acquire(company_id) {
-                    Some(permit) => (company_id, role, Some(permit)),
+        let (tx, company_id, role, permit) =
+            match (Tenant::resolve(state, mode, first_lock, user_id, requested).await?, shares) {
+                (Resolved::Member(tx, company_id, role), None) => (tx, company_id, role, None),
+                (Resolved::Member(tx, company_id, role), Some(shares)) => match shares.try_acquire(company_id) {
+                    Some(permit) => (tx, company_id, role, Some(permit)),
                     None => {
                         // The company holds its whole share: give this connection back to the pool
                         // (other companies may need it) while waiting.
@@ -334,17 +353,14 @@ impl Tenant {
                             Some(company_id),
                         )
                         .await?;
-                        tx = again;
-                        (company_id, role, Some(permit))
+                        (again, company_id, role, Some(permit))
                     }
                 },
                 (Resolved::Locked, shares) => {
-                    tx.rollback().await?;
                     let shares = shares.ok_or_else(|| ApiError::internal("NOWAIT without connection shares"))?;
                     let (again, company_id, role, permit) =
                         Tenant::resolve_within_share(state, shares, mode, lock, user_id, requested, None).await?;
-                    tx = again;
-                    (company_id, role, Some(permit))
+                    (again, company_id, role, Some(permit))
                 }
             };
         if let Some(shares) = shares {
@@ -428,5 +444,12 @@ impl Scoped {
     /// pool) back. A failed commit is a 503 or a 500, as any database error.
     pub async fn commit(self) -> Result<(), ApiError> {
         Ok(self.tx.commit().await?)
+    }
+
+    /// Runs the write `sql` as this transaction's last statement and commits, in one round trip
+    /// on PostgreSQL (`Tx::execute_and_commit`); the database's error as it is otherwise (the
+    /// caller maps constraint violations).
+    pub(crate) async fn execute_and_commit(self, sql: &'static str, params: &[Value]) -> Result<(), DbError> {
+        self.tx.execute_and_commit(sql, params).await
     }
 }

@@ -1,8 +1,11 @@
-//! A TCP forwarder whose connections can all be cut at once: a database that becomes
-//! unreachable while the app runs.
+//! A TCP forwarder whose connections can all be cut at once (a database that becomes
+//! unreachable while the app runs), and that counts the round trips made through it.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -14,6 +17,8 @@ pub struct TcpProxy {
     /// While set, new connections are closed at once (a server that is down) and
     /// [`TcpProxy::outage`] has dropped the existing ones.
     down: Arc<std::sync::atomic::AtomicBool>,
+    /// Round trips so far, over every connection (see [`TcpProxy::round_trips`]).
+    turns: Arc<AtomicU64>,
 }
 
 impl TcpProxy {
@@ -25,21 +30,33 @@ impl TcpProxy {
         let registry = tasks.clone();
         let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let is_down = down.clone();
+        let turns: Arc<AtomicU64> = Arc::default();
+        let counter = turns.clone();
         let listener = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 if is_down.load(std::sync::atomic::Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
+                let counter = counter.clone();
                 let task = tokio::spawn(async move {
                     if let Ok(mut outbound) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        forward(&mut inbound, &mut outbound, &counter).await;
                     }
                 });
                 registry.lock().unwrap().push(task);
             }
         });
-        TcpProxy { addr, tasks, listener, down }
+        TcpProxy { addr, tasks, listener, down, turns }
+    }
+
+    /// Round trips made through the proxy so far, over all its connections: each time a client
+    /// speaks after the server has (or for the first time), one more. Several messages a client
+    /// sends before reading an answer (a pipeline, or one simple-protocol message holding several
+    /// statements) are one round trip; so is a bare protocol `Sync` (the pool's check of a
+    /// returned connection), which statement statistics never see.
+    pub fn round_trips(&self) -> u64 {
+        self.turns.load(Ordering::SeqCst)
     }
 
     /// The server goes down: every forwarded connection is dropped and new ones are closed at
@@ -68,6 +85,35 @@ impl TcpProxy {
 impl Drop for TcpProxy {
     fn drop(&mut self) {
         self.cut();
+    }
+}
+
+/// Copies both ways until either side closes, counting the client's turns in `turns`.
+async fn forward(inbound: &mut TcpStream, outbound: &mut TcpStream, turns: &AtomicU64) {
+    let (mut client_read, mut client_write) = inbound.split();
+    let (mut server_read, mut server_write) = outbound.split();
+    let (mut up, mut down) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    let mut client_spoke_last = false;
+    loop {
+        tokio::select! {
+            read = client_read.read(&mut up) => {
+                let Ok(n @ 1..) = read else { return };
+                if !client_spoke_last {
+                    turns.fetch_add(1, Ordering::SeqCst);
+                    client_spoke_last = true;
+                }
+                if server_write.write_all(&up[..n]).await.is_err() {
+                    return;
+                }
+            }
+            read = server_read.read(&mut down) => {
+                let Ok(n @ 1..) = read else { return };
+                client_spoke_last = false;
+                if client_write.write_all(&down[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
     }
 }
 

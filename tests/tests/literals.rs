@@ -149,7 +149,8 @@ async fn random_values_mean_what_binding_means() {
         return;
     };
     let config = Config { cases: 2000, ..Config::default() };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &[15; 32]));
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &[15; 32]));
     let strategy = proptest::collection::vec(any_value(), 2000);
     let values = strategy.new_tree(&mut runner).unwrap().current();
     for value in &values {

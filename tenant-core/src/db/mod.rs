@@ -184,6 +184,36 @@ impl Db {
         }
     }
 
+    /// A transaction opened together with its first statement, `first` (its values written in,
+    /// [`inline_params`]), in one round trip on PostgreSQL: `BEGIN;first` as one message. The
+    /// statement's rows go through `decoder`. PostgreSQL only (SQLite has no round trips to save).
+    ///
+    /// On a connection lost under the message it is sent again on another (`Db::may_retry`):
+    /// a transaction that never answered was never committed.
+    pub(crate) async fn begin_with_first<D: RowDecoder + Send>(
+        &self,
+        first: &str,
+        decoder: &mut D,
+    ) -> Result<(Tx, Vec<D::Output>), DbError> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Err(DbError::Other("transactions opened with their first statement are PostgreSQL's".into()));
+        };
+        let _waiting = Waiting::new(&self.waiting);
+        let mut lost = 0;
+        let (tx, rows) = loop {
+            let conn = pool.acquire().await.map_err(DbError::classify)?;
+            match postgres::OpenTx::begin_with_first(conn, first).await {
+                Err(DbError::ConnectionLost(_)) if self.may_retry(&mut lost) => {}
+                other => break other?,
+            }
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(decoder.decode(&mut sql::Reader::new(row))?);
+        }
+        Ok((Tx::PostgresOpen(tx), out))
+    }
+
     /// Two reads in one round trip (PostgreSQL only): `first`, then `second`, sent as one
     /// simple-protocol message and run as one implicit transaction, so a transaction-local
     /// setting made by `first` holds for `second` and is gone after. Their values must already be
@@ -345,16 +375,25 @@ impl Db {
     }
 }
 
+/// `sql` with every value written in, its `$1` too.
+fn written_in(sql: &str, params: &[Value]) -> Option<String> {
+    let mut first = String::new();
+    write_literal(&mut first, params.first()?)?;
+    inline_params(sql, params, &first)
+}
+
 /// One open transaction. Every request that touches the database works inside one.
 pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
+    /// Opened with its first statement in the same message ([`Db::begin_with_first`]).
+    PostgresOpen(postgres::OpenTx),
     Sqlite(Transaction<'static, Sqlite>),
 }
 
 impl Tx {
     pub fn dialect(&self) -> Dialect {
         match self {
-            Tx::Postgres(_) => Dialect::Postgres,
+            Tx::Postgres(_) | Tx::PostgresOpen(_) => Dialect::Postgres,
             Tx::Sqlite(_) => Dialect::Sqlite,
         }
     }
@@ -364,6 +403,7 @@ impl Tx {
     pub async fn set_tenant(&mut self, company_id: uuid::Uuid) -> Result<(), DbError> {
         match self {
             Tx::Postgres(tx) => postgres::set_tenant(tx, company_id).await,
+            Tx::PostgresOpen(tx) => postgres::set_tenant(tx.conn()?, company_id).await,
             Tx::Sqlite(_) => Ok(()),
         }
     }
@@ -419,6 +459,7 @@ impl Tx {
         let sql = sql.into();
         match self {
             Tx::Postgres(tx) => backend::fetch_all_with::<Postgres, _>(tx, sql, params, decoder).await,
+            Tx::PostgresOpen(tx) => backend::fetch_all_with::<Postgres, _>(tx.conn()?, sql, params, decoder).await,
             Tx::Sqlite(tx) => backend::fetch_all_with::<Sqlite, _>(tx, sql, params, decoder).await,
         }
     }
@@ -433,6 +474,7 @@ impl Tx {
         let sql = sql.into();
         match self {
             Tx::Postgres(tx) => backend::fetch_optional_with::<Postgres, _>(tx, sql, params, decoder).await,
+            Tx::PostgresOpen(tx) => backend::fetch_optional_with::<Postgres, _>(tx.conn()?, sql, params, decoder).await,
             Tx::Sqlite(tx) => backend::fetch_optional_with::<Sqlite, _>(tx, sql, params, decoder).await,
         }
     }
@@ -442,23 +484,40 @@ impl Tx {
         let sql = sql.into();
         match self {
             Tx::Postgres(tx) => backend::execute::<Postgres>(tx, sql, params).await,
+            Tx::PostgresOpen(tx) => backend::execute::<Postgres>(tx.conn()?, sql, params).await,
             Tx::Sqlite(tx) => backend::execute::<Sqlite>(tx, sql, params).await,
         }
     }
 
     pub async fn commit(self) -> Result<(), DbError> {
         match self {
-            Tx::Postgres(tx) => tx.commit().await,
-            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await.map_err(DbError::classify),
+            Tx::PostgresOpen(tx) => tx.commit().await,
+            Tx::Sqlite(tx) => tx.commit().await.map_err(DbError::classify),
         }
-        .map_err(DbError::classify)
+    }
+
+    /// Runs the write `sql` as the transaction's last statement and commits: on a PostgreSQL
+    /// transaction opened by [`Db::begin_with_first`], both in one round trip (the values written
+    /// in, [`inline_params`]); elsewhere, or for a value the literal writer declines, the
+    /// statement and then `COMMIT`. On an error nothing is committed.
+    pub(crate) async fn execute_and_commit(mut self, sql: impl Into<Sql>, params: &[Value]) -> Result<(), DbError> {
+        let sql = sql.into();
+        if let Tx::PostgresOpen(tx) = self {
+            match written_in(sql.as_str(), params) {
+                Some(last) => return tx.commit_with(&last).await,
+                None => self = Tx::PostgresOpen(tx),
+            }
+        }
+        self.execute(sql, params).await?;
+        self.commit().await
     }
 
     pub async fn rollback(self) -> Result<(), DbError> {
         match self {
-            Tx::Postgres(tx) => tx.rollback().await,
-            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await.map_err(DbError::classify),
+            Tx::PostgresOpen(tx) => tx.rollback().await,
+            Tx::Sqlite(tx) => tx.rollback().await.map_err(DbError::classify),
         }
-        .map_err(DbError::classify)
     }
 }

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
@@ -86,6 +87,82 @@ pub(super) async fn fetch_message(conn: &mut PgConnection, message: &str) -> Res
     }
     results.pop();
     Ok(results)
+}
+
+/// A PostgreSQL transaction opened by a message of ours: `BEGIN` and the transaction's first
+/// statement in one round trip ([`Db::begin_with_first`](super::Db::begin_with_first)), where
+/// sqlx's `Transaction` would send `BEGIN` alone and wait for it. It ends as sqlx's does:
+/// `COMMIT` or `ROLLBACK` sent by [`OpenTx::commit`] / [`OpenTx::rollback`], and a dropped one
+/// is rolled back before its connection goes back to the pool (the connection is closed instead
+/// when that cannot be done), so no pooled connection ever carries a transaction, or its tenant
+/// setting, into another request.
+#[derive(Debug)]
+pub struct OpenTx {
+    /// `None` once ended.
+    conn: Option<PoolConnection<Postgres>>,
+}
+
+impl OpenTx {
+    /// Opens a transaction on `conn` with `first` as its first statement, in one message; the
+    /// first statement's rows. On an error the transaction is dropped, hence rolled back.
+    pub(super) async fn begin_with_first(
+        conn: PoolConnection<Postgres>,
+        first: &str,
+    ) -> Result<(OpenTx, Vec<PgRow>), DbError> {
+        let mut tx = OpenTx { conn: Some(conn) };
+        let mut results = fetch_message(tx.conn()?, &format!("BEGIN;{first}")).await?;
+        match (results.pop(), results.len()) {
+            (Some(rows), 1) => Ok((tx, rows)),
+            (_, n) => Err(DbError::Other(format!("BEGIN and one statement answered {} results", n + 1))),
+        }
+    }
+
+    /// The transaction's connection, while it is open.
+    pub(super) fn conn(&mut self) -> Result<&mut PgConnection, DbError> {
+        self.conn.as_deref_mut().ok_or_else(|| DbError::Other("the transaction has ended".into()))
+    }
+
+    pub(super) async fn commit(mut self) -> Result<(), DbError> {
+        self.end("COMMIT").await
+    }
+
+    /// Sends `last` (its values written in) and `COMMIT` in one message: the transaction's last
+    /// statement and its end in one round trip. If `last` fails, `COMMIT` does not run (the
+    /// message stops at the first error) and the dropped transaction is rolled back.
+    pub(super) async fn commit_with(mut self, last: &str) -> Result<(), DbError> {
+        fetch_message(self.conn()?, &format!("{last};COMMIT")).await?;
+        self.conn = None;
+        Ok(())
+    }
+
+    pub(super) async fn rollback(mut self) -> Result<(), DbError> {
+        self.end("ROLLBACK").await
+    }
+
+    async fn end(&mut self, statement: &'static str) -> Result<(), DbError> {
+        sqlx::raw_sql(statement).execute(self.conn()?).await.map_err(DbError::classify)?;
+        // Ended: the connection goes back to the pool as it is.
+        self.conn = None;
+        Ok(())
+    }
+}
+
+impl Drop for OpenTx {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err() {
+                        // Never back to the pool in an unknown state: closed.
+                        drop(conn.detach());
+                    }
+                });
+            }
+            // No runtime to roll back on: the server rolls back when the connection closes.
+            Err(_) => drop(conn.detach()),
+        }
+    }
 }
 
 pub(super) async fn migrate(pool: &PgPool) -> Result<(), DbError> {

@@ -1,0 +1,124 @@
+//! Database round trips per request on PostgreSQL (issue 15), counted by a TCP proxy between the
+//! app and the server (`tests::proxy`): a read is one message (the membership statement and the
+//! query together); a create two: `BEGIN` with its membership statement, then the insert with
+//! `COMMIT`. sqlx's pool adds one bare `Sync` when a connection comes back to it (after the
+//! answer has gone out; no option turns it off), counted here too.
+//!
+//! And the one-trip reads answer as the transactions did where the membership is gone: a member
+//! removed, a user deleted, a stranger naming the company (the read's own trip then finds no
+//! membership, and no row comes back).
+
+use std::time::Duration;
+
+use serde_json::json;
+use tests::{Auth, Backend, TestApp, proxy};
+
+/// The app again, its pool reaching the database through a counting proxy.
+async fn through_proxy(app: &TestApp) -> (TestApp, proxy::TcpProxy) {
+    let (upstream, _) = proxy::reroute(&app.database_url, "127.0.0.1:1".parse().unwrap());
+    let proxy = proxy::TcpProxy::start(upstream).await;
+    let (_, url) = proxy::reroute(&app.database_url, proxy.addr);
+    (app.connect_again(&url).await, proxy)
+}
+
+/// Round trips of `n` sequential requests made by `send`, the pool's returns settled.
+async fn trips_per_request<F, Fut>(proxy: &proxy::TcpProxy, n: u64, mut send: F) -> f64
+where
+    F: FnMut(u64) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = proxy.round_trips();
+    for i in 0..n {
+        send(i).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    (proxy.round_trips() - before) as f64 / n as f64
+}
+
+#[tokio::test]
+async fn a_read_is_one_round_trip_and_a_create_two() {
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
+    let alice = app.signup("Acme").await;
+    let (app, proxy) = through_proxy(&app).await;
+    let created = app.post("/api/customers", &alice.auth(), json!({"name": "Wile", "email": "w@acme.test"})).await;
+    created.assert_status(201);
+    let item = format!("/api/customers/{}", created.id());
+    // The first read of a caller checks the membership before it takes the company's connection
+    // share (the slower path); every later one goes in one trip.
+    app.get("/api/customers", &alice.auth()).await.assert_status(200);
+
+    let list = trips_per_request(&proxy, 20, |_| async {
+        app.get("/api/customers?search=wile&ordering=-name", &alice.auth()).await.assert_status(200);
+    })
+    .await;
+    let retrieve = trips_per_request(&proxy, 20, |_| async {
+        app.get(&item, &alice.auth()).await.assert_status(200);
+    })
+    .await;
+    let missing = trips_per_request(&proxy, 20, |_| async {
+        app.get(&format!("/api/customers/{}", uuid::Uuid::now_v7()), &alice.auth()).await.assert_status(404);
+    })
+    .await;
+    let create = trips_per_request(&proxy, 20, |i| {
+        let app = &app;
+        let auth = alice.auth();
+        async move {
+            let body = json!({"name": format!("C{i}"), "email": format!("c{i}@acme.test")});
+            app.post("/api/customers", &auth, body).await.assert_status(201);
+        }
+    })
+    .await;
+    // One round trip of statements, plus the pool's Sync on the connection's return.
+    assert_eq!((list, retrieve, missing), (2.0, 2.0, 2.0), "list, retrieve, missing: round trips per request");
+    // BEGIN with the membership, the INSERT with COMMIT, plus the pool's Sync.
+    assert_eq!(create, 3.0, "create: round trips per request");
+}
+
+#[tokio::test]
+async fn one_trip_reads_refuse_a_removed_member_a_deleted_user_and_a_stranger() {
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
+    let alice = app.signup("Acme").await;
+    let bob = app.signup("Bob Co").await;
+    let carol = app.signup("Carol Co").await;
+    let mallory = app.signup("Mallory Co").await;
+    app.add_member(&alice, &bob, "staff").await;
+    app.add_member(&alice, &carol, "staff").await;
+    let acme_customer =
+        app.post("/api/customers", &alice.auth(), json!({"name": "Acme's", "email": "a@acme.test"})).await;
+    let item = format!("/api/customers/{}", acme_customer.id());
+    let bob_in_acme = bob.in_company(alice.company_id);
+    let carol_in_acme = carol.in_company(alice.company_id);
+    // Twice each: the second read goes in one trip (the company was verified by the first).
+    for _ in 0..2 {
+        assert_eq!(app.get("/api/customers", &bob_in_acme).await.assert_status(200).body["count"], json!(1));
+        app.get(&item, &bob_in_acme).await.assert_status(200);
+        app.get(&item, &carol_in_acme).await.assert_status(200);
+    }
+
+    app.delete(&format!("/api/members/{}", bob.id), &alice.auth()).await.assert_status(204);
+    for path in ["/api/customers", item.as_str()] {
+        let refused = app.get(path, &bob_in_acme).await;
+        refused.assert_status(403);
+        assert!(!refused.text.contains("Acme's"), "{path}: {}", refused.text);
+    }
+    // Bob's own company still answers, with its own rows only.
+    assert_eq!(app.get("/api/customers", &bob.auth()).await.assert_status(200).body["count"], json!(0));
+
+    app.delete_user(carol.id).await;
+    for path in ["/api/customers", item.as_str()] {
+        app.get(path, &carol_in_acme).await.assert_status(401);
+    }
+
+    let stranger = mallory.in_company(alice.company_id);
+    for _ in 0..3 {
+        for path in ["/api/customers", item.as_str()] {
+            let refused = app.get(path, &stranger).await;
+            refused.assert_status(403);
+            assert!(!refused.text.contains("Acme's"));
+        }
+    }
+    // A company that does not exist, and no token at all.
+    app.get("/api/customers", &mallory.in_company(uuid::Uuid::now_v7())).await.assert_status(403);
+    app.get("/api/customers", &Auth::None).await.assert_status(401);
+}

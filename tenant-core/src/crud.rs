@@ -240,10 +240,14 @@ async fn handle_create<R: Resource + Hooks>(
 /// Creates an `R` from `body` in `scoped` and answers 201 with the object and its `Location`,
 /// as `POST {path}` does.
 pub(crate) async fn create_response<R: Resource + Hooks>(
-    scoped: crate::tenant::Scoped,
+    mut scoped: crate::tenant::Scoped,
     body: serde_json::Map<String, serde_json::Value>,
 ) -> Result<Response, ApiError> {
-    let object = operations::create_and_commit::<R>(scoped, &body).await?;
+    // The insert and `COMMIT` are sent apart, not in one message: a write abandoned at
+    // `REQUEST_TIMEOUT_SECS` while its insert waits on a lock must never commit afterwards,
+    // which a `COMMIT` already sent behind it would (tests/tests/pg_membership_lock.rs).
+    let object = operations::create::<R>(&mut scoped, &body).await?;
+    scoped.commit().await?;
     let location = format!("{}/{}", R::DESC.path, object.id());
     let mut response = (StatusCode::CREATED, axum::Json(object)).into_response();
     // `Location` names the new object's URL, which only `retrieve` serves.

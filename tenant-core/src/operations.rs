@@ -135,22 +135,6 @@ pub(crate) async fn create<R: Resource + Hooks>(scoped: &mut Scoped, body: &Map<
     Ok(created)
 }
 
-/// [`create`], then commit: for a resource without hooks, whose insert is the transaction's
-/// last statement, the insert and `COMMIT` travel together (one round trip on PostgreSQL).
-pub(crate) async fn create_and_commit<R: Resource + Hooks>(
-    mut scoped: Scoped,
-    body: &Map<String, Json>,
-) -> Result<R, ApiError> {
-    if R::HOOKS {
-        let created = create::<R>(&mut scoped, body).await?;
-        scoped.commit().await?;
-        return Ok(created);
-    }
-    let row = new_row::<R>(&mut scoped, body).await?;
-    scoped.execute_and_commit(R::DESC.sql.insert, &row).await.map_err(|e| write_error(&R::DESC, e))?;
-    decode(row)
-}
-
 /// The row a create inserts: the body validated, the server's columns, the `before_create`
 /// hooks run, the references checked within the company.
 async fn new_row<R: Resource + Hooks>(scoped: &mut Scoped, body: &Map<String, Json>) -> Result<Row, ApiError> {

@@ -445,11 +445,4 @@ impl Scoped {
     pub async fn commit(self) -> Result<(), ApiError> {
         Ok(self.tx.commit().await?)
     }
-
-    /// Runs the write `sql` as this transaction's last statement and commits, in one round trip
-    /// on PostgreSQL (`Tx::execute_and_commit`); the database's error as it is otherwise (the
-    /// caller maps constraint violations).
-    pub(crate) async fn execute_and_commit(self, sql: &'static str, params: &[Value]) -> Result<(), DbError> {
-        self.tx.execute_and_commit(sql, params).await
-    }
 }

@@ -1,7 +1,7 @@
 //! Database round trips per request on PostgreSQL (issue 15), counted by a TCP proxy between the
 //! app and the server (`tests::proxy`): a read is one message (the membership statement and the
-//! query together); a create two: `BEGIN` with its membership statement, then the insert with
-//! `COMMIT`. sqlx's pool adds one bare `Sync` when a connection comes back to it (after the
+//! query together); a create three: `BEGIN` with its membership statement, the insert, `COMMIT`
+//! (sent apart, so that a write abandoned at its deadline never commits afterwards). sqlx's pool adds one bare `Sync` when a connection comes back to it (after the
 //! answer has gone out; no option turns it off), counted here too.
 //!
 //! And the one-trip reads answer as the transactions did where the membership is gone: a member
@@ -13,12 +13,15 @@ use std::time::Duration;
 use serde_json::json;
 use tests::{Auth, Backend, TestApp, proxy};
 
-/// The app again, its pool reaching the database through a counting proxy.
+/// The app again, its pool of one connection reaching the database through a counting proxy.
+/// One connection, so that the count holds no connection's start-up (a larger pool opens one
+/// when a request finds none idle) and no first use of a prepared statement but the warm-up's
+/// (sqlx prepares a statement once per connection, a round trip more).
 async fn through_proxy(app: &TestApp) -> (TestApp, proxy::TcpProxy) {
     let (upstream, _) = proxy::reroute(&app.database_url, "127.0.0.1:1".parse().unwrap());
     let proxy = proxy::TcpProxy::start(upstream).await;
     let (_, url) = proxy::reroute(&app.database_url, proxy.addr);
-    (app.connect_again(&url).await, proxy)
+    (app.connect_again_with_pool(&url, 1).await, proxy)
 }
 
 /// Round trips of `n` sequential requests made by `send`, the pool's returns settled.
@@ -37,7 +40,7 @@ where
 }
 
 #[tokio::test]
-async fn a_read_is_one_round_trip_and_a_create_two() {
+async fn a_read_is_one_round_trip_and_a_create_three() {
     let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
     let alice = app.signup("Acme").await;
     let (app, proxy) = through_proxy(&app).await;
@@ -71,8 +74,8 @@ async fn a_read_is_one_round_trip_and_a_create_two() {
     .await;
     // One round trip of statements, plus the pool's Sync on the connection's return.
     assert_eq!((list, retrieve, missing), (2.0, 2.0, 2.0), "list, retrieve, missing: round trips per request");
-    // BEGIN with the membership, the INSERT with COMMIT, plus the pool's Sync.
-    assert_eq!(create, 3.0, "create: round trips per request");
+    // BEGIN with the membership, the INSERT, COMMIT, plus the pool's Sync.
+    assert_eq!(create, 4.0, "create: round trips per request");
 }
 
 #[tokio::test]
@@ -121,4 +124,32 @@ async fn one_trip_reads_refuse_a_removed_member_a_deleted_user_and_a_stranger() 
     // A company that does not exist, and no token at all.
     app.get("/api/customers", &mallory.in_company(uuid::Uuid::now_v7())).await.assert_status(403);
     app.get("/api/customers", &Auth::None).await.assert_status(401);
+}
+
+#[tokio::test]
+async fn failed_writes_give_their_connection_back_rolled_back() {
+    // One pooled connection: every request after a failed write runs on the connection that
+    // write left. Had it gone back inside its transaction (aborted, or holding Alice's tenant),
+    // Bob's requests would fail or be written into Alice's transaction and lost.
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
+    let alice = app.signup("Acme").await;
+    let bob = app.signup("Bob Co").await;
+    let app = app.connect_again_with_pool(&app.database_url, 1).await;
+    let body = json!({"name": "Wile", "email": "w@acme.test"});
+    app.post("/api/customers", &alice.auth(), body.clone()).await.assert_status(201);
+    for round in 0..3 {
+        // 409 from the insert; 404 from an update that found nothing; 400 from
+        // a reference to nothing, after the membership statement opened the transaction.
+        app.post("/api/customers", &alice.auth(), body.clone()).await.assert_status(409);
+        app.patch(&format!("/api/customers/{}", uuid::Uuid::now_v7()), &alice.auth(), json!({"name": "x"}))
+            .await
+            .assert_status(404);
+        let invoice = json!({"customer_id": uuid::Uuid::now_v7(), "number": format!("N{round}"), "amount_cents": 1});
+        app.post("/api/invoices", &alice.auth(), invoice).await.assert_status(400);
+        let mine = json!({"name": format!("Bob's {round}"), "email": format!("b{round}@bob.test")});
+        app.post("/api/customers", &bob.auth(), mine).await.assert_status(201);
+        let list = app.get("/api/customers", &bob.auth()).await;
+        assert_eq!(list.assert_status(200).body["count"], json!(round + 1), "Bob's creates are all committed");
+    }
+    assert_eq!(app.get("/api/customers", &alice.auth()).await.body["count"], json!(1));
 }

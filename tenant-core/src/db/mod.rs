@@ -375,13 +375,6 @@ impl Db {
     }
 }
 
-/// `sql` with every value written in, its `$1` too.
-fn written_in(sql: &str, params: &[Value]) -> Option<String> {
-    let mut first = String::new();
-    write_literal(&mut first, params.first()?)?;
-    inline_params(sql, params, &first)
-}
-
 /// One open transaction. Every request that touches the database works inside one.
 pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
@@ -495,22 +488,6 @@ impl Tx {
             Tx::PostgresOpen(tx) => tx.commit().await,
             Tx::Sqlite(tx) => tx.commit().await.map_err(DbError::classify),
         }
-    }
-
-    /// Runs the write `sql` as the transaction's last statement and commits: on a PostgreSQL
-    /// transaction opened by [`Db::begin_with_first`], both in one round trip (the values written
-    /// in, [`inline_params`]); elsewhere, or for a value the literal writer declines, the
-    /// statement and then `COMMIT`. On an error nothing is committed.
-    pub(crate) async fn execute_and_commit(mut self, sql: impl Into<Sql>, params: &[Value]) -> Result<(), DbError> {
-        let sql = sql.into();
-        if let Tx::PostgresOpen(tx) = self {
-            match written_in(sql.as_str(), params) {
-                Some(last) => return tx.commit_with(&last).await,
-                None => self = Tx::PostgresOpen(tx),
-            }
-        }
-        self.execute(sql, params).await?;
-        self.commit().await
     }
 
     pub async fn rollback(self) -> Result<(), DbError> {

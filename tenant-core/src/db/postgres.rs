@@ -126,15 +126,6 @@ impl OpenTx {
         self.end("COMMIT").await
     }
 
-    /// Sends `last` (its values written in) and `COMMIT` in one message: the transaction's last
-    /// statement and its end in one round trip. If `last` fails, `COMMIT` does not run (the
-    /// message stops at the first error) and the dropped transaction is rolled back.
-    pub(super) async fn commit_with(mut self, last: &str) -> Result<(), DbError> {
-        fetch_message(self.conn()?, &format!("{last};COMMIT")).await?;
-        self.conn = None;
-        Ok(())
-    }
-
     pub(super) async fn rollback(mut self) -> Result<(), DbError> {
         self.end("ROLLBACK").await
     }

@@ -83,7 +83,10 @@ pub(super) fn dbwork(s: &mut String, d: &DatasetResult, nested: bool) {
          on acquire, are invisible to it, and the minimal ceiling's two statements travel in one message. \
          PostgreSQL CPU: user + system time (`/proc/<pid>/stat`) of the postmaster (with the exited \
          children it reaped: the ceilings' connections) and of the live backends of the bench database \
-         and the background processes, between the same two snapshots, divided by the same count.\n"
+         and the background processes, between the same two snapshots, divided by the same count. The \
+         minimal set in `-M simple` carries literals, so PostgreSQL parses and plans both statements on \
+         every request (no prepared plan): where its PostgreSQL CPU exceeds the current set's, that is the \
+         price of one round trip without prepared statements.\n"
     );
     let _ = writeln!(
         s,

@@ -86,7 +86,7 @@ pub fn section(opts: &Options, machine: &Machine, results: &[DatasetResult]) -> 
     let _ = writeln!(
         s,
         "- Load: wrk `-t{} -c{} -d{}s` per measured run after a {} s warm-up; list and retrieve: {} measured \
-         run(s) per server, framework{} and baseline alternating (A B B A), averaged; pgbench `-c{} -j{} -T{} -n \
+         run(s) per server, framework{} and baseline alternating ({}), averaged; pgbench `-c{} -j{} -T{} -n \
          -M prepared` (the current statement set) and `-M simple` (the minimal set); pool of {} connections in both servers; {} build",
         opts.threads,
         opts.connections,
@@ -94,6 +94,7 @@ pub fn section(opts: &Options, machine: &Machine, results: &[DatasetResult]) -> 
         opts.warmup,
         opts.rounds,
         if opts.before_bin.is_some() { ", its `--before-bin` build" } else { "" },
+        if opts.before_bin.is_some() { "A B C C B A" } else { "A B B A" },
         opts.connections,
         opts.connections.min(2),
         opts.duration,

@@ -142,6 +142,17 @@ fn baseline_env(db: &Database, pool: u32) -> Vec<(&'static str, String)> {
 
 async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Result<DatasetResult> {
     let opts = &ctx.opts;
+    // The older build starts first, on the empty database, and runs to the end: it migrates to
+    // its own schema, which the current build then migrates forward; an older build refuses a
+    // database a newer one has migrated ("migration N was previously applied but is missing").
+    let mut before = match &opts.before_bin {
+        Some(bin) => {
+            eprintln!("bench: starting the --before-bin build first (it migrates the empty database)");
+            let env = framework_env(db, opts.pool, opts);
+            Some(Server::start("framework-before", bin, &env, work).await?)
+        }
+        None => None,
+    };
     // Statement logging for the serving role's new connections in this database, for the trace
     // servers only: it is switched off before the measured servers connect.
     db.log_app_statements(true).await?;
@@ -162,13 +173,6 @@ async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Resul
     let tag = format!("b{}", &db.name[db.name.len() - 8..]);
     let driver = Driver::new(work, data)?;
     let mut framework = Server::start("framework", "demo-app", &framework_env(db, opts.pool, opts), work).await?;
-    let mut before = match &opts.before_bin {
-        Some(bin) => {
-            let env = framework_env(db, opts.pool, opts);
-            Some(Server::start("framework-before", bin, &env, work).await?)
-        }
-        None => None,
-    };
     let mut baseline = Server::start("baseline", "baseline", &baseline_env(db, opts.pool), work).await?;
     let mut probe = Probe::new(db).await?;
     let mut problems = Vec::new();

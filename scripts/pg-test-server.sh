@@ -14,6 +14,11 @@
 # Authentication is `trust`, which is acceptable only because the server listens on 127.0.0.1
 # and its Unix socket lives in a directory that only the server's user can enter.
 #
+# pg_stat_statements is preloaded when the installation has it (command-line options, so a data
+# directory made before this change gets it too on its next start): the bench reads statements per
+# request from it. `pg_stat_statements.track=top` counts only top-level statements; the extension
+# itself is created by the bench in its own databases only, so the tests see no difference.
+#
 # Environment overrides: PG_BIN (default /usr/lib/postgresql/15/bin, else the newest installed
 # version), TENANT_TEST_PG_DIR (default /tmp/tenant-test-pg), TENANT_TEST_PG_PORT (default 54329),
 # TENANT_TEST_PG_USER (the OS user to run as, when root; default postgres).
@@ -123,8 +128,12 @@ EOF
         chown "$OS_USER" "$LOG"
     fi
 
+    local opts=()
+    if [[ -f "$BIN/../lib/pg_stat_statements.so" ]]; then
+        opts=(-o "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top")
+    fi
     log "starting PostgreSQL ($BIN) on $HOST:$PORT, data in $DATA, log in $LOG"
-    if ! as_user "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null; then
+    if ! as_user "$BIN/pg_ctl" -D "$DATA" -l "$LOG" "${opts[@]}" -w -t 60 start >/dev/null; then
         tail -n 30 "$LOG" >&2 || true
         die "the server did not start"
     fi

@@ -3,11 +3,13 @@
 //! command; `src/bin/baseline.rs` the baseline server; this library holds the pieces.
 
 pub mod callgrind;
+pub mod dbwork;
 pub mod explain;
 pub mod http;
 pub mod load;
 pub mod logins;
 pub mod machine;
+pub mod measure;
 pub mod options;
 pub mod pg;
 pub mod pgbench;

@@ -74,6 +74,8 @@ pub struct WrkResult {
     pub lua: LuaCounts,
     /// CPU time the server used per completed request during the run, in microseconds.
     pub server_cpu_us: f64,
+    /// What PostgreSQL did during the run (summed over combined runs).
+    pub db: crate::dbwork::DbWork,
 }
 
 impl WrkResult {
@@ -92,6 +94,7 @@ impl WrkResult {
             out.p50_ms += r.p50_ms / n;
             out.p99_ms += r.p99_ms / n;
             out.server_cpu_us += r.server_cpu_us / n;
+            out.db.merge(&r.db);
             out.non2xx += r.non2xx;
             for (total, e) in out.socket_errors.iter_mut().zip(r.socket_errors) {
                 *total += e;

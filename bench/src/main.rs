@@ -8,7 +8,11 @@ use bench::options::{Mode, Options, USAGE};
 use bench::run::{Context, drop_leftovers, run_all};
 use sqlx::Connection;
 
-async fn bench(opts: Options) -> Result<bool> {
+async fn bench(mut opts: Options) -> Result<bool> {
+    if let Some(bin) = opts.before_bin.as_mut() {
+        // Servers are started from the target directory: make the path absolute first.
+        *bin = std::fs::canonicalize(&*bin).map_err(|e| format!("--before-bin {bin}: {e}"))?.display().to_string();
+    }
     if opts.mode == Mode::Logins {
         return logins(opts).await;
     }

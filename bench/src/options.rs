@@ -27,6 +27,9 @@ usage: cargo run --release -p bench -- [--rows N | --scale | --smoke | --callgri
                      the level an app logs at when RUST_LOG is unset (one line per request)
   --metrics          the framework counts its requests for /metrics (METRICS_TOKEN set), to
                      measure what the metrics cost
+  --before-bin PATH  a demo-app binary built from another commit: list, retrieve and create are
+                     also measured on it (\"framework (before)\"), alternating with the others,
+                     and the report gives framework ÷ before
   --label TEXT       a label for this run's section of bench/RESULTS.md (e.g. before, after)
   --out PATH         write the report there instead of bench/RESULTS.md (smoke: target/bench-smoke.md)
 ";
@@ -55,6 +58,8 @@ pub struct Options {
     pub log: String,
     /// Whether the framework records metrics (`METRICS_TOKEN`).
     pub metrics: bool,
+    /// `--before-bin`: an older demo-app build measured beside the current one.
+    pub before_bin: Option<String>,
     pub label: Option<String>,
     pub out: Option<String>,
     /// The command line as typed, for the report.
@@ -69,7 +74,7 @@ impl Options {
         let (mut duration, mut warmup, mut connections, mut threads) = (None, None, None, None);
         let mut pool = 16;
         let mut rounds = None;
-        let (mut label, mut out) = (None, None);
+        let (mut label, mut out, mut before_bin) = (None, None, None);
         let mut log = "warn".to_string();
         let mut metrics = false;
         let mut it = args.iter();
@@ -90,6 +95,7 @@ impl Options {
                 "--rounds" => rounds = Some(number(&value("--rounds")?, "--rounds")?),
                 "--log" => log = value("--log")?,
                 "--metrics" => metrics = true,
+                "--before-bin" => before_bin = Some(value("--before-bin")?),
                 "--label" => label = Some(value("--label")?),
                 "--out" => out = Some(value("--out")?),
                 other => return Err(format!("unknown argument {other:?}\n{USAGE}").into()),
@@ -97,6 +103,9 @@ impl Options {
         }
         if callgrind && (scale || smoke) {
             return Err(format!("--callgrind goes without --scale and --smoke\n{USAGE}").into());
+        }
+        if before_bin.is_some() && (callgrind || logins) {
+            return Err(format!("--before-bin goes without --callgrind and --logins\n{USAGE}").into());
         }
         if logins && (scale || smoke || callgrind || rows.is_some()) {
             return Err(format!("--logins goes alone\n{USAGE}").into());
@@ -146,6 +155,7 @@ impl Options {
             rounds: rounds.unwrap_or(if smoke { 1 } else { 2 }).max(1) as u32,
             log,
             metrics,
+            before_bin,
             label,
             out,
             command,
@@ -200,6 +210,9 @@ mod tests {
         assert!(parse(&["--scale", "--smoke"]).is_err());
         assert!(parse(&["--rows"]).is_err());
         assert!(parse(&["--help"]).unwrap().is_none());
+        let o = parse(&["--smoke", "--before-bin", "/tmp/demo-app"]).unwrap().unwrap();
+        assert_eq!(o.before_bin.as_deref(), Some("/tmp/demo-app"));
+        assert!(parse(&["--callgrind", "--before-bin", "x"]).is_err());
         assert_eq!((companies_for(2_000), companies_for(100_000), companies_for(1_000_000)), (10, 100, 1000));
     }
 }

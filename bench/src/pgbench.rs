@@ -1,5 +1,7 @@
 //! The database ceiling: pgbench running exactly the statements of one request
-//! ([`crate::statements::pgbench_script`]), as the serving role, at the same concurrency.
+//! ([`crate::statements::pgbench_script`]), as the serving role, at the same concurrency; and
+//! the ceiling a read chases, its minimal statement set in one round trip
+//! ([`crate::statements::minimal_script`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,9 +10,43 @@ use std::str::FromStr;
 use sqlx::postgres::PgConnectOptions;
 
 use crate::Result;
+use crate::dbwork::DbWork;
 use crate::load::Load;
 use crate::pg::Database;
-use crate::statements::{Read, pgbench_script};
+use crate::statements::{Read, minimal_script, pgbench_script};
+
+/// Which statement set a ceiling runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ceiling {
+    /// What a request sends today, as bound parameters (`-M prepared`).
+    Current,
+    /// One simple-protocol message per request (`-M simple`, statements joined by `\;`).
+    Minimal,
+}
+
+impl Ceiling {
+    fn script(self, scenario: Read, ids: usize) -> String {
+        match self {
+            Ceiling::Current => pgbench_script(scenario, ids),
+            Ceiling::Minimal => minimal_script(scenario, ids),
+        }
+    }
+
+    fn file(self) -> &'static str {
+        match self {
+            Ceiling::Current => "",
+            Ceiling::Minimal => "-minimal",
+        }
+    }
+
+    /// pgbench's `-M`.
+    pub fn protocol(self) -> &'static str {
+        match self {
+            Ceiling::Current => "prepared",
+            Ceiling::Minimal => "simple",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct PgbenchResult {
@@ -19,27 +55,29 @@ pub struct PgbenchResult {
     pub failed: u64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// What PostgreSQL did during the run (filled in by the runner).
+    pub db: DbWork,
 }
 
 fn pgbench() -> PathBuf {
     crate::pg::bin_dir().map(|d| d.join("pgbench")).filter(|p| p.exists()).unwrap_or_else(|| "pgbench".into())
 }
 
-/// Runs the `scenario` script for `load.seconds` with `load.connections` clients; `log` keeps a
-/// per-transaction log for the latency percentiles (off for warm-ups).
+/// Runs the `scenario` script of `ceiling` for `load.seconds` with `load.connections` clients;
+/// `log` keeps a per-transaction log for the latency percentiles (off for warm-ups).
 pub async fn run(
     db: &Database,
-    scenario: Read,
+    (scenario, ceiling): (Read, Ceiling),
     ids: usize,
     load: Load,
     work: &Path,
     log: bool,
 ) -> Result<PgbenchResult> {
-    let script = work.join(format!("pgbench-{}.sql", scenario.name()));
-    std::fs::write(&script, pgbench_script(scenario, ids))?;
-    let prefix = format!("pgbench-log-{}", scenario.name());
+    let script = work.join(format!("pgbench-{}{}.sql", scenario.name(), ceiling.file()));
+    std::fs::write(&script, ceiling.script(scenario, ids))?;
+    let prefix = format!("pgbench-log-{}{}", scenario.name(), ceiling.file());
     for entry in std::fs::read_dir(work)?.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+        if entry.file_name().to_string_lossy().starts_with(&format!("{prefix}.")) {
             std::fs::remove_file(entry.path())?;
         }
     }
@@ -48,7 +86,7 @@ pub async fn run(
     let mut cmd = Command::new(pgbench());
     cmd.current_dir(work)
         .args(["-h", options.get_host(), "-p", &options.get_port().to_string(), "-U", options.get_username()])
-        .args(["-n", "-M", "prepared", "-c", &load.connections.to_string(), "-j", &jobs.to_string()])
+        .args(["-n", "-M", ceiling.protocol(), "-c", &load.connections.to_string(), "-j", &jobs.to_string()])
         .args(["-T", &load.seconds.to_string(), "-f"])
         .arg(&script)
         .env("PGPASSWORD", crate::pg::APP_PASSWORD);
@@ -66,7 +104,7 @@ pub async fn run(
     if log {
         let mut micros = Vec::new();
         for entry in std::fs::read_dir(work)?.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            if entry.file_name().to_string_lossy().starts_with(&format!("{prefix}.")) {
                 let text = std::fs::read_to_string(entry.path())?;
                 // client_id transaction_no time script_no time_epoch time_us
                 micros.extend(text.lines().filter_map(|l| l.split_whitespace().nth(2)?.parse::<u64>().ok()));

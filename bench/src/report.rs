@@ -3,10 +3,12 @@
 //! appended otherwise, so a `--rows 100000` run and a `--scale` run live side by side.
 //!
 //! A run's section is assembled here from `report/dataset.rs` (the tables of each data set),
-//! `report/targets.rs` (issue 4's targets) and `report/details.rs` (statements, scripts, plans);
+//! `report/dbwork.rs` (issue 15: the database's work per request), `report/targets.rs` (issue 4's
+//! targets) and `report/details.rs` (statements, scripts, plans);
 //! a `--callgrind` run's from `report/instructions.rs`.
 
 mod dataset;
+mod dbwork;
 mod details;
 mod instructions;
 mod targets;
@@ -18,6 +20,7 @@ use crate::options::{Mode, Options};
 use crate::run::DatasetResult;
 
 use self::dataset::dataset;
+use self::dbwork::dbwork;
 use self::details::details;
 pub use self::instructions::callgrind_section;
 use self::targets::targets;
@@ -83,13 +86,15 @@ pub fn section(opts: &Options, machine: &Machine, results: &[DatasetResult]) -> 
     let _ = writeln!(
         s,
         "- Load: wrk `-t{} -c{} -d{}s` per measured run after a {} s warm-up; list and retrieve: {} measured \
-         run(s) per server, framework and baseline alternating (A B B A), averaged; pgbench `-c{} -j{} -T{} -n \
-         -M prepared`; pool of {} connections in both servers; {} build",
+         run(s) per server, framework{} and baseline alternating ({}), averaged; pgbench `-c{} -j{} -T{} -n \
+         -M prepared` (the current statement set) and `-M simple` (the minimal set); pool of {} connections in both servers; {} build",
         opts.threads,
         opts.connections,
         opts.duration,
         opts.warmup,
         opts.rounds,
+        if opts.before_bin.is_some() { ", its `--before-bin` build" } else { "" },
+        if opts.before_bin.is_some() { "A B C C B A" } else { "A B B A" },
         opts.connections,
         opts.connections.min(2),
         opts.duration,
@@ -108,6 +113,7 @@ pub fn section(opts: &Options, machine: &Machine, results: &[DatasetResult]) -> 
             let _ = writeln!(s, "### {} rows\n", d.rows);
         }
         dataset(&mut s, d, results.len() > 1);
+        dbwork(&mut s, d, results.len() > 1);
     }
     targets(&mut s, opts, results);
     if let Some(d) = results.last() {

@@ -9,15 +9,22 @@ use crate::pgbench::PgbenchResult;
 use crate::statements::Read;
 use crate::trace::Traced;
 
-/// list and retrieve on the three systems.
+/// list and retrieve on the three systems (four with `--before-bin`) and both ceilings.
 #[derive(Debug, Clone)]
 pub struct ReadResult {
     pub scenario: Read,
     pub framework: WrkResult,
+    /// The `--before-bin` build of the framework.
+    pub before: Option<WrkResult>,
     pub baseline: WrkResult,
+    /// pgbench, the statements a request sends today.
     pub ceiling: PgbenchResult,
+    /// pgbench, the minimal statement set: one round trip (issue 15).
+    pub minimal: PgbenchResult,
     /// Requests/s of each measured round, framework and baseline, in round order.
     pub rounds: Vec<(f64, f64)>,
+    /// Requests/s of the before build in each round.
+    pub before_rounds: Vec<f64>,
 }
 
 /// Rows created under load, counted in the database afterwards.
@@ -79,11 +86,19 @@ pub struct DatasetResult {
     /// Framework only: filter_order, update, create.
     pub writes: Vec<(Scenario, WrkResult)>,
     pub create: CreateCheck,
+    /// create on the `--before-bin` build, and its check.
+    pub create_before: Option<(WrkResult, CreateCheck)>,
+    /// The `--before-bin` path.
+    pub before_bin: Option<String>,
+    /// Why there are no statement counts (pg_stat_statements not loaded), if so.
+    pub statements_missing: Option<String>,
     pub rss_framework_kib: u64,
     pub rss_baseline_kib: u64,
     pub traces: Vec<Traced>,
     pub explains: Vec<Explained>,
     pub scripts: Vec<(Read, String)>,
+    /// The minimal-set pgbench scripts.
+    pub minimal_scripts: Vec<(Read, String)>,
     /// Failed checks (5xx, non-2xx, socket errors, create discrepancies).
     pub problems: Vec<String>,
 }

@@ -3,12 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use crate::Result;
+use crate::dbwork::Probe;
 use crate::load::{Driver, Load, Scenario, WrkResult};
+use crate::measure::{measure, measure_create};
 use crate::options::Options;
 use crate::pg::Database;
+use crate::pgbench::Ceiling;
 use crate::procs::Server;
 pub use crate::results::{CreateCheck, DatasetResult, ReadResult};
 use crate::seed::Dataset;
@@ -40,7 +42,7 @@ pub struct Context {
 }
 
 impl Context {
-    fn load(&self, seconds: u64) -> Load {
+    pub(crate) fn load(&self, seconds: u64) -> Load {
         Load { threads: self.opts.threads, connections: self.opts.connections, seconds }
     }
 }
@@ -140,6 +142,17 @@ fn baseline_env(db: &Database, pool: u32) -> Vec<(&'static str, String)> {
 
 async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Result<DatasetResult> {
     let opts = &ctx.opts;
+    // The older build starts first, on the empty database, and runs to the end: it migrates to
+    // its own schema, which the current build then migrates forward; an older build refuses a
+    // database a newer one has migrated ("migration N was previously applied but is missing").
+    let mut before = match &opts.before_bin {
+        Some(bin) => {
+            eprintln!("bench: starting the --before-bin build first (it migrates the empty database)");
+            let env = framework_env(db, opts.pool, opts);
+            Some(Server::start("framework-before", bin, &env, work).await?)
+        }
+        None => None,
+    };
     // Statement logging for the serving role's new connections in this database, for the trace
     // servers only: it is switched off before the measured servers connect.
     db.log_app_statements(true).await?;
@@ -161,57 +174,105 @@ async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Resul
     let driver = Driver::new(work, data)?;
     let mut framework = Server::start("framework", "demo-app", &framework_env(db, opts.pool, opts), work).await?;
     let mut baseline = Server::start("baseline", "baseline", &baseline_env(db, opts.pool), work).await?;
+    let mut probe = Probe::new(db).await?;
     let mut problems = Vec::new();
 
     let mut reads = Vec::new();
     for read in Read::ALL {
         let scenario = read_scenario(read);
-        // A B B A …: alternating which server goes first cancels a linear drift of the machine.
-        let (mut fw_runs, mut bl_runs) = (Vec::new(), Vec::new());
+        // A B C C B A …: alternating which server goes first cancels a linear drift of the machine.
+        let mut runs: [Vec<WrkResult>; 3] = Default::default();
         for round in 0..opts.rounds {
-            let order = if round % 2 == 0 { [true, false] } else { [false, true] };
-            for framework_now in order {
-                if framework_now {
-                    fw_runs.push(measure(ctx, &driver, &mut framework, scenario, &tag).await?);
-                } else {
-                    bl_runs.push(measure(ctx, &driver, &mut baseline, scenario, &tag).await?);
-                }
+            let mut order = vec![0, 1, 2];
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for i in order {
+                let server = match i {
+                    0 => &mut framework,
+                    1 => match before.as_mut() {
+                        Some(server) => server,
+                        None => continue,
+                    },
+                    _ => &mut baseline,
+                };
+                runs[i].push(measure(ctx, &driver, server, &mut probe, scenario, &tag).await?);
             }
         }
-        let (fw, bl) = (WrkResult::combine(&fw_runs), WrkResult::combine(&bl_runs));
+        let (fw, bl) = (WrkResult::combine(&runs[0]), WrkResult::combine(&runs[2]));
+        let bf = before.as_ref().map(|_| WrkResult::combine(&runs[1]));
         problems.extend(wrk_problems(&format!("{} framework", read.name()), &fw));
+        if let Some(bf) = &bf {
+            problems.extend(wrk_problems(&format!("{} framework (before)", read.name()), bf));
+        }
         problems.extend(wrk_problems(&format!("{} baseline", read.name()), &bl));
-        eprintln!("bench: {} ceiling (pgbench)", read.name());
-        if opts.warmup > 0 {
-            crate::pgbench::run(db, read, dataset.ids, ctx.load(opts.warmup), work, false).await?;
+        let mut ceilings = Vec::new();
+        for ceiling in [Ceiling::Current, Ceiling::Minimal] {
+            eprintln!("bench: {} ceiling (pgbench -M {})", read.name(), ceiling.protocol());
+            if opts.warmup > 0 {
+                crate::pgbench::run(db, (read, ceiling), dataset.ids, ctx.load(opts.warmup), work, false).await?;
+            }
+            let snapshot = probe.start().await?;
+            let mut r =
+                crate::pgbench::run(db, (read, ceiling), dataset.ids, ctx.load(opts.duration), work, true).await?;
+            r.db = probe.finish(&snapshot).await?;
+            if r.failed > 0 {
+                problems.push(format!(
+                    "{} ceiling -M {}: {} failed pgbench transactions",
+                    read.name(),
+                    ceiling.protocol(),
+                    r.failed
+                ));
+            }
+            ceilings.push(r);
         }
-        let ceiling = crate::pgbench::run(db, read, dataset.ids, ctx.load(opts.duration), work, true).await?;
-        if ceiling.failed > 0 {
-            problems.push(format!("{} ceiling: {} failed pgbench transactions", read.name(), ceiling.failed));
-        }
+        let minimal = ceilings.pop().unwrap_or_default();
+        let ceiling = ceilings.pop().unwrap_or_default();
         eprintln!(
-            "bench:   {}: framework {:.0}/s, baseline {:.0}/s, ceiling {:.0}/s",
+            "bench:   {}: framework {:.0}/s, baseline {:.0}/s, ceiling {:.0}/s, minimal ceiling {:.0}/s",
             read.name(),
             fw.rps,
             bl.rps,
-            ceiling.tps
+            ceiling.tps,
+            minimal.tps
         );
-        let rounds = fw_runs.iter().zip(&bl_runs).map(|(f, b)| (f.rps, b.rps)).collect();
-        reads.push(ReadResult { scenario: read, framework: fw, baseline: bl, ceiling, rounds });
+        let rounds = runs[0].iter().zip(&runs[2]).map(|(f, b)| (f.rps, b.rps)).collect();
+        let before_rounds = runs[1].iter().map(|r| r.rps).collect();
+        reads.push(ReadResult {
+            scenario: read,
+            framework: fw,
+            before: bf,
+            baseline: bl,
+            ceiling,
+            minimal,
+            rounds,
+            before_rounds,
+        });
     }
 
     let mut writes = Vec::new();
     let mut create = CreateCheck::default();
+    let mut create_before = None;
     for scenario in [Scenario::FilterOrder, Scenario::Update, Scenario::Create] {
         let r = if scenario == Scenario::Create {
-            let (r, check) = measure_create(ctx, db, &driver, &mut framework, &tag).await?;
+            let (r, check) = measure_create(ctx, db, &driver, &mut framework, &mut probe, &tag).await?;
             if !check.ok() {
                 problems.push(format!("create: {}", check.sentence()));
             }
             create = check;
+            if let Some(server) = before.as_mut() {
+                // Its own email prefix, so its rows are told apart from the framework's.
+                let (r, check) = measure_create(ctx, db, &driver, server, &mut probe, &format!("{tag}o")).await?;
+                if !check.ok() {
+                    problems.push(format!("create (before): {}", check.sentence()));
+                }
+                problems.extend(wrk_problems("create framework (before)", &r));
+                eprintln!("bench:   create: framework (before) {:.0}/s", r.rps);
+                create_before = Some((r, check));
+            }
             r
         } else {
-            measure(ctx, &driver, &mut framework, scenario, &tag).await?
+            measure(ctx, &driver, &mut framework, &mut probe, scenario, &tag).await?
         };
         problems.extend(wrk_problems(&format!("{} framework", scenario.name()), &r));
         if r.lua.s4xx > 0 {
@@ -222,7 +283,10 @@ async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Resul
     }
     let rss_framework_kib = framework.peak_rss_kib()?;
     let rss_baseline_kib = baseline.peak_rss_kib()?;
+    let statements_missing = probe.missing.clone();
+    probe.close().await;
     drop(framework);
+    drop(before);
     drop(baseline);
 
     Ok(DatasetResult {
@@ -233,11 +297,15 @@ async fn run_on(ctx: &Context, db: &Database, rows: usize, work: &Path) -> Resul
         reads,
         writes,
         create,
+        create_before,
+        before_bin: opts.before_bin.clone(),
+        statements_missing,
         rss_framework_kib,
         rss_baseline_kib,
         traces,
         explains,
         scripts: Read::ALL.iter().map(|r| (*r, crate::statements::pgbench_script(*r, dataset.ids))).collect(),
+        minimal_scripts: Read::ALL.iter().map(|r| (*r, crate::statements::minimal_script(*r, dataset.ids))).collect(),
         problems,
     })
 }
@@ -255,86 +323,6 @@ pub async fn run_callgrind(ctx: &Context, rows: usize, dumps: &Path) -> Result<V
         crate::callgrind::count_all(db, &driver, &fw, &bl, work, dumps, ctx.opts.duration).await
     })
     .await
-}
-
-/// A warm-up (unmeasured) and a measured wrk run; the server must survive both.
-async fn measure(
-    ctx: &Context,
-    driver: &Driver,
-    server: &mut Server,
-    scenario: Scenario,
-    tag: &str,
-) -> Result<WrkResult> {
-    eprintln!("bench: {} on {}", scenario.name(), server.name);
-    if ctx.opts.warmup > 0 {
-        driver.run(server.addr, scenario, ctx.load(ctx.opts.warmup), &format!("{tag}w")).await?;
-    }
-    let cpu = server.cpu_micros()?;
-    let mut result = driver.run(server.addr, scenario, ctx.load(ctx.opts.duration), &format!("{tag}m")).await?;
-    server.check_alive()?;
-    result.server_cpu_us = (server.cpu_micros()? - cpu) as f64 / result.requests.max(1) as f64;
-    Ok(result)
-}
-
-/// The create scenario, with the rows counted before and after and each 201 looked up.
-async fn measure_create(
-    ctx: &Context,
-    db: &Database,
-    driver: &Driver,
-    server: &mut Server,
-    tag: &str,
-) -> Result<(WrkResult, CreateCheck)> {
-    eprintln!("bench: create on {}", server.name);
-    let scenario = Scenario::Create;
-    if ctx.opts.warmup > 0 {
-        driver.run(server.addr, scenario, ctx.load(ctx.opts.warmup), &format!("{tag}w")).await?;
-    }
-    // Requests in flight when wrk stops still finish on the server: let them.
-    let settle = Duration::from_millis(500);
-    tokio::time::sleep(settle).await;
-    let mut conn = db.owner().await?;
-    let before = crate::pg::count_customers(&mut conn).await?;
-    let prefix = format!("{tag}m-");
-    let cpu = server.cpu_micros()?;
-    let mut r = driver.run(server.addr, scenario, ctx.load(ctx.opts.duration), &format!("{tag}m")).await?;
-    server.check_alive()?;
-    r.server_cpu_us = (server.cpu_micros()? - cpu) as f64 / r.requests.max(1) as f64;
-    tokio::time::sleep(settle).await;
-    let after = crate::pg::count_customers(&mut conn).await?;
-    let stored: Vec<(String, i64)> =
-        sqlx::query_as("SELECT email, count(*) FROM customers WHERE starts_with(email, $1) GROUP BY email")
-            .bind(&prefix)
-            .fetch_all(&mut conn)
-            .await?;
-    let stored: std::collections::HashMap<String, i64> = stored.into_iter().collect();
-    let mut acknowledged = std::collections::HashMap::new();
-    for email in &r.lua.created {
-        *acknowledged.entry(email.as_str()).or_insert(0u32) += 1;
-    }
-    let mut check = CreateCheck {
-        before,
-        after,
-        acknowledged: r.lua.created.len(),
-        in_flight: r.lua.sent.saturating_sub(r.lua.s2xx + r.lua.s4xx + r.lua.s5xx + r.lua.other),
-        s5xx: r.lua.s5xx,
-        ..CreateCheck::default()
-    };
-    for (email, times) in &acknowledged {
-        match stored.get(*email) {
-            Some(1) if *times == 1 => check.found += 1,
-            Some(1) => {
-                check.found += 1;
-                check.duplicates += 1;
-            }
-            Some(_) => check.duplicates += 1,
-            None => check.lost += *times as usize,
-        }
-    }
-    check.duplicates += stored.iter().filter(|(e, n)| **n > 1 && !acknowledged.contains_key(e.as_str())).count();
-    check.unacknowledged = stored.keys().filter(|e| !acknowledged.contains_key(e.as_str())).count();
-    let made: i64 = stored.values().sum();
-    check.foreign = (after - before) - made;
-    Ok((r, check))
 }
 
 /// Single requests to one-connection instances of both servers, with the statements each sent.

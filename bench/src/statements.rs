@@ -140,7 +140,7 @@ pub fn pgbench_script(scenario: Read, ids: usize) -> String {
             Step::Begin => out.push_str("BEGIN;\n"),
             Step::Commit => out.push_str("COMMIT;\n"),
             Step::Run(s) => {
-                out.push_str(&substitute(s.sql, &s.args));
+                out.push_str(&substitute(s.sql, &s.args, variable));
                 out.push_str(";\n");
             }
         }
@@ -148,8 +148,59 @@ pub fn pgbench_script(scenario: Read, ids: usize) -> String {
     out
 }
 
-/// Replaces `$n` by the pgbench variable or literal of `args[n - 1]`.
-fn substitute(sql: &str, args: &[Arg]) -> String {
+/// The ceiling a read chases (issue 15): the fewest round trips it can take, one. A pgbench
+/// script (for `-M simple`) whose request is ONE simple-protocol message holding the membership
+/// statement, which also sets the tenant, and the scenario's query, run by PostgreSQL as one
+/// implicit transaction (pgbench sends lines joined by `\;` as one message). The query reads the
+/// company from the setting the membership statement made; every other value is a literal. The
+/// same [`IDS_TABLE`] lookup as [`pgbench_script`] comes first, as its own message.
+pub fn minimal_script(scenario: Read, ids: usize) -> String {
+    let mut out = format!("\\set r random(1, {ids})\n");
+    out.push_str(&format!(
+        "SELECT user_id AS uid, company_id AS cid, customer_id AS xid FROM {IDS_TABLE} WHERE n = :r \\gset\n"
+    ));
+    let runs: Vec<Statement> = request(scenario)
+        .into_iter()
+        .filter_map(|step| match step {
+            Step::Run(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let last = runs.len().saturating_sub(1);
+    for (i, s) in runs.iter().enumerate() {
+        out.push_str(&substitute(s.sql, &s.args, literal));
+        out.push_str(if i < last { " \\;\n" } else { ";\n" });
+    }
+    out
+}
+
+/// `arg` as a pgbench variable bound as a parameter in `-M prepared` ([`pgbench_script`]).
+fn variable(arg: &Arg) -> String {
+    match arg {
+        Arg::UserId => ":uid".to_string(),
+        Arg::CompanyId => ":cid".to_string(),
+        Arg::CustomerId => ":xid".to_string(),
+        Arg::NoCompanyHeader => "NULL::uuid".to_string(),
+        Arg::Int(n) => format!(":{}", int_var(*n)),
+    }
+}
+
+/// `arg` as a literal in `-M simple` ([`minimal_script`]; pgbench substitutes `:uid` inside the
+/// quotes too); the company is the one the membership statement set.
+fn literal(arg: &Arg) -> String {
+    match arg {
+        Arg::UserId => "':uid'".to_string(),
+        Arg::CompanyId => {
+            format!("NULLIF(current_setting('{}', true), '')::uuid", tenant_core::db::TENANT_SETTING)
+        }
+        Arg::CustomerId => "':xid'".to_string(),
+        Arg::NoCompanyHeader => "NULL::uuid".to_string(),
+        Arg::Int(n) => n.to_string(),
+    }
+}
+
+/// Replaces `$n` by `write(args[n - 1])`.
+fn substitute(sql: &str, args: &[Arg], write: fn(&Arg) -> String) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -166,13 +217,7 @@ fn substitute(sql: &str, args: &[Arg]) -> String {
             chars.next();
         }
         match sql[i + 1..end].parse::<usize>().ok().and_then(|n| args.get(n.wrapping_sub(1))) {
-            Some(arg) => out.push_str(&match arg {
-                Arg::UserId => ":uid".to_string(),
-                Arg::CompanyId => ":cid".to_string(),
-                Arg::CustomerId => ":xid".to_string(),
-                Arg::NoCompanyHeader => "NULL::uuid".to_string(),
-                Arg::Int(n) => format!(":{}", int_var(*n)),
-            }),
+            Some(arg) => out.push_str(&write(arg)),
             None => out.push_str(&sql[i..end]),
         }
     }
@@ -220,6 +265,20 @@ mod tests {
         assert!(retrieve.contains("WHERE company_id = :cid AND id = :xid;\nCOMMIT;\n"));
         for script in [list, retrieve] {
             assert!(!script.contains('$'), "{script}");
+        }
+    }
+
+    #[test]
+    fn minimal_scripts_send_one_message() {
+        let company = "NULLIF(current_setting('app.company_id', true), '')::uuid";
+        let retrieve = minimal_script(Read::Retrieve, 7);
+        assert!(retrieve.contains(" \\gset\nSELECT m.company_id, m.role, set_config("), "{retrieve}");
+        assert!(retrieve.contains("WHERE m.user_id = ':uid' AND m.company_id = COALESCE(NULL::uuid, (SELECT"));
+        assert!(retrieve.ends_with(&format!("WHERE u.id = ':uid')) \\;\nSELECT id, company_id, created_at, updated_at, name, email, phone, notes FROM customers WHERE company_id = {company} AND id = ':xid';\n")), "{retrieve}");
+        let list = minimal_script(Read::List, 7);
+        assert!(list.contains(&format!("WHERE company_id = {company}) FROM customers WHERE company_id = {company} ORDER BY created_at ASC, id ASC LIMIT 20 OFFSET 0;\n")), "{list}");
+        for script in [list, retrieve] {
+            assert!(!script.contains('$') && !script.contains("BEGIN") && script.matches("\\;").count() == 1);
         }
     }
 }

@@ -36,6 +36,17 @@ pub(super) fn dataset(s: &mut String, d: &DatasetResult, nested: bool) {
             fw.server_cpu_us,
             errors_cell(fw.non2xx, fw.socket_error_total(), fw.lua.s5xx)
         );
+        if let Some(b) = &r.before {
+            let _ = writeln!(
+                s,
+                "| {name} | framework (before, `--before-bin`) | {:.0} | {:.2} | {:.2} | {:.0} | {} |",
+                b.rps,
+                b.p50_ms,
+                b.p99_ms,
+                b.server_cpu_us,
+                errors_cell(b.non2xx, b.socket_error_total(), b.lua.s5xx)
+            );
+        }
         let _ = writeln!(
             s,
             "| {name} | baseline (axum + sqlx by hand) | {:.0} | {:.2} | {:.2} | {:.0} | {} |",
@@ -50,6 +61,11 @@ pub(super) fn dataset(s: &mut String, d: &DatasetResult, nested: bool) {
             "| {name} | ceiling (pgbench, same SQL) | {:.0} | {:.2} | {:.2} | – | {} failed |",
             r.ceiling.tps, r.ceiling.p50_ms, r.ceiling.p99_ms, r.ceiling.failed
         );
+        let _ = writeln!(
+            s,
+            "| {name} | ceiling, minimal set (pgbench, one round trip) | {:.0} | {:.2} | {:.2} | – | {} failed |",
+            r.minimal.tps, r.minimal.p50_ms, r.minimal.p99_ms, r.minimal.failed
+        );
     }
     for (scenario, r) in &d.writes {
         let _ = writeln!(
@@ -62,6 +78,19 @@ pub(super) fn dataset(s: &mut String, d: &DatasetResult, nested: bool) {
             r.server_cpu_us,
             errors_cell(r.non2xx, r.socket_error_total(), r.lua.s5xx)
         );
+        if scenario.name() == "create"
+            && let Some((b, _)) = &d.create_before
+        {
+            let _ = writeln!(
+                s,
+                "| create | framework (before, `--before-bin`) | {:.0} | {:.2} | {:.2} | {:.0} | {} |",
+                b.rps,
+                b.p50_ms,
+                b.p99_ms,
+                b.server_cpu_us,
+                errors_cell(b.non2xx, b.socket_error_total(), b.lua.s5xx)
+            );
+        }
     }
     let _ = writeln!(
         s,
@@ -76,17 +105,18 @@ pub(super) fn dataset(s: &mut String, d: &DatasetResult, nested: bool) {
     let _ = writeln!(s, "\n{h} Ratios\n");
     let _ = writeln!(
         s,
-        "| scenario | framework / baseline | framework / ceiling | baseline / ceiling | server CPU per request, framework / baseline |"
+        "| scenario | framework / baseline | framework / ceiling | baseline / ceiling | framework / minimal ceiling | server CPU per request, framework / baseline |"
     );
-    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(s, "| --- | ---: | ---: | ---: | ---: | ---: |");
     for r in &d.reads {
         let _ = writeln!(
             s,
-            "| {} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
             r.scenario.name(),
             ratio(r.framework.rps, r.baseline.rps),
             ratio(r.framework.rps, r.ceiling.tps),
             ratio(r.baseline.rps, r.ceiling.tps),
+            ratio(r.framework.rps, r.minimal.tps),
             ratio(r.framework.server_cpu_us, r.baseline.server_cpu_us)
         );
     }
@@ -98,8 +128,12 @@ pub(super) fn dataset(s: &mut String, d: &DatasetResult, nested: bool) {
              two servers' own work is the instruction count of `--callgrind`):\n"
         );
         for r in &d.reads {
-            let rounds: Vec<String> =
+            let mut rounds: Vec<String> =
                 r.rounds.iter().map(|(f, b)| format!("{f:.0} / {b:.0} = {:.2}", ratio(*f, *b))).collect();
+            if !r.before_rounds.is_empty() {
+                let before: Vec<String> = r.before_rounds.iter().map(|b| format!("{b:.0}")).collect();
+                rounds.push(format!("before build: {}", before.join(", ")));
+            }
             let _ = writeln!(s, "- {}: {}", r.scenario.name(), rounds.join("; "));
         }
     }

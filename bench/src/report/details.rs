@@ -30,6 +30,15 @@ pub(super) fn details(s: &mut String, d: &DatasetResult) {
     for (read, script) in &d.scripts {
         let _ = writeln!(s, "{}:\n\n```sql\n{}```\n", read.name(), script);
     }
+    let _ = writeln!(
+        s,
+        "The minimal statement set (issue 15), run with `-M simple`: the membership statement, which sets the \
+         tenant, and the query, joined by `\\;` into one simple-protocol message that PostgreSQL runs as one \
+         implicit transaction; the query reads the company from the setting, other values are literals.\n"
+    );
+    for (read, script) in &d.minimal_scripts {
+        let _ = writeln!(s, "{} (minimal):\n\n```sql\n{}```\n", read.name(), script);
+    }
     let _ = writeln!(s, "### EXPLAIN of every generated `Customer` statement ({} rows)\n", d.rows);
     let _ = writeln!(
         s,

@@ -326,7 +326,7 @@ pub async fn run_callgrind(ctx: &Context, rows: usize, dumps: &Path) -> Result<V
 }
 
 /// Single requests to one-connection instances of both servers, with the statements each sent.
-/// Fails when list or retrieve does not send exactly [`crate::statements::expected_trace`], or
+/// Fails when the baseline's list or retrieve does not send exactly [`crate::statements::expected_trace`], or
 /// when the baseline's JSON differs from the framework's.
 async fn trace_phase(db: &Database, dataset: &Dataset, framework: Server, work: &Path) -> Result<Vec<Traced>> {
     let tenant = &dataset.tenants[0];
@@ -380,7 +380,11 @@ async fn trace_phase(db: &Database, dataset: &Dataset, framework: Server, work: 
     }
     drop(framework);
 
-    for (i, read) in [(0, Read::List), (1, Read::Retrieve), (2, Read::List), (3, Read::Retrieve)] {
+    // The baseline's statements are checked; the framework's are shown in the report. Its reads
+    // now send the same two statements as one message of `EXECUTE`s of statements prepared per
+    // connection (issue 15), the first request of a caller in a transaction, so its trace is not
+    // this list; `tests/tests/pg_round_trips.rs` counts its round trips.
+    for (i, read) in [(2, Read::List), (3, Read::Retrieve)] {
         if let Some(d) = diff(&crate::statements::expected_trace(read), &traces[i].statements) {
             errors.push(format!(
                 "{} on {} does not send what bench/src/statements.rs lists (update it to match \

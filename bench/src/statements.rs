@@ -5,8 +5,10 @@
 //! - the hand-written baseline (`src/bin/baseline.rs`) runs these constants;
 //! - before any load, the runner traces what the framework and the baseline really send
 //!   (`log_statement = 'all'` for the serving role in the bench database) and stops with a diff
-//!   when it differs from [`expected_trace`], so this file cannot silently drift from
-//!   `tenant-core/src/tenant.rs` and `crud.rs`.
+//!   when the baseline's differs from [`expected_trace`]. The framework sends the same
+//!   membership statement and query, since issue 15 as one message of `EXECUTE`s of statements
+//!   it prepares per connection; its trace is shown, and its round trips are counted by
+//!   `tests/tests/pg_round_trips.rs`.
 //!
 //! The resource statements are also checked against the framework's own text by the unit tests
 //! below (`Customer::DESC.sql`, `ListQuery::to_sql`).

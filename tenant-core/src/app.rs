@@ -104,6 +104,7 @@ impl App {
     /// transport refuses.
     #[doc(hidden)]
     pub fn with_db(db: Db, config: Config) -> Result<App, StartupError> {
+        crate::tenant::prepare_on_connect(&db);
         Ok(App {
             state: AppState::new(db, config)?,
             resources: Vec::new(),

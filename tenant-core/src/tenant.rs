@@ -9,7 +9,7 @@ use axum::http::Method;
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::db::{DbError, Dialect, Tx, TxMode, inline_params, tenant_setting, write_literal};
+use crate::db::{Db, DbError, Dialect, Tx, TxMode, tenant_setting};
 use crate::error::ApiError;
 use crate::fair_share::{CompanyConnections, CompanyPermit};
 use crate::identity::{USER_EXISTS, requested_company, token_user, user_exists, user_not_found};
@@ -26,9 +26,9 @@ use crate::value::{DecodeError, FieldType, FieldValue, RowReader, Value};
 /// at once, even while their token is still valid. The extractor opens the request's one
 /// transaction (a writer's for any method but GET, HEAD and OPTIONS) and resolves the company
 /// inside it; on PostgreSQL the same statement sets the transaction-local tenant that
-/// row-level security checks, and travels with `BEGIN` in one message. So a tenant request costs
-/// one round trip for `BEGIN` and the membership, one per query, and `COMMIT` (the list and
-/// retrieve endpoints need one in all: `tenant_read.rs`). A refused one may cost a read more, to
+/// row-level security checks. So a tenant request costs `BEGIN`, one membership statement, its
+/// queries, and `COMMIT` (the list and retrieve endpoints need one round trip in all:
+/// `tenant_read.rs`). A refused one may cost a read more, to
 /// answer a token whose user no longer exists with a 401 rather than a 403.
 ///
 /// As an extractor it answers, through [`ApiError`]: 401 for a missing, malformed, expired or
@@ -100,6 +100,13 @@ const RESOLVE_MEMBERSHIP_FOR_WRITE_NOWAIT: &str = resolve_membership!("", " FOR 
 const RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE_NOWAIT: &str =
     resolve_membership!(and_set_tenant!(), " FOR SHARE OF m NOWAIT");
 
+/// Registers the membership statement of the one-trip reads, which nearly every read sends,
+/// to be prepared on each PostgreSQL connection as it opens (`db/prepared.rs`). Called once at
+/// start-up.
+pub(crate) fn prepare_on_connect(db: &Db) {
+    db.prepare_on_connect(RESOLVE_MEMBERSHIP_AND_SET_TENANT);
+}
+
 /// How the membership statement treats the caller's membership row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RowLock {
@@ -143,9 +150,10 @@ impl Tenant {
     }
 
     /// Opens the request's transaction (`mode`) and resolves the active company for `user_id`
-    /// in it, setting the database's tenant where the backend enforces row-level security. On
-    /// PostgreSQL `BEGIN` and the membership statement travel in one message (one round trip,
-    /// `Db::begin_with_first`), the two UUIDs written in as literals.
+    /// in it, setting the database's tenant where the backend enforces row-level security.
+    /// (`BEGIN` is not sent together with the membership statement, though a simple-protocol
+    /// message could carry both: measured on the create scenario, that cost the app more CPU per
+    /// request than the round trip it saved, issue 15.)
     ///
     /// Only when the membership statement finds nothing does a second read tell a user that no
     /// longer exists (401 [`USER_NOT_FOUND`], as Simple JWT) from one that is not a member or
@@ -169,25 +177,12 @@ impl Tenant {
             (Dialect::Postgres, false, RowLock::NoWait) => RESOLVE_MEMBERSHIP_FOR_WRITE_NOWAIT,
             _ => RESOLVE_MEMBERSHIP,
         };
-        let opened = if dialect == Dialect::Postgres {
-            let mut user = String::new();
-            let statement = write_literal(&mut user, &params[0])
-                .and_then(|()| inline_params(sql, &params, &user))
-                .ok_or_else(|| ApiError::internal("the membership statement could not be written"))?;
-            state
-                .db()
-                .begin_with_first(&statement, &mut Membership)
-                .await
-                .map(|(tx, rows)| (tx, rows.into_iter().next()))
-        } else {
-            let mut tx = state.db().begin(mode).await?;
-            match tx.fetch_optional_with(sql, &params, &mut Membership).await {
-                Ok(found) => Ok((tx, found)),
-                Err(err) => Err(err),
+        let mut tx = state.db().begin(mode).await?;
+        let found = match tx.fetch_optional_with(sql, &params, &mut Membership).await {
+            Err(DbError::LockNotAvailable) if lock == RowLock::NoWait => {
+                tx.rollback().await?;
+                return Ok(Resolved::Locked);
             }
-        };
-        let (mut tx, found) = match opened {
-            Err(DbError::LockNotAvailable) if lock == RowLock::NoWait => return Ok(Resolved::Locked),
             other => other?,
         };
         match found {

@@ -6,7 +6,10 @@
 //! when the caller is a member) and the query together, as one simple-protocol message that
 //! PostgreSQL runs as one implicit transaction. The query is scoped by the setting the first
 //! statement made (`$1` is written as [`TENANT_COMPANY`]), so every guarantee of the slower path
-//! holds:
+//! holds. Both statements are prepared on every connection and sent as `EXECUTE` with their
+//! values written in as literals (`db/prepared.rs`): a simple-protocol message has no bound
+//! parameters, and statements written out in full would be parsed and planned on every request.
+//! The guarantees:
 //! - the membership is checked again on every request, in the same transaction as the query;
 //! - the tenant setting is transaction-local (gone when the message's transaction ends);
 //! - row-level security still applies to the query;
@@ -26,7 +29,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use uuid::Uuid;
 
-use crate::db::{Dialect, Sql, TxMode, inline_params, tenant_setting};
+use crate::db::{Dialect, Sql, TxMode, tenant_setting, write_literal};
 use crate::error::ApiError;
 use crate::identity::{USER_EXISTS, user_not_found};
 use crate::messages::{NO_ACTIVE_COMPANY, NOT_A_MEMBER};
@@ -130,14 +133,15 @@ impl TenantRead {
         }
     }
 
-    /// The read's two statements with their values written in, or `None` when the literal
-    /// writer declines one.
+    /// The read's two statements as a one-trip message sends them (`EXECUTE` of statements
+    /// prepared on every connection, values written in), or `None` when a value cannot be.
     fn statements(&self, sql: &Sql, params: &[Value]) -> Option<(String, String)> {
+        let db = self.state.db();
         let mut user = String::new();
-        crate::db::write_literal(&mut user, &Value::Uuid(Some(self.user_id)))?;
-        let membership =
-            inline_params(RESOLVE_MEMBERSHIP_AND_SET_TENANT, &[Value::Uuid(None), Value::Uuid(self.requested)], &user)?;
-        let query = inline_params(sql.as_str(), params, TENANT_COMPANY)?;
+        write_literal(&mut user, &Value::Uuid(Some(self.user_id)))?;
+        let membership_params = [Value::Uuid(Some(self.user_id)), Value::Uuid(self.requested)];
+        let membership = db.one_trip_statement(RESOLVE_MEMBERSHIP_AND_SET_TENANT, &membership_params, &user)?;
+        let query = db.one_trip_statement(sql.as_str(), params, TENANT_COMPANY)?;
         Some((membership, query))
     }
 

@@ -33,7 +33,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("model", &["resource", "row"]),
-    ("seam", &["db/sql", "db/sql_builder", "db/literal", "db/backend", "db/postgres", "db/sqlite", "db"]),
+    (
+        "seam",
+        &["db/sql", "db/sql_builder", "db/literal", "db/prepared", "db/backend", "db/postgres", "db/sqlite", "db"],
+    ),
     (
         "rules",
         &[

@@ -31,8 +31,31 @@ use crate::value::Value;
 /// and every other `$n` by `params[n - 1]` as a literal. `None` when the statement or a value
 /// cannot be written safely (see the module's rules).
 pub fn inline_params(sql: &str, params: &[Value], first: &str) -> Option<String> {
-    let bytes = sql.as_bytes();
     let mut out = String::with_capacity(sql.len() + 16 * params.len());
+    substitute(sql, &mut out, |n, out| match n {
+        1 => {
+            out.push_str(first);
+            Some(())
+        }
+        n => write_literal(out, params.get(n.checked_sub(1)?)?),
+    })?;
+    Some(out)
+}
+
+/// The highest `$n` of `sql`, read as [`inline_params`] reads it; `None` for a statement it
+/// would decline (whatever the values).
+pub(crate) fn placeholder_count(sql: &str) -> Option<usize> {
+    let mut highest = 0;
+    substitute(sql, &mut String::new(), |n, _| {
+        highest = highest.max(n);
+        (n > 0).then_some(())
+    })?;
+    Some(highest)
+}
+
+/// Copies `sql` into `out`, handing each placeholder's number to `write` in its place.
+fn substitute(sql: &str, out: &mut String, mut write: impl FnMut(usize, &mut String) -> Option<()>) -> Option<()> {
+    let bytes = sql.as_bytes();
     let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -51,10 +74,7 @@ pub fn inline_params(sql: &str, params: &[Value], first: &str) -> Option<String>
                 }
                 let n: usize = sql[i + 1..i + 1 + digits].parse().ok()?;
                 out.push_str(&sql[copied..i]);
-                match n {
-                    1 => out.push_str(first),
-                    n => write_literal(&mut out, params.get(n.checked_sub(1)?)?)?,
-                }
+                write(n, out)?;
                 i += 1 + digits;
                 copied = i;
             }
@@ -65,7 +85,7 @@ pub fn inline_params(sql: &str, params: &[Value], first: &str) -> Option<String>
         }
     }
     out.push_str(&sql[copied..]);
-    Some(out)
+    Some(())
 }
 
 /// The index just past the quoted string or identifier that opens at `start` (a doubled quote

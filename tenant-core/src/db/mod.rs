@@ -11,6 +11,7 @@
 mod backend;
 mod literal;
 pub mod postgres;
+mod prepared;
 mod sql;
 mod sql_builder;
 mod sqlite;
@@ -29,12 +30,15 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 use crate::row::{ByTypes, Columns, FromColumns, RowDecoder};
 use crate::value::{FieldType, Value};
+use prepared::Prepared;
 
 /// A connection pool to one backend, and how many tasks are waiting on it. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: Pool,
     waiting: Arc<AtomicUsize>,
+    /// The statements one-trip messages send by name (PostgreSQL, `prepared.rs`).
+    prepared: Arc<Prepared>,
 }
 
 /// The driver's pool of one backend ([`Db::pool`]): sqlx's migrator and anything else that
@@ -47,7 +51,7 @@ pub enum Pool {
 
 impl From<Pool> for Db {
     fn from(pool: Pool) -> Db {
-        Db { pool, waiting: Arc::default() }
+        Db { pool, waiting: Arc::default(), prepared: Arc::default() }
     }
 }
 
@@ -111,16 +115,18 @@ impl Db {
             return Db::connect(&config.database_url, max).await;
         }
         let timeout = config.statement_timeout;
+        let prepared = Arc::<Prepared>::default();
         let pool = match &config.app_database_url {
-            Some(url) => postgres::connect_lazy(url, None, max, timeout)?,
+            Some(url) => postgres::connect_lazy(url, None, max, timeout, prepared.clone())?,
             None => postgres::connect_lazy(
                 &config.database_url,
                 Some((config.app_role.as_str(), config.app_password.as_str())),
                 max,
                 timeout,
+                prepared.clone(),
             )?,
         };
-        Ok(Pool::Postgres(pool).into())
+        Ok(Db { pool: Pool::Postgres(pool), waiting: Arc::default(), prepared })
     }
 
     /// The role requests are served as, for grants (PostgreSQL only).
@@ -184,34 +190,18 @@ impl Db {
         }
     }
 
-    /// A transaction opened together with its first statement, `first` (its values written in,
-    /// [`inline_params`]), in one round trip on PostgreSQL: `BEGIN;first` as one message. The
-    /// statement's rows go through `decoder`. PostgreSQL only (SQLite has no round trips to save).
-    ///
-    /// On a connection lost under the message it is sent again on another (`Db::may_retry`):
-    /// a transaction that never answered was never committed.
-    pub(crate) async fn begin_with_first<D: RowDecoder + Send>(
-        &self,
-        first: &str,
-        decoder: &mut D,
-    ) -> Result<(Tx, Vec<D::Output>), DbError> {
-        let Pool::Postgres(pool) = &self.pool else {
-            return Err(DbError::Other("transactions opened with their first statement are PostgreSQL's".into()));
-        };
-        let _waiting = Waiting::new(&self.waiting);
-        let mut lost = 0;
-        let (tx, rows) = loop {
-            let conn = pool.acquire().await.map_err(DbError::classify)?;
-            match postgres::OpenTx::begin_with_first(conn, first).await {
-                Err(DbError::ConnectionLost(_)) if self.may_retry(&mut lost) => {}
-                other => break other?,
-            }
-        };
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            out.push(decoder.decode(&mut sql::Reader::new(row))?);
-        }
-        Ok((Tx::PostgresOpen(tx), out))
+    /// `sql` with `params` as one statement of a one-trip message ([`Db::read_in_one_trip`]):
+    /// `EXECUTE` of the statement prepared on every connection, its
+    /// values written in as literals and `$1` as `first` (`prepared.rs`, `literal.rs`). `None`
+    /// when a value cannot be written; the caller then binds it on the slower path.
+    pub(crate) fn one_trip_statement(&self, sql: &str, params: &[Value], first: &str) -> Option<String> {
+        self.prepared.statement(sql, params, first)
+    }
+
+    /// Registers `sql`, a statement of the one-trip messages that every request may send, to be
+    /// prepared on each connection as it opens (before the first one opens: at start-up).
+    pub(crate) fn prepare_on_connect(&self, sql: &str) {
+        self.prepared.register(sql);
     }
 
     /// Two reads in one round trip (PostgreSQL only): `first`, then `second`, sent as one
@@ -237,6 +227,11 @@ impl Db {
             let mut conn = self.acquire(pool).await?;
             match postgres::fetch_message(&mut conn, &message).await {
                 Err(DbError::ConnectionLost(_)) if self.may_retry(&mut lost) => {}
+                // Nothing ran (the message stops at its first error): prepare, send again.
+                Err(DbError::NotPrepared) => {
+                    postgres::prepare_missing(&mut conn, &self.prepared).await?;
+                    break postgres::fetch_message(&mut conn, &message).await?;
+                }
                 other => break other?,
             }
         };
@@ -378,15 +373,13 @@ impl Db {
 /// One open transaction. Every request that touches the database works inside one.
 pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
-    /// Opened with its first statement in the same message ([`Db::begin_with_first`]).
-    PostgresOpen(postgres::OpenTx),
     Sqlite(Transaction<'static, Sqlite>),
 }
 
 impl Tx {
     pub fn dialect(&self) -> Dialect {
         match self {
-            Tx::Postgres(_) | Tx::PostgresOpen(_) => Dialect::Postgres,
+            Tx::Postgres(_) => Dialect::Postgres,
             Tx::Sqlite(_) => Dialect::Sqlite,
         }
     }
@@ -396,7 +389,6 @@ impl Tx {
     pub async fn set_tenant(&mut self, company_id: uuid::Uuid) -> Result<(), DbError> {
         match self {
             Tx::Postgres(tx) => postgres::set_tenant(tx, company_id).await,
-            Tx::PostgresOpen(tx) => postgres::set_tenant(tx.conn()?, company_id).await,
             Tx::Sqlite(_) => Ok(()),
         }
     }
@@ -452,7 +444,6 @@ impl Tx {
         let sql = sql.into();
         match self {
             Tx::Postgres(tx) => backend::fetch_all_with::<Postgres, _>(tx, sql, params, decoder).await,
-            Tx::PostgresOpen(tx) => backend::fetch_all_with::<Postgres, _>(tx.conn()?, sql, params, decoder).await,
             Tx::Sqlite(tx) => backend::fetch_all_with::<Sqlite, _>(tx, sql, params, decoder).await,
         }
     }
@@ -467,7 +458,6 @@ impl Tx {
         let sql = sql.into();
         match self {
             Tx::Postgres(tx) => backend::fetch_optional_with::<Postgres, _>(tx, sql, params, decoder).await,
-            Tx::PostgresOpen(tx) => backend::fetch_optional_with::<Postgres, _>(tx.conn()?, sql, params, decoder).await,
             Tx::Sqlite(tx) => backend::fetch_optional_with::<Sqlite, _>(tx, sql, params, decoder).await,
         }
     }
@@ -477,24 +467,23 @@ impl Tx {
         let sql = sql.into();
         match self {
             Tx::Postgres(tx) => backend::execute::<Postgres>(tx, sql, params).await,
-            Tx::PostgresOpen(tx) => backend::execute::<Postgres>(tx.conn()?, sql, params).await,
             Tx::Sqlite(tx) => backend::execute::<Sqlite>(tx, sql, params).await,
         }
     }
 
     pub async fn commit(self) -> Result<(), DbError> {
         match self {
-            Tx::Postgres(tx) => tx.commit().await.map_err(DbError::classify),
-            Tx::PostgresOpen(tx) => tx.commit().await,
-            Tx::Sqlite(tx) => tx.commit().await.map_err(DbError::classify),
+            Tx::Postgres(tx) => tx.commit().await,
+            Tx::Sqlite(tx) => tx.commit().await,
         }
+        .map_err(DbError::classify)
     }
 
     pub async fn rollback(self) -> Result<(), DbError> {
         match self {
-            Tx::Postgres(tx) => tx.rollback().await.map_err(DbError::classify),
-            Tx::PostgresOpen(tx) => tx.rollback().await,
-            Tx::Sqlite(tx) => tx.rollback().await.map_err(DbError::classify),
+            Tx::Postgres(tx) => tx.rollback().await,
+            Tx::Sqlite(tx) => tx.rollback().await,
         }
+        .map_err(DbError::classify)
     }
 }

@@ -5,13 +5,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgPoolOptions, PgQueryResult, PgRow};
 use sqlx::query::Query;
 use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
+use std::sync::Arc;
+
 use super::backend::Backend;
+use super::prepared::Prepared;
 use super::sql::{DbError, Reader, SET_TENANT, native_reads};
 use crate::value::{DecodeError, RowReader, Value};
 
@@ -42,6 +44,7 @@ pub(super) fn connect_lazy(
     credentials: Option<(&str, &str)>,
     max_connections: u32,
     statement_timeout: Duration,
+    prepared: Arc<Prepared>,
 ) -> Result<PgPool, DbError> {
     let mut options = parse_url(url)?;
     if let Some((user, password)) = credentials {
@@ -58,7 +61,32 @@ pub(super) fn connect_lazy(
         // pool, are not limited.
         options = options.options([("statement_timeout", statement_timeout.as_millis())]);
     }
-    Ok(pool_options(max_connections).connect_lazy_with(options))
+    // Each new connection prepares the one-trip messages' statements registered so far
+    // (`prepared.rs`); those registered later are prepared when a message first misses them.
+    let pool = pool_options(max_connections).after_connect(move |conn, _meta| {
+        let prepared = prepared.clone();
+        Box::pin(async move {
+            if let Some(statements) = prepared.missing(&[]) {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statements)).execute(conn).await?;
+            }
+            Ok(())
+        })
+    });
+    Ok(pool.connect_lazy_with(options))
+}
+
+/// Prepares on `conn` the registered statements it lacks (`pg_prepared_statements` says which
+/// it has), after a one-trip message named one it had not.
+pub(super) async fn prepare_missing(conn: &mut PgConnection, prepared: &Prepared) -> Result<(), DbError> {
+    let present: Vec<(String,)> = sqlx::query_as("SELECT name FROM pg_prepared_statements")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(DbError::classify)?;
+    let present: Vec<String> = present.into_iter().map(|(name,)| name).collect();
+    if let Some(statements) = prepared.missing(&present) {
+        fetch_message(conn, &statements).await?;
+    }
+    Ok(())
 }
 
 /// The user name in a PostgreSQL URL.
@@ -87,73 +115,6 @@ pub(super) async fn fetch_message(conn: &mut PgConnection, message: &str) -> Res
     }
     results.pop();
     Ok(results)
-}
-
-/// A PostgreSQL transaction opened by a message of ours: `BEGIN` and the transaction's first
-/// statement in one round trip ([`Db::begin_with_first`](super::Db::begin_with_first)), where
-/// sqlx's `Transaction` would send `BEGIN` alone and wait for it. It ends as sqlx's does:
-/// `COMMIT` or `ROLLBACK` sent by [`OpenTx::commit`] / [`OpenTx::rollback`], and a dropped one
-/// is rolled back before its connection goes back to the pool (the connection is closed instead
-/// when that cannot be done), so no pooled connection ever carries a transaction, or its tenant
-/// setting, into another request.
-#[derive(Debug)]
-pub struct OpenTx {
-    /// `None` once ended.
-    conn: Option<PoolConnection<Postgres>>,
-}
-
-impl OpenTx {
-    /// Opens a transaction on `conn` with `first` as its first statement, in one message; the
-    /// first statement's rows. On an error the transaction is dropped, hence rolled back.
-    pub(super) async fn begin_with_first(
-        conn: PoolConnection<Postgres>,
-        first: &str,
-    ) -> Result<(OpenTx, Vec<PgRow>), DbError> {
-        let mut tx = OpenTx { conn: Some(conn) };
-        let mut results = fetch_message(tx.conn()?, &format!("BEGIN;{first}")).await?;
-        match (results.pop(), results.len()) {
-            (Some(rows), 1) => Ok((tx, rows)),
-            (_, n) => Err(DbError::Other(format!("BEGIN and one statement answered {} results", n + 1))),
-        }
-    }
-
-    /// The transaction's connection, while it is open.
-    pub(super) fn conn(&mut self) -> Result<&mut PgConnection, DbError> {
-        self.conn.as_deref_mut().ok_or_else(|| DbError::Other("the transaction has ended".into()))
-    }
-
-    pub(super) async fn commit(mut self) -> Result<(), DbError> {
-        self.end("COMMIT").await
-    }
-
-    pub(super) async fn rollback(mut self) -> Result<(), DbError> {
-        self.end("ROLLBACK").await
-    }
-
-    async fn end(&mut self, statement: &'static str) -> Result<(), DbError> {
-        sqlx::raw_sql(statement).execute(self.conn()?).await.map_err(DbError::classify)?;
-        // Ended: the connection goes back to the pool as it is.
-        self.conn = None;
-        Ok(())
-    }
-}
-
-impl Drop for OpenTx {
-    fn drop(&mut self) {
-        let Some(mut conn) = self.conn.take() else { return };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    if sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await.is_err() {
-                        // Never back to the pool in an unknown state: closed.
-                        drop(conn.detach());
-                    }
-                });
-            }
-            // No runtime to roll back on: the server rolls back when the connection closes.
-            Err(_) => drop(conn.detach()),
-        }
-    }
 }
 
 pub(super) async fn migrate(pool: &PgPool) -> Result<(), DbError> {

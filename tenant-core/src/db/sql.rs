@@ -141,6 +141,10 @@ pub enum DbError {
     /// PostgreSQL's serialization failure or deadlock (`40001`, `40P01`). 503 with `Retry-After`.
     #[error("database busy: {0}")]
     Busy(String),
+    /// A one-trip message named a prepared statement its connection does not have (`26000`):
+    /// prepared there, the message is sent again (`Db`).
+    #[error("prepared statement missing on the connection")]
+    NotPrepared,
     /// A value did not have the expected type.
     #[error(transparent)]
     Decode(#[from] crate::value::DecodeError),
@@ -177,6 +181,7 @@ impl DbError {
                     _ => match db.code().as_deref() {
                         Some(QUERY_CANCELED) => DbError::Timeout,
                         Some(LOCK_NOT_AVAILABLE) => DbError::LockNotAvailable,
+                        Some(super::prepared::UNDEFINED_PREPARED_STATEMENT) => DbError::NotPrepared,
                         Some(code) if is_busy(code) => DbError::Busy(db.to_string()),
                         Some(code) if is_connection_lost(code) => DbError::ConnectionLost(db.to_string()),
                         Some(code) if is_unavailable(code) => DbError::Unavailable(db.to_string()),

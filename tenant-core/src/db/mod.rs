@@ -170,7 +170,8 @@ impl Db {
         let _waiting = Waiting::new(&self.waiting);
         match &self.pool {
             // `BEGIN` is a transaction's first statement: on a connection that died in the pool
-            // (no ping before checkout, `postgres.rs`) it never ran, and is sent again once.
+            // (no ping before checkout, `postgres.rs`) it never ran, and is sent again on another
+            // (`Db::may_retry`).
             Pool::Postgres(pool) => {
                 let mut lost = 0;
                 loop {
@@ -206,8 +207,8 @@ impl Db {
 
     /// Two reads in one round trip (PostgreSQL only): `first`, then `second`, sent as one
     /// simple-protocol message and run as one implicit transaction, so a transaction-local
-    /// setting made by `first` holds for `second` and is gone after. Their values must already be
-    /// written in ([`inline_params`]). Each statement's rows go through its decoder.
+    /// setting made by `first` holds for `second` and is gone after. Both as
+    /// [`Db::one_trip_statement`] writes them. Each statement's rows go through its decoder.
     ///
     /// Both must be reads (the caller's promise): on a connection lost before the answer, the
     /// message is sent again on another connection (`Db::may_retry`), which is only harmless for reads.

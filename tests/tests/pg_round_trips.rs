@@ -157,3 +157,57 @@ async fn failed_writes_give_their_connection_back_rolled_back() {
     }
     assert_eq!(app.get("/api/customers", &alice.auth()).await.body["count"], json!(1));
 }
+
+#[tokio::test]
+async fn lists_past_the_prepared_statements_cap_are_written_out_and_still_scoped() {
+    // A list's statement follows its parameters; a process prepares at most 256 of them
+    // (`db/prepared.rs`) and sends the others written out in full. 624 shapes here: every answer
+    // must be Alice's two invoices, never one of Bob's, on either side of the cap.
+    let Some(app) = TestApp::for_app(Backend::Postgres, demo_app::register).await else { return };
+    let alice = app.signup("Acme").await;
+    let bob = app.signup("Bob Co").await;
+    for (user, prefix) in [(&alice, "INV"), (&bob, "BOB")] {
+        let customer = app.post("/api/customers", &user.auth(), json!({"name": "C", "email": "c@x.test"})).await;
+        for n in 1..=2 {
+            let body = json!({"customer_id": customer.id(), "number": format!("{prefix}-{n}"), "amount_cents": n});
+            app.post("/api/invoices", &user.auth(), body).await.assert_status(201);
+        }
+    }
+    let fields = ["number", "amount_cents", "issued_on"];
+    let mut orderings = Vec::new();
+    for a in fields {
+        for sa in ["", "-"] {
+            orderings.push(format!("{sa}{a}"));
+            for b in fields.iter().filter(|b| **b != a) {
+                for sb in ["", "-"] {
+                    orderings.push(format!("{sa}{a},{sb}{b}"));
+                    for c in fields.iter().filter(|c| **c != a && *c != b) {
+                        for sc in ["", "-"] {
+                            orderings.push(format!("{sa}{a},{sb}{b},{sc}{c}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(orderings.len(), 78);
+    let statuses = ["", "&status__in=draft", "&status__in=draft,sent", "&status__in=draft,sent,paid"];
+    let mut shapes = 0;
+    for ordering in &orderings {
+        for status in statuses {
+            for search in ["", "&search=INV"] {
+                let path = format!("/api/invoices?ordering={ordering}{status}{search}");
+                let page = app.get(&path, &alice.auth()).await;
+                page.assert_status(200);
+                assert_eq!(page.body["count"], json!(2), "{path}: {}", page.text);
+                assert!(!page.text.contains("BOB-"), "{path}: {}", page.text);
+                shapes += 1;
+            }
+        }
+    }
+    assert_eq!(shapes, 624);
+    // And Bob, past the cap too, sees his own.
+    let page = app.get("/api/invoices?ordering=-issued_on,number&status__in=draft,sent,paid", &bob.auth()).await;
+    assert_eq!(page.body["count"], json!(2));
+    assert!(!page.text.contains("INV-"), "{}", page.text);
+}

@@ -10,9 +10,12 @@ pub(super) fn details(s: &mut String, d: &DatasetResult) {
     let _ = writeln!(
         s,
         "One instance of each server with a one-connection pool, `log_statement = 'all'` for the serving \
-         role in the bench database; the runner stops if list or retrieve differ from \
-         `bench/src/statements.rs`, and if the baseline's JSON differs from the framework's. Each \
-         `BEGIN` also costs sqlx's pool ping on acquire (a protocol round trip, not a statement).\n"
+         role in the bench database; the runner stops if the baseline's list or retrieve differ \
+         from `bench/src/statements.rs`, and if the baseline's JSON differs from the framework's. \
+         The framework's first read of a caller is a transaction (`BEGIN` … `COMMIT`); later \
+         ones send the membership statement and the query as one message of `EXECUTE`s \
+         (`PREPARE`d on the connection the first time it misses them). The baseline's `BEGIN` \
+         also costs sqlx's pool ping on acquire (a protocol round trip, not a statement).\n"
     );
     for t in &d.traces {
         let _ = writeln!(s, "- {} `{}` → {} ({} statements):", t.system, t.request, t.status, t.statements.len());

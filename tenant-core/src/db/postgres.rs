@@ -66,8 +66,12 @@ pub(super) fn connect_lazy(
     let pool = pool_options(max_connections).after_connect(move |conn, _meta| {
         let prepared = prepared.clone();
         Box::pin(async move {
-            if let Some(statements) = prepared.missing(&[]) {
-                sqlx::raw_sql(sqlx::AssertSqlSafe(statements)).execute(conn).await?;
+            // Not fatal: a connection opened before the migration made the tables cannot prepare
+            // their statements yet; its first one-trip read prepares what it misses.
+            if let Some(statements) = prepared.missing(&[])
+                && let Err(err) = sqlx::raw_sql(sqlx::AssertSqlSafe(statements)).execute(&mut *conn).await
+            {
+                tracing::debug!(%err, "preparing the one-trip statements on a new connection");
             }
             Ok(())
         })

@@ -117,7 +117,11 @@ impl TenantRead {
         let (members, rows) = state.db().read_in_one_trip(&membership, &query, &mut Membership, decoder).await?;
         match members.into_iter().next() {
             Some((company_id, Ok(_role))) => {
-                if let Some(shares) = shares {
+                // Recorded only when it changed: no lock of the shared map on a read that found
+                // what it expected.
+                if let Some(shares) = shares
+                    && share_of.flatten() != Some(company_id)
+                {
                     shares.remember_member(self.user_id, self.requested, company_id);
                 }
                 Tenant::admitted(state, company_id).await?;

@@ -183,7 +183,9 @@ pub async fn explain_all(db: &Database, tenant: &Tenant) -> Result<Vec<Explained
     .collect();
 
     let mut tx = conn.begin().await?;
-    sqlx::query(tenant_core::db::SET_TENANT).bind(tenant.company_id.to_string()).execute(&mut *tx).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(tenant_core::db::set_tenant_statement(tenant.company_id)))
+        .execute(&mut *tx)
+        .await?;
     let mut out = Vec::new();
     for (name, sql, params) in statements(tenant) {
         let explain = format!("EXPLAIN (ANALYZE, BUFFERS) {sql}");

@@ -269,6 +269,18 @@ impl App {
         for statement in statements {
             db.execute(Sql::assembled(statement), &[]).await?;
         }
+        // On a Citus coordinator: every table not placed yet is placed now (`citus.rs`), once the
+        // migrations ran on ordinary tables: the first migrate of a database, and files written
+        // before the framework knew Citus (their policies' sub-queries are refused on Citus
+        // tables; the placement replaces those policies first). A migration written since
+        // distributes its new tables itself once the core tables are placed
+        // (`migrations/render.rs`). The grants again after, so that the shards made now carry them
+        // too (idempotent).
+        if !crate::citus::distribute(db, &self.resources).await?.is_empty() {
+            for statement in schema::serving_role_statements(db.dialect(), serving, self.migrations.is_some()) {
+                db.execute(Sql::assembled(statement), &[]).await?;
+            }
+        }
         Ok(applied)
     }
 
@@ -338,6 +350,9 @@ impl App {
             });
         }
         if problems.0.is_empty() {
+            if let Some(problem) = crate::citus::check_serving(db).await? {
+                return Err(StartupError::CitusSetting(problem));
+            }
             return Ok(RowLevelSecurity::Forced { tables: crate::rls::forced_tables(db).await? });
         }
         if self.state.config().allow_rls_bypass {
@@ -499,6 +514,11 @@ pub enum StartupError {
          security (DATABASE_APP_URL): a role subject to it would see no rows"
     )]
     RlsOff,
+    /// A Citus coordinator whose serving connections would keep each request's tenant setting
+    /// to themselves (`citus::serving_problem`): the workers' row-level security would see no
+    /// tenant, so lists would be silently empty.
+    #[error("refusing to serve: {0}")]
+    CitusSetting(String),
     /// The live tables differ from the registered models (`App::check_schema`), one sentence
     /// per difference: serving would answer 500 wherever they differ.
     #[error(

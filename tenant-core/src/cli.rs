@@ -415,10 +415,10 @@ impl Cli {
         }
         if citus {
             out.push_str(
-                "-- Citus: run on the coordinator once the schema exists (where references form a cycle: \
-                 after the tables, before the DO blocks that add the foreign keys).\n",
+                "-- Citus: `migrate` runs these itself on a Citus coordinator, in one transaction, from the \
+                 live catalog (README, \"Scaling out with Citus\").\n",
             );
-            for statement in schema::citus_statements(resources)? {
+            for statement in crate::citus::new_schema_statements(resources)? {
                 out.push_str(&format!("{statement};\n"));
             }
         }

@@ -75,6 +75,7 @@
 // What an app author uses: documented, and each module's items are what its page shows.
 pub mod actions;
 pub mod app;
+pub mod citus;
 pub mod cli;
 pub mod config;
 pub mod crud;

@@ -17,9 +17,15 @@ use crate::value::{FieldType, Value};
 /// Name of the policy on each tenant table.
 pub const POLICY: &str = "tenant_isolation";
 
-/// The policy's predicate: read once per statement (sub-select), empty → NULL → no row.
+/// The policy's predicate: empty or unset → NULL → no row.
+///
+/// No sub-select: Citus refuses policies with sub-queries on distributed tables ("Subqueries are
+/// not supported in policies on distributed tables", issue 16). None is needed for speed either:
+/// every framework query also says `company_id = $1`, so PostgreSQL's planner folds the two into
+/// one equivalence class and checks the setting once per statement (a plan's `One-Time Filter`),
+/// not once per row.
 pub const TENANT_PREDICATE: &str =
-    concat!("company_id = (SELECT NULLIF(current_setting('", tenant_setting!(), "', true), '')::uuid)");
+    concat!("company_id = NULLIF(current_setting('", tenant_setting!(), "', true), '')::uuid");
 
 /// Statements that enable, force and (re)create the isolation policy of one tenant table.
 /// Idempotent; run by the owner inside the migration.
@@ -176,5 +182,16 @@ mod tests {
         assert!(s.contains("PASSWORD 'pa''ss'"));
         assert!(s.contains("NOBYPASSRLS"));
         assert!(grant_statements("a").iter().all(|g| g.contains("\"a\"")));
+    }
+
+    /// Citus refuses a policy with a sub-query on a distributed table (issue 16): the predicate,
+    /// and so every policy statement, has none.
+    #[test]
+    fn the_policy_has_no_sub_query() {
+        assert!(!TENANT_PREDICATE.to_ascii_uppercase().contains("SELECT"), "{TENANT_PREDICATE}");
+        let create = table_policy_statements("t").pop().unwrap();
+        assert!(create.starts_with("CREATE POLICY"), "{create}");
+        assert_eq!(create.to_ascii_uppercase().matches("SELECT").count(), 0, "{create}");
+        assert_eq!(create.matches('(').count(), create.matches(')').count(), "{create}");
     }
 }

@@ -256,35 +256,6 @@ pub fn serving_role_statements(
     statements
 }
 
-/// What a Citus cluster runs after the schema exists: the core tables become reference tables
-/// (replicated to every node: `companies` is referenced by every tenant table) and each tenant
-/// table is distributed by `company_id`, all co-located, so every tenant query and every
-/// composite foreign key stays on one shard. The keys `schema` generates already include
-/// `company_id` everywhere, as Citus requires.
-///
-/// Tables come in [`create_statements`]' order, referenced tables first, so that each table's
-/// foreign keys point at tables already distributed. Where references form a cycle no such
-/// order exists: run these statements after the `CREATE TABLE` statements and before the
-/// foreign keys, which [`create_statements`] puts last on PostgreSQL.
-pub fn citus_statements(resources: &[ResourceDesc]) -> Result<Vec<String>, DbError> {
-    let mut statements: Vec<String> = ["companies", "users", "memberships", "email_verifications", "invitations"]
-        .iter()
-        .map(|t| format!("SELECT create_reference_table('{t}')"))
-        .collect();
-    let ordered = create_order(resources)?;
-    let mut colocate: Option<&str> = None;
-    for desc in ordered {
-        statements.push(match colocate {
-            None => format!("SELECT create_distributed_table('{}', 'company_id')", desc.table),
-            Some(first) => {
-                format!("SELECT create_distributed_table('{}', 'company_id', colocate_with => '{first}')", desc.table)
-            }
-        });
-        colocate.get_or_insert(desc.table);
-    }
-    Ok(statements)
-}
-
 /// Statements for every resource: each table with its indexes, referenced tables before the
 /// tables that reference them wherever references do not form a cycle; then, on PostgreSQL,
 /// every foreign key ([`foreign_key_statements`]), once all the tables exist.
@@ -298,6 +269,16 @@ pub fn create_statements(dialect: Dialect, resources: &[ResourceDesc]) -> Result
     let mut statements: Vec<String> = ordered.iter().flat_map(|d| resource_statements(dialect, d)).collect();
     statements.extend(ordered.iter().flat_map(|d| foreign_key_statements(dialect, d)));
     Ok(statements)
+}
+
+/// The resources' tables in [`create_statements`]' order (referenced tables first where
+/// references form no cycle): the order `citus.rs` distributes them in.
+///
+/// # Errors
+///
+/// As [`create_statements`].
+pub fn create_order_tables(resources: &[ResourceDesc]) -> Result<Vec<&'static str>, DbError> {
+    Ok(create_order(resources)?.into_iter().map(|d| d.table).collect())
 }
 
 /// `resources` ordered so that referenced tables come first. A cycle has no such order: when
@@ -475,7 +456,7 @@ mod tests {
         }
         let err = create_statements(Dialect::Sqlite, &[CHILDREN]).unwrap_err().to_string();
         assert!(err.contains("Child.parent_id → parents"), "{err}");
-        assert!(citus_statements(&[CHILDREN]).is_err());
+        assert!(crate::citus::new_schema_statements(&[CHILDREN]).is_err());
     }
 
     #[test]
@@ -522,22 +503,6 @@ mod tests {
                 .map(|s| &s[..s.find(' ').unwrap()])
                 .collect();
             assert_eq!(order, ["parents", "children", "a", "c", "b", "tasks", "projects"]);
-        }
-    }
-
-    #[test]
-    fn citus_distributes_tenant_tables_colocated_by_company() {
-        let stmts = citus_statements(&[CHILDREN, PARENTS]).unwrap();
-        assert_eq!(stmts[0], "SELECT create_reference_table('companies')");
-        assert!(stmts.contains(&"SELECT create_distributed_table('parents', 'company_id')".to_string()));
-        assert!(stmts.contains(
-            &"SELECT create_distributed_table('children', 'company_id', colocate_with => 'parents')".to_string()
-        ));
-        // Tables in cycles are distributed too, each once.
-        let stmts = citus_statements(&[PROJECTS, A, TASKS, C, B]).unwrap();
-        for table in ["projects", "tasks", "a", "b", "c"] {
-            let distributed = format!("SELECT create_distributed_table('{table}', 'company_id'");
-            assert_eq!(stmts.iter().filter(|s| s.starts_with(&distributed)).count(), 1, "{table}: {stmts:#?}");
         }
     }
 

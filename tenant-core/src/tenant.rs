@@ -169,7 +169,11 @@ impl Tenant {
         let dialect = state.db().dialect();
         // SQLite needs no row lock: a write transaction holds the database's write lock, which a
         // removal (a write) waits for.
-        let sql = match (dialect, state.config().row_level_security, lock) {
+        // On Citus the tenant is set by a `SET LOCAL` of its own once the membership is found:
+        // `set_config` would set it on the coordinator only (`db::set_tenant_statement`).
+        let citus = state.db().is_citus();
+        let sets_tenant = state.config().row_level_security && !citus;
+        let sql = match (dialect, sets_tenant, lock) {
             (Dialect::Postgres, true, RowLock::None) => RESOLVE_MEMBERSHIP_AND_SET_TENANT,
             (Dialect::Postgres, true, RowLock::Wait) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE,
             (Dialect::Postgres, true, RowLock::NoWait) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE_NOWAIT,
@@ -186,7 +190,12 @@ impl Tenant {
             other => other?,
         };
         match found {
-            Some((company_id, Ok(role))) => Ok(Resolved::Member(tx, company_id, role)),
+            Some((company_id, Ok(role))) => {
+                if citus && state.config().row_level_security {
+                    tx.set_tenant(company_id).await?;
+                }
+                Ok(Resolved::Member(tx, company_id, role))
+            }
             Some((_, Err(role))) => Err(ApiError::internal(format!("unknown role {role:?} in memberships"))),
             None if tx.fetch_optional(USER_EXISTS, &params[..1], &[FieldType::Uuid]).await?.is_none() => {
                 Err(user_not_found())

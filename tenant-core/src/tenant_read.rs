@@ -95,8 +95,11 @@ impl TenantRead {
         let shares = state.company_connections();
         let share_of = shares.map(|shares| shares.member_company(self.user_id, self.requested));
         // No statement is written for a read that takes the slower path anyway.
+        // Not on Citus: the membership statement's `set_config` would not reach the workers
+        // (`db::set_tenant_statement`), and there the `Tenant` path sets the tenant with `SET LOCAL`.
         let one_trip = state.db().dialect() == Dialect::Postgres
             && state.config().row_level_security
+            && !state.db().is_citus()
             && !matches!(share_of, Some(None));
         let statements = one_trip.then(|| self.statements(&sql, &params)).flatten();
         let Some((membership, query)) = statements else {

@@ -35,7 +35,17 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("model", &["resource", "row"]),
     (
         "seam",
-        &["db/sql", "db/sql_builder", "db/literal", "db/prepared", "db/backend", "db/postgres", "db/sqlite", "db"],
+        &[
+            "db/sql",
+            "db/sql_builder",
+            "db/literal",
+            "db/prepared",
+            "db/script",
+            "db/backend",
+            "db/postgres",
+            "db/sqlite",
+            "db",
+        ],
     ),
     (
         "rules",
@@ -57,6 +67,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "migrations/files",
             "migrations/drift",
             "migrations",
+            "citus",
             "production",
         ],
     ),

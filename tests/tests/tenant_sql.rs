@@ -3,8 +3,9 @@
 //! and Citus's rules for distributing the tables by `company_id` (a query routable to one shard,
 //! the distribution column in every primary key, unique constraint and foreign key).
 
+use tenant_core::citus::new_schema_statements;
 use tenant_core::query::ListQuery;
-use tenant_core::schema::{citus_statements, create_statements};
+use tenant_core::schema::create_statements;
 use tenant_core::{Dialect, Lookup, Value};
 
 fn pairs(q: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -99,7 +100,7 @@ fn every_key_of_every_tenant_table_includes_company_id() {
             }
         }
     }
-    let citus = citus_statements(&resources).unwrap();
+    let citus = new_schema_statements(&resources).unwrap();
     for desc in &resources {
         assert!(
             citus.iter().any(|s| s.contains(&format!("create_distributed_table('{}', 'company_id'", desc.table))),

@@ -12,6 +12,7 @@ mod backend;
 mod literal;
 pub mod postgres;
 mod prepared;
+pub mod script;
 mod sql;
 mod sql_builder;
 mod sqlite;
@@ -19,12 +20,12 @@ mod sqlite;
 #[doc(hidden)]
 pub use literal::{inline_params, write_literal};
 pub(crate) use sql::tenant_setting;
-pub use sql::{DbError, Dialect, Row, SET_TENANT, Sql, TENANT_SETTING, is_postgres_url};
+pub use sql::{DbError, Dialect, Row, Sql, TENANT_SETTING, is_postgres_url, set_tenant_statement};
 pub use sql_builder::{Param, Span, SqlBuilder};
 pub(crate) use sqlite::timestamp_text;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
@@ -39,6 +40,8 @@ pub struct Db {
     waiting: Arc<AtomicUsize>,
     /// The statements one-trip messages send by name (PostgreSQL, `prepared.rs`).
     prepared: Arc<Prepared>,
+    /// Whether a connection of this pool found the `citus` extension ([`Db::is_citus`]).
+    citus: Arc<AtomicBool>,
 }
 
 /// The driver's pool of one backend ([`Db::pool`]): sqlx's migrator and anything else that
@@ -51,7 +54,7 @@ pub enum Pool {
 
 impl From<Pool> for Db {
     fn from(pool: Pool) -> Db {
-        Db { pool, waiting: Arc::default(), prepared: Arc::default() }
+        Db { pool, waiting: Arc::default(), prepared: Arc::default(), citus: Arc::default() }
     }
 }
 
@@ -116,17 +119,19 @@ impl Db {
         }
         let timeout = config.statement_timeout;
         let prepared = Arc::<Prepared>::default();
+        let citus = Arc::<AtomicBool>::default();
         let pool = match &config.app_database_url {
-            Some(url) => postgres::connect_lazy(url, None, max, timeout, prepared.clone())?,
+            Some(url) => postgres::connect_lazy(url, None, max, timeout, prepared.clone(), citus.clone())?,
             None => postgres::connect_lazy(
                 &config.database_url,
                 Some((config.app_role.as_str(), config.app_password.as_str())),
                 max,
                 timeout,
                 prepared.clone(),
+                citus.clone(),
             )?,
         };
-        Ok(Db { pool: Pool::Postgres(pool), waiting: Arc::default(), prepared })
+        Ok(Db { pool: Pool::Postgres(pool), waiting: Arc::default(), prepared, citus })
     }
 
     /// The role requests are served as, for grants (PostgreSQL only).
@@ -151,6 +156,17 @@ impl Db {
         }
     }
 
+    /// Whether this is the serving pool of a Citus cluster's coordinator: one of its connections
+    /// found the `citus` extension when it opened (and asked Citus to pass `SET LOCAL` on to the
+    /// workers, `postgres::CITUS_ON_CONNECT`). Known before the first request that could need it,
+    /// since every connection checks before it is first used. Requests then set their tenant
+    /// with `SET LOCAL` ([`set_tenant_statement`]) and take no one-trip read (`tenant_read.rs`),
+    /// whose `set_config` would not reach the workers. Always `false` for SQLite and for pools
+    /// made with [`Db::connect`] (the migration's, which asks the catalog itself: `citus.rs`).
+    pub fn is_citus(&self) -> bool {
+        self.citus.load(Ordering::Relaxed)
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self.pool {
             Pool::Postgres(_) => Dialect::Postgres,
@@ -158,10 +174,25 @@ impl Db {
         }
     }
 
-    /// Runs the core migrations (users, companies, memberships) of this backend.
+    /// Whether the database has the `citus` extension, read from the catalog now (the
+    /// migration's pools, which [`Db::is_citus`] does not cover). `false` on SQLite.
+    ///
+    /// # Errors
+    ///
+    /// The catalog cannot be read.
+    pub async fn has_citus_extension(&self) -> Result<bool, DbError> {
+        if self.dialect() != Dialect::Postgres {
+            return Ok(false);
+        }
+        let found = self.fetch_optional(postgres::CITUS_EXTENSION, &[], &[FieldType::I32]).await?;
+        Ok(found.is_some())
+    }
+
+    /// Runs the core migrations (users, companies, memberships) of this backend; on Citus each
+    /// as one block of separate statements (`script.rs`).
     pub async fn migrate_core(&self) -> Result<(), DbError> {
         match &self.pool {
-            Pool::Postgres(pool) => postgres::migrate(pool).await,
+            Pool::Postgres(pool) => postgres::migrate(pool, self.has_citus_extension().await?).await,
             Pool::Sqlite(pool) => sqlite::migrate(pool).await,
         }
     }

@@ -11,10 +11,11 @@ use sqlx::{PgPool, Postgres};
 use uuid::Uuid;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::backend::Backend;
 use super::prepared::Prepared;
-use super::sql::{DbError, Reader, SET_TENANT, native_reads};
+use super::sql::{DbError, Reader, native_reads, set_tenant_statement};
 use crate::value::{DecodeError, RowReader, Value};
 
 /// No liveness ping before each checkout (`test_before_acquire`): it was a round trip of every
@@ -45,6 +46,7 @@ pub(super) fn connect_lazy(
     max_connections: u32,
     statement_timeout: Duration,
     prepared: Arc<Prepared>,
+    citus: Arc<AtomicBool>,
 ) -> Result<PgPool, DbError> {
     let mut options = parse_url(url)?;
     if let Some((user, password)) = credentials {
@@ -65,7 +67,13 @@ pub(super) fn connect_lazy(
     // (`prepared.rs`); those registered later are prepared when a message first misses them.
     let pool = pool_options(max_connections).after_connect(move |conn, _meta| {
         let prepared = prepared.clone();
+        let citus = citus.clone();
         Box::pin(async move {
+            // Fatal when it fails: on Citus a connection without it would serve empty lists.
+            let on_citus = sqlx::raw_sql(sqlx::AssertSqlSafe(CITUS_ON_CONNECT)).fetch_optional(&mut *conn).await?;
+            if on_citus.is_some() {
+                citus.store(true, Ordering::Relaxed);
+            }
             // Not fatal: a connection opened before the migration made the tables cannot prepare
             // their statements yet; its first one-trip read prepares what it misses.
             if let Some(statements) = prepared.missing(&[])
@@ -78,6 +86,14 @@ pub(super) fn connect_lazy(
     });
     Ok(pool.connect_lazy_with(options))
 }
+
+/// What each serving connection runs first: on a database with the `citus` extension, asks
+/// Citus to send the transaction's `SET LOCAL` commands on to the workers (its
+/// `citus.propagate_set_commands`, off by default), so that the tenant setting reaches the row-level
+/// security of the shards (issue 16); a row comes back only there. On plain PostgreSQL it
+/// sets nothing and returns no row: one statement per new connection, none per request.
+pub const CITUS_ON_CONNECT: &str = "SELECT set_config('citus.propagate_set_commands', 'local', false) \
+     FROM pg_extension WHERE extname = 'citus'";
 
 /// Prepares on `conn` the registered statements it lacks (`pg_prepared_statements` says which
 /// it has), after a one-trip message named one it had not.
@@ -100,7 +116,11 @@ pub(super) fn url_user(url: &str) -> Result<String, DbError> {
 
 /// Binds the transaction to a tenant for row-level security (see `rls.rs`).
 pub(super) async fn set_tenant(conn: &mut PgConnection, company_id: uuid::Uuid) -> Result<(), DbError> {
-    sqlx::query(SET_TENANT).bind(company_id.to_string()).execute(conn).await.map(drop).map_err(DbError::classify)
+    sqlx::raw_sql(sqlx::AssertSqlSafe(set_tenant_statement(company_id)))
+        .execute(conn)
+        .await
+        .map(drop)
+        .map_err(DbError::classify)
 }
 
 /// Sends `message` (several statements joined by `;`, their values written in) as one
@@ -121,11 +141,33 @@ pub(super) async fn fetch_message(conn: &mut PgConnection, message: &str) -> Res
     Ok(results)
 }
 
-pub(super) async fn migrate(pool: &PgPool) -> Result<(), DbError> {
-    sqlx::migrate!("./migrations/postgres")
-        .run(pool)
-        .await
-        .map_err(|e| DbError::Other(format!("core migrations failed: {e}")))
+pub(super) async fn migrate(pool: &PgPool, citus: bool) -> Result<(), DbError> {
+    let mut migrator = sqlx::migrate!("./migrations/postgres");
+    if citus {
+        migrator.migrations = migrator.migrations.iter().map(for_citus).collect::<Vec<_>>().into();
+    }
+    migrator.run(pool).await.map_err(|e| DbError::Other(format!("core migrations failed: {e}")))
+}
+
+/// Whether the `citus` extension is installed: a row, or none.
+pub(super) const CITUS_EXTENSION: &str = "SELECT 1 FROM pg_extension WHERE extname = 'citus'";
+
+/// A migration as a Citus coordinator must be sent: its statements one by one in one `DO` block
+/// (`script.rs`), after `SET LOCAL citus.multi_shard_modify_mode TO 'sequential'` (a
+/// transaction that distributes a table and then adds its foreign keys to a reference table
+/// must use one connection per node: Citus's hint). Its checksum stays the file's, so a
+/// database migrated before it became a Citus coordinator is not told its files were edited.
+/// A migration that runs outside a transaction is left as it is.
+pub fn for_citus(migration: &sqlx::migrate::Migration) -> sqlx::migrate::Migration {
+    if migration.no_tx {
+        return migration.clone();
+    }
+    let block =
+        super::script::one_block(migration.sql.as_str(), &["SET LOCAL citus.multi_shard_modify_mode TO 'sequential'"]);
+    use sqlx::SqlSafeStr;
+    let mut wrapped = migration.clone();
+    wrapped.sql = sqlx::AssertSqlSafe(block).into_sql_str();
+    wrapped
 }
 
 /// Binds [`Value`]s to a sqlx query in order, each NULL with its type. Public for tools that

@@ -158,13 +158,35 @@ impl DbError {
     /// names the constraint, SQLite lists the columns (`UNIQUE constraint failed: t.a, t.b`).
     /// The one mapping from a constraint error to what it concerns, for the core tables and the
     /// resources' `UNIQUE (company_id, field)` alike.
+    ///
+    /// On Citus the violation is a shard's: its constraint's name carries the shard's id
+    /// (`customers_email_key_102008`), and the error as the coordinator passes it on names no
+    /// constraint at all, only its message and detail do (issue 16). So a name matches with or
+    /// without a `_<digits>` suffix, and the columns of PostgreSQL's detail (`Key (company_id,
+    /// email)=(…) already exists.`) match as SQLite's do.
     pub fn violates_unique(&self, constraint: &str, columns: &[&str]) -> bool {
-        match self {
-            DbError::Unique { constraint: Some(name), .. } => name == constraint,
-            DbError::Unique { constraint: None, columns: cols } => {
-                cols.len() == columns.len() && cols.iter().zip(columns).all(|(a, b)| a == b)
-            }
-            _ => false,
+        let DbError::Unique { constraint: name, columns: cols } = self else {
+            return false;
+        };
+        let named = name.as_deref().is_some_and(|name| {
+            name.strip_prefix(constraint).is_some_and(|rest| {
+                rest.is_empty()
+                    || rest.strip_prefix('_').is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+            })
+        });
+        named || (!cols.is_empty() && cols.len() == columns.len() && cols.iter().zip(columns).all(|(a, b)| a == b))
+    }
+
+    /// A unique violation as the server reported it: the constraint's name where the error
+    /// carries it, else the one its message quotes (Citus passes a worker's error on without the
+    /// field); the columns from PostgreSQL's detail, else from SQLite's message.
+    pub fn unique_violation(constraint: Option<&str>, message: &str, detail: Option<&str>) -> DbError {
+        DbError::Unique {
+            constraint: constraint.map(str::to_string).or_else(|| quoted_constraint(message)),
+            columns: match detail {
+                Some(detail) => key_columns(detail),
+                None => unique_columns(message),
+            },
         }
     }
 
@@ -173,10 +195,11 @@ impl DbError {
             sqlx::Error::Database(db) => {
                 use sqlx::error::ErrorKind;
                 match db.kind() {
-                    ErrorKind::UniqueViolation => DbError::Unique {
-                        constraint: db.constraint().map(str::to_string),
-                        columns: unique_columns(db.message()),
-                    },
+                    ErrorKind::UniqueViolation => {
+                        let detail =
+                            db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().and_then(|pg| pg.detail());
+                        DbError::unique_violation(db.constraint(), db.message(), detail)
+                    }
                     ErrorKind::ForeignKeyViolation => DbError::ForeignKey,
                     _ => match db.code().as_deref() {
                         Some(QUERY_CANCELED) => DbError::Timeout,
@@ -210,10 +233,19 @@ pub(crate) use tenant_setting;
 /// The setting that carries the active company through a transaction.
 pub const TENANT_SETTING: &str = tenant_setting!();
 
-/// Sets the tenant of the current transaction (transaction-local: gone at commit or rollback,
-/// so a pooled connection never carries it into another request). For raw transactions
-/// ([`Tx::set_tenant`](crate::db::Tx::set_tenant)); requests set it while resolving the membership.
-pub const SET_TENANT: &str = concat!("SELECT set_config('", tenant_setting!(), "', $1, true)");
+/// `SET LOCAL app.company_id = '<company>'`: sets the tenant of the current transaction
+/// (transaction-local: gone at commit or rollback, so a pooled connection never carries it into
+/// another request). For raw transactions ([`Tx::set_tenant`](crate::db::Tx::set_tenant)), and
+/// for requests on Citus, where the membership statement cannot set it (`tenant.rs`).
+///
+/// A `SET LOCAL` command rather than `set_config(…, true)`, which does the same on one server:
+/// Citus sends `SET LOCAL` on to the workers the transaction uses (with
+/// `citus.propagate_set_commands = 'local'`, `db/citus.rs`) and never `set_config`, so on a
+/// cluster the workers' row-level security would see no tenant (issue 16). A UUID's text needs no
+/// quoting beyond the quotes; `SET` takes no parameters.
+pub fn set_tenant_statement(company_id: uuid::Uuid) -> String {
+    format!(concat!("SET LOCAL ", tenant_setting!(), " = '{}'"), company_id.hyphenated())
+}
 
 /// PostgreSQL's SQLSTATE for a statement cancelled by `statement_timeout` (or a cancel request).
 const QUERY_CANCELED: &str = "57014";
@@ -251,6 +283,26 @@ pub(super) fn unique_columns(message: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The constraint PostgreSQL's message names, for an error that does not carry the name in its
+/// own field (Citus passes a worker's error on with its message only): `duplicate key value
+/// violates unique constraint "customers_email_key_102008"`. The first double-quoted name.
+pub(super) fn quoted_constraint(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once('"')?;
+    let (name, _) = rest.split_once('"')?;
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+/// The columns of PostgreSQL's detail of a unique violation: `Key (company_id, email)=(…)
+/// already exists.` → `company_id`, `email` (names as PostgreSQL prints them; the framework's
+/// are plain identifiers, never quoted). Empty for any other text.
+pub(super) fn key_columns(detail: &str) -> Vec<String> {
+    detail
+        .strip_prefix("Key (")
+        .and_then(|rest| rest.split_once(")="))
+        .map(|(cols, _)| cols.split(", ").map(|c| c.trim().to_string()).collect())
+        .unwrap_or_default()
+}
+
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
@@ -271,6 +323,41 @@ mod tests {
         for code in ["42601", "42703", "1", "23502"] {
             assert!(!is_busy(code) && !is_unavailable(code), "{code}");
         }
+    }
+
+    /// Unique violations as Citus 13.0.5 reported them (issue 16), recorded on a cluster of a
+    /// coordinator and two workers: a distributed table's shard on a worker (no constraint field,
+    /// the shard's name in the message) and a reference table's placement on the coordinator
+    /// (the field, with the shard's id). Plain PostgreSQL's for comparison.
+    #[test]
+    fn citus_shard_violations_map_to_the_constraint() {
+        let worker = DbError::unique_violation(
+            None,
+            "duplicate key value violates unique constraint \"customers_email_key_102022\"",
+            Some("Key (company_id, email)=(00000000-0000-0000-0000-000000000001, dup@x.io) already exists."),
+        );
+        assert!(worker.violates_unique("customers_email_key", &["company_id", "email"]));
+        assert!(!worker.violates_unique("customers_name_key", &["company_id", "name"]));
+        let reference = DbError::unique_violation(
+            Some("users_email_key_102009"),
+            "duplicate key value violates unique constraint \"users_email_key_102009\"",
+            Some("Key (email)=(u@x.io) already exists."),
+        );
+        assert!(reference.violates_unique("users_email_key", &["email"]));
+        assert!(!reference.violates_unique("users_pkey", &["id"]));
+        // A name that merely starts alike is another constraint.
+        let other = DbError::unique_violation(Some("users_email_key_old"), "", None);
+        assert!(!other.violates_unique("users_email_key", &["email"]));
+        let plain = DbError::unique_violation(
+            Some("memberships_pkey"),
+            "duplicate key value violates unique constraint \"memberships_pkey\"",
+            Some("Key (company_id, user_id)=(a, b) already exists."),
+        );
+        assert!(plain.violates_unique("memberships_pkey", &["company_id", "user_id"]));
+        // Without a name anywhere, the detail's columns decide.
+        let nameless = DbError::unique_violation(None, "", Some("Key (company_id, sku)=(a, b) already exists."));
+        assert!(nameless.violates_unique("products_sku_key", &["company_id", "sku"]));
+        assert!(!nameless.violates_unique("products_name_key", &["company_id", "name"]));
     }
 
     #[test]

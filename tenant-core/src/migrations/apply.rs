@@ -176,7 +176,10 @@ pub async fn apply_with_progress(
     migrations: &EmbeddedMigrations,
     progress: &mut (dyn FnMut(MigrationProgress) + Send),
 ) -> Result<Vec<MigrationStatus>, DbError> {
-    let migrator = migrator(db.dialect(), migrations);
+    let mut migrator = migrator(db.dialect(), migrations);
+    if db.has_citus_extension().await? {
+        migrator.migrations = migrator.migrations.iter().map(crate::db::postgres::for_citus).collect::<Vec<_>>().into();
+    }
     let result = match db.pool() {
         Pool::Postgres(pool) => match pool.acquire().await {
             Ok(mut conn) => run_stepwise(&migrator, &mut *conn, progress).await,

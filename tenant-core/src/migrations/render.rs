@@ -198,6 +198,13 @@ fn postgres(operations: &[Operation]) -> Vec<String> {
             Operation::DropTable(_) => {}
         }
     }
+    // New tables are distributed before any foreign key to another tenant table is added: on
+    // Citus a local table may not reference a distributed one.
+    for operation in operations {
+        if let Operation::CreateTable(table) = operation {
+            statements.push(distribute_on_citus(&table.table));
+        }
+    }
     statements.extend(foreign_keys);
     for operation in operations {
         if let Operation::DropTable(table) = operation {
@@ -205,6 +212,30 @@ fn postgres(operations: &[Operation]) -> Vec<String> {
         }
     }
     statements
+}
+
+/// On a Citus coordinator only (the `citus` extension is there) whose tables `App::migrate` has
+/// placed already (`companies` is a reference table), a new tenant table is distributed by
+/// `company_id`, co-located with the tenant tables distributed before it, before any foreign
+/// key to them is added (a local table may not reference a distributed one). Anywhere else it
+/// does nothing, so one migration file serves plain PostgreSQL and Citus; on a database being
+/// migrated for the first time, `App::migrate` places every table once the migrations ran
+/// (`citus.rs`). The inner block reads Citus's catalog, which PL/pgSQL plans only when it
+/// runs: never on plain PostgreSQL.
+fn distribute_on_citus(table: &str) -> String {
+    let t = quote_literal(table);
+    format!(
+        "DO $$ BEGIN\n    \
+         IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN\n        \
+         IF EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = 'companies'::regclass AND repmodel = 't') \
+         AND NOT EXISTS (SELECT 1 FROM pg_dist_partition WHERE logicalrelid = {t}::regclass AND partmethod = 'h') THEN\n            \
+         PERFORM create_distributed_table({t}, 'company_id', colocate_with => COALESCE(\n                \
+         (SELECT logicalrelid::regclass::text FROM pg_dist_partition WHERE partmethod = 'h' AND logicalrelid <> {t}::regclass \
+         ORDER BY colocationid, logicalrelid LIMIT 1), 'default'));\n        \
+         END IF;\n    \
+         END IF;\n\
+         END $$"
+    )
 }
 
 /// The name PostgreSQL gives a column's inline `CHECK`: `<table>_<column>_check`.

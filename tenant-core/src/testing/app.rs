@@ -60,7 +60,8 @@ impl TestApp {
                     let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
                     let sql = format!("CREATE DATABASE \"{name}\"");
                     sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
-                    conn.close().await
+                    conn.close().await?;
+                    super::databases::citus_cluster(&admin_url, &name).await
                 }
                 .await;
                 if let Err(e) = created {

@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use std::str::FromStr;
+
 use sqlx::Connection;
 use tempfile::TempDir;
 
@@ -19,6 +21,57 @@ pub enum Backend {
     Sqlite,
     /// A fresh database on the test PostgreSQL server, served under row-level security.
     Postgres,
+}
+
+/// The workers of the Citus cluster whose coordinator is `TEST_POSTGRES_URL`, from
+/// `TEST_CITUS_WORKERS` (`host:port,host:port`, reached as the admin URL's user): empty on
+/// plain PostgreSQL. To run the PostgreSQL tests on a Citus cluster (README, "Scaling out with
+/// Citus"): each test database is then made on every node, with the extension, and the workers
+/// are added to it, as an operator prepares a cluster's database before the app migrates it.
+pub(crate) fn citus_workers() -> Vec<String> {
+    std::env::var("TEST_CITUS_WORKERS")
+        .map(|v| v.split(',').map(str::trim).filter(|w| !w.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// `url` (an admin URL) pointed at the server `host_port` instead.
+pub(crate) fn on_server(url: &str, host_port: &str) -> String {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let userinfo = authority.rsplit_once('@').map(|(u, _)| format!("{u}@")).unwrap_or_default();
+    format!("{}{userinfo}{host_port}{}", &url[..scheme_end], &rest[authority_end..])
+}
+
+/// With [`citus_workers`]: database `name`, just made on the coordinator of `admin_url`, made on
+/// each worker too, with the `citus` extension everywhere and the workers added to it.
+pub(crate) async fn citus_cluster(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    let workers = citus_workers();
+    if workers.is_empty() {
+        return Ok(());
+    }
+    let run = |url: String, sql: String| async move {
+        let mut conn = sqlx::PgConnection::connect(&url).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
+        conn.close().await
+    };
+    for worker in &workers {
+        let url = on_server(admin_url, worker);
+        run(url.clone(), format!("CREATE DATABASE \"{name}\"")).await?;
+        run(with_database(&url, name), "CREATE EXTENSION citus".into()).await?;
+    }
+    let coordinator = sqlx::postgres::PgConnectOptions::from_str(admin_url)?;
+    let mut setup = format!(
+        "CREATE EXTENSION citus; SELECT citus_set_coordinator_host('{}', {});",
+        coordinator.get_host(),
+        coordinator.get_port()
+    );
+    for worker in &workers {
+        let (host, port) = worker.rsplit_once(':').unwrap_or((worker, "5432"));
+        setup.push_str(&format!("SELECT citus_add_node('{host}', {port});"));
+    }
+    run(with_database(admin_url, name), setup).await
 }
 
 /// Removes a PostgreSQL test database when dropped.
@@ -40,10 +93,15 @@ impl Drop for PgDatabaseGuard {
         let joined = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             rt.block_on(async {
-                let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
                 let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;
-                conn.close().await?;
+                let servers = std::iter::once(admin_url.clone())
+                    .chain(citus_workers().into_iter().map(|w| on_server(&admin_url, &w)))
+                    .collect::<Vec<_>>();
+                for url in servers {
+                    let mut conn = sqlx::PgConnection::connect(&url).await?;
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone())).execute(&mut conn).await?;
+                    conn.close().await?;
+                }
                 Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
             })
             .map_err(|e| std::io::Error::other(e.to_string()))
@@ -135,6 +193,17 @@ pub(crate) fn skip_postgres<T>(reason: &str) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::with_database;
+
+    #[test]
+    fn server_is_replaced() {
+        use super::on_server;
+        assert_eq!(
+            on_server("postgres://postgres@127.0.0.1:54340/postgres", "127.0.0.1:54341"),
+            "postgres://postgres@127.0.0.1:54341/postgres"
+        );
+        assert_eq!(on_server("postgres://u:p@h:1/db?x=y", "w:2"), "postgres://u:p@w:2/db?x=y");
+        assert_eq!(on_server("postgres://h/db", "w:2"), "postgres://w:2/db");
+    }
 
     #[test]
     fn database_is_replaced() {

@@ -3,7 +3,9 @@
 //! Each tenant table gets a policy that admits only rows whose `company_id` equals the
 //! transaction-local setting `app.company_id`. The [`crate::Tenant`] extractor sets it with
 //! `set_config(…, true)` in the same statement that checks the caller's membership, at the
-//! start of every tenant request's transaction (see `tenant.rs`). With no setting (or an
+//! start of every tenant request's transaction (see `tenant.rs`); on a Citus coordinator with a
+//! `SET LOCAL` after it, which Citus passes on to the workers whose shards the policy guards
+//! (`citus.rs`). With no setting (or an
 //! empty one, which is what `current_setting(…, true)` returns once the name has been used in the
 //! session) the policy admits nothing. `FORCE` makes it apply to the table owner too.
 //!
@@ -26,6 +28,22 @@ pub const POLICY: &str = "tenant_isolation";
 /// not once per row.
 pub const TENANT_PREDICATE: &str =
     concat!("company_id = NULLIF(current_setting('", tenant_setting!(), "', true), '')::uuid");
+
+/// The predicate as versions before issue 16 wrote it into migration files, with a sub-select.
+const PREDICATE_WITH_SUB_QUERY: &str =
+    concat!("company_id = (SELECT NULLIF(current_setting('", tenant_setting!(), "', true), '')::uuid)");
+
+/// A `CREATE POLICY` statement of the framework's as an older version wrote it (with
+/// `company_id = (SELECT NULLIF(…))`) rewritten with today's [`TENANT_PREDICATE`]: what a migration
+/// file written before issue 16 runs on a Citus coordinator, which refuses sub-queries in
+/// policies of its tables. `None` for any other statement (run as written). The two predicates
+/// admit the same rows.
+pub fn without_sub_query(statement: &str) -> Option<String> {
+    let create = statement.find("CREATE POLICY")?;
+    statement[create..]
+        .contains(PREDICATE_WITH_SUB_QUERY)
+        .then(|| statement.replace(PREDICATE_WITH_SUB_QUERY, TENANT_PREDICATE))
+}
 
 /// Statements that enable, force and (re)create the isolation policy of one tenant table.
 /// Idempotent; run by the owner inside the migration.
@@ -182,6 +200,21 @@ mod tests {
         assert!(s.contains("PASSWORD 'pa''ss'"));
         assert!(s.contains("NOBYPASSRLS"));
         assert!(grant_statements("a").iter().all(|g| g.contains("\"a\"")));
+    }
+
+    /// The policy statement of migration files written before issue 16 (demo-app's
+    /// `0001_initial.sql`) gets today's predicate on Citus; nothing else is touched.
+    #[test]
+    fn older_policies_are_rewritten_without_the_sub_query() {
+        let old = format!(
+            "CREATE POLICY {POLICY} ON customers FOR ALL USING ({PREDICATE_WITH_SUB_QUERY}) WITH CHECK ({PREDICATE_WITH_SUB_QUERY})"
+        );
+        let file = include_str!("../../demo-app/migrations/postgres/0001_initial.sql");
+        assert!(file.contains(&old), "the recorded form is the one older files hold");
+        let new = without_sub_query(&old).unwrap();
+        assert_eq!(new, table_policy_statements("customers").pop().unwrap());
+        assert_eq!(without_sub_query("DROP POLICY IF EXISTS tenant_isolation ON customers"), None);
+        assert_eq!(without_sub_query(&table_policy_statements("customers").pop().unwrap()), None);
     }
 
     /// Citus refuses a policy with a sub-query on a distributed table (issue 16): the predicate,

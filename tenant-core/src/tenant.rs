@@ -107,6 +107,54 @@ pub(crate) fn prepare_on_connect(db: &Db) {
     db.prepare_on_connect(RESOLVE_MEMBERSHIP_AND_SET_TENANT);
 }
 
+/// A lock of the coordinator's that stands for a membership row's lock on a Citus cluster
+/// (issue 16): a write holds it shared on its caller from before the membership is read until it
+/// commits, and a change to a member's membership (removal, new role: `accounts/members.rs`)
+/// takes it exclusively on that member first, so the change waits for the member's writes under
+/// way and every later write reads the changed membership, as issue 17's row lock does on one
+/// server. A transaction-level advisory lock (PostgreSQL docs, "Advisory Locks"), keyed by the
+/// user: Citus keeps advisory locks on the coordinator, where every serving connection is. Taken
+/// on plain PostgreSQL only by membership changes, where nothing else takes it.
+pub(crate) struct MemberLock;
+
+impl MemberLock {
+    /// The advisory lock's first key: this lock's own space.
+    const CLASS: i32 = 0x7465_6e61; // "tena"
+
+    /// The user's key: its id folded into 32 bits. Two users that share a key only make a
+    /// membership change wait for the other's writes too.
+    fn key(user_id: Uuid) -> [Value; 2] {
+        let folded = user_id
+            .as_u128()
+            .to_le_bytes()
+            .chunks(4)
+            .fold(0u32, |acc, c| acc ^ u32::from_le_bytes(c.try_into().expect("chunks of 4")));
+        [Value::I32(Some(Self::CLASS)), Value::I32(Some(folded as i32))]
+    }
+
+    /// Takes the lock shared (a write): waits when `wait`, else `false` at once if a membership
+    /// change of this user holds it.
+    async fn shared(tx: &mut Tx, user_id: Uuid, wait: bool) -> Result<bool, DbError> {
+        let key = Self::key(user_id);
+        if wait {
+            tx.execute("SELECT pg_advisory_xact_lock_shared($1, $2)", &key).await?;
+            return Ok(true);
+        }
+        let got =
+            tx.fetch_optional("SELECT pg_try_advisory_xact_lock_shared($1, $2)", &key, &[FieldType::Bool]).await?;
+        Ok(matches!(got.as_deref(), Some([Value::Bool(Some(true))])))
+    }
+
+    /// Takes the lock exclusively (a change to `user_id`'s membership), waiting for the writes of
+    /// the user under way. PostgreSQL only; nothing on SQLite, whose write lock does the same.
+    pub(crate) async fn exclusive(tx: &mut Tx, user_id: Uuid) -> Result<(), DbError> {
+        if tx.dialect() == Dialect::Postgres {
+            tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &Self::key(user_id)).await?;
+        }
+        Ok(())
+    }
+}
+
 /// How the membership statement treats the caller's membership row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RowLock {
@@ -167,12 +215,25 @@ impl Tenant {
     ) -> Result<Resolved, ApiError> {
         let params = [Value::Uuid(Some(user_id)), Value::Uuid(requested)];
         let dialect = state.db().dialect();
+        // On Citus the tenant is set by a `SET LOCAL` of its own once the membership is found:
+        // `set_config` would set it on the coordinator only (`db::set_tenant_statement`). And the
+        // membership row is not locked: a row lock on a reference table is taken on every node's
+        // copy, and two writes doing so deadlocked (seen on Citus 13.0.5, issue 16); a lock of the
+        // coordinator's own stands for it ([`MemberLock`]), taken before the membership is read.
+        let citus = dialect == Dialect::Postgres && state.db().is_citus();
+        let sets_tenant = state.config().row_level_security && !citus;
+        let mut tx = state.db().begin(mode).await?;
+        let lock = if citus && lock != RowLock::None {
+            if !MemberLock::shared(&mut tx, user_id, lock == RowLock::Wait).await? {
+                tx.rollback().await?;
+                return Ok(Resolved::Locked);
+            }
+            RowLock::None
+        } else {
+            lock
+        };
         // SQLite needs no row lock: a write transaction holds the database's write lock, which a
         // removal (a write) waits for.
-        // On Citus the tenant is set by a `SET LOCAL` of its own once the membership is found:
-        // `set_config` would set it on the coordinator only (`db::set_tenant_statement`).
-        let citus = state.db().is_citus();
-        let sets_tenant = state.config().row_level_security && !citus;
         let sql = match (dialect, sets_tenant, lock) {
             (Dialect::Postgres, true, RowLock::None) => RESOLVE_MEMBERSHIP_AND_SET_TENANT,
             (Dialect::Postgres, true, RowLock::Wait) => RESOLVE_MEMBERSHIP_AND_SET_TENANT_FOR_WRITE,
@@ -181,7 +242,6 @@ impl Tenant {
             (Dialect::Postgres, false, RowLock::NoWait) => RESOLVE_MEMBERSHIP_FOR_WRITE_NOWAIT,
             _ => RESOLVE_MEMBERSHIP,
         };
-        let mut tx = state.db().begin(mode).await?;
         let found = match tx.fetch_optional_with(sql, &params, &mut Membership).await {
             Err(DbError::LockNotAvailable) if lock == RowLock::NoWait => {
                 tx.rollback().await?;

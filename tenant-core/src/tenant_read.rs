@@ -23,7 +23,9 @@
 //!
 //! Elsewhere (SQLite, whose reads have no network round trips; PostgreSQL with
 //! `ROW_LEVEL_SECURITY=off`, where nothing would scope a query sent before its membership is
-//! known; a statement the literal writer declines) it is a [`Tenant`] transaction as before.
+//! known; a Citus coordinator, where the membership statement's `set_config` would not reach the
+//! workers and the tenant is set with `SET LOCAL` instead, `citus.rs`; a statement the literal
+//! writer declines) it is a [`Tenant`] transaction as before.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;

@@ -41,6 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "db/literal",
             "db/prepared",
             "db/script",
+            "db/shard_name",
             "db/backend",
             "db/postgres",
             "db/sqlite",

@@ -20,7 +20,7 @@ use crate::db::Tx;
 use crate::error::ApiError;
 use crate::messages::{NOT_A_MEMBER, PERMISSION_DENIED};
 use crate::role::Role;
-use crate::tenant::Tenant;
+use crate::tenant::{MemberLock, Tenant};
 use crate::value::Value;
 
 const LIST_MEMBERS: &str = "SELECT m.user_id, u.email, m.role FROM memberships m \
@@ -138,6 +138,7 @@ pub(super) async fn update(
     let role = role.unwrap_or(current);
     if role != current {
         roster.keeps_an_admin(current, Some(role))?;
+        MemberLock::exclusive(tx, user_id).await?;
         tx.execute(
             UPDATE_ROLE,
             &[Value::Uuid(Some(company_id)), Value::Uuid(Some(user_id)), Value::Text(Some(role.as_str().to_string()))],
@@ -173,6 +174,7 @@ pub(super) async fn remove(
     let current = roster.member(user_id)?;
     roster.keeps_an_admin(current, None)?;
     let (user, company) = (Value::Uuid(Some(user_id)), Value::Uuid(Some(company_id)));
+    MemberLock::exclusive(tx, user_id).await?;
     tx.execute(DELETE_MEMBERSHIP, &[company.clone(), user.clone()]).await?;
     tx.execute(FALL_BACK_DEFAULT_IF, &[user, company]).await?;
     scoped.commit().await?;

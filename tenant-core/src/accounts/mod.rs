@@ -20,7 +20,7 @@ use axum::routing::{delete, get, patch, post};
 use crate::slash_routes::SlashRoutes;
 use crate::state::AppState;
 
-pub(crate) use companies::{add_membership, create_company, default_if_none};
+pub(crate) use companies::{CompanyRow, add_membership, create_company, default_if_none};
 pub(crate) use email::canonicalize_stored_emails;
 pub(crate) use email::{canonical_email, normalize_email};
 pub(crate) use form::MAX_COMPANY_NAME_LEN;

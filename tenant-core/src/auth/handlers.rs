@@ -9,14 +9,14 @@ use axum::{Json, Router};
 use serde_json::{Value as JsonValue, json};
 use uuid::Uuid;
 
-use crate::accounts::{Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, create_company};
+use crate::accounts::{CompanyRow, Form, MAX_COMPANY_NAME_LEN, canonical_email, cleaned, create_company};
 use crate::auth::jwt::TokenType;
 use crate::auth::password::MAX_PASSWORD_LEN;
 use crate::auth::password_validation::validate_password;
 use crate::auth::refresh_tokens::{rotate, start_family};
 use crate::body::JsonObject;
 use crate::client_address::ClientAddress;
-use crate::db::{Tx, TxMode};
+use crate::db::{Dialect, Tx, TxMode};
 use crate::error::ApiError;
 use crate::messages::BAD_CREDENTIALS;
 use crate::slash_routes::SlashRoutes;
@@ -77,14 +77,18 @@ async fn signup(
 
     // Hash before opening the transaction: the slow part must not hold a write lock.
     let password_hash = state.hashers().hash(password).await?;
-    let mut tx = state.db().begin(TxMode::Write).await?;
-    let user_id = insert_user(&mut tx, &email, password_hash).await?;
-    let company = create_company(&mut tx, user_id, company_name).await?;
-    tx.execute(SET_DEFAULT, &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company.id))]).await?;
-    let verification =
-        super::email_verification::issue(&mut tx, user_id, &email, state.config().email_verification_ttl).await?;
-    let refresh = start_family(&mut tx, state.keys(), user_id).await?;
-    tx.commit().await?;
+    // Sent again when PostgreSQL broke a deadlock by aborting it (`40P01`, or a serialization
+    // failure): two signups with one address on Citus, whose `users` is a reference table written
+    // on every node, deadlock instead of one waiting for the other (issue 16). Its next attempt
+    // finds the address taken (409), as on one server; nothing of the aborted one remains.
+    let mut attempts = 0;
+    let (user_id, company, verification, refresh) = loop {
+        attempts += 1;
+        match signup_transaction(&state, &email, password_hash.clone(), company_name.clone()).await {
+            Err(ApiError::Busy(_)) if attempts < SIGNUP_ATTEMPTS && state.db().dialect() == Dialect::Postgres => {}
+            other => break other?,
+        }
+    };
     state.send_mail(verification).await;
 
     let keys = state.keys();
@@ -95,6 +99,28 @@ async fn signup(
         "refresh": refresh,
     });
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// How many times a signup is tried when PostgreSQL aborts it to break a deadlock.
+const SIGNUP_ATTEMPTS: u32 = 3;
+
+/// The signup's writes, in one transaction: the user, its company and membership, its default,
+/// the verification token and the refresh family.
+async fn signup_transaction(
+    state: &AppState,
+    email: &str,
+    password_hash: String,
+    company_name: String,
+) -> Result<(Uuid, CompanyRow, crate::mail::Email, String), ApiError> {
+    let mut tx = state.db().begin(TxMode::Write).await?;
+    let user_id = insert_user(&mut tx, email, password_hash).await?;
+    let company = create_company(&mut tx, user_id, company_name).await?;
+    tx.execute(SET_DEFAULT, &[Value::Uuid(Some(user_id)), Value::Uuid(Some(company.id))]).await?;
+    let verification =
+        super::email_verification::issue(&mut tx, user_id, email, state.config().email_verification_ttl).await?;
+    let refresh = start_family(&mut tx, state.keys(), user_id).await?;
+    tx.commit().await?;
+    Ok((user_id, company, verification, refresh))
 }
 
 /// Inserts a user with a canonical `email` and an Argon2 `password_hash`, no default company

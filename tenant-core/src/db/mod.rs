@@ -13,6 +13,7 @@ mod literal;
 pub mod postgres;
 mod prepared;
 pub mod script;
+mod shard_name;
 mod sql;
 mod sql_builder;
 mod sqlite;

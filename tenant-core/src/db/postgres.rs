@@ -144,7 +144,7 @@ pub(super) async fn fetch_message(conn: &mut PgConnection, message: &str) -> Res
 pub(super) async fn migrate(pool: &PgPool, citus: bool) -> Result<(), DbError> {
     let mut migrator = sqlx::migrate!("./migrations/postgres");
     if citus {
-        migrator.migrations = migrator.migrations.iter().map(for_citus).collect::<Vec<_>>().into();
+        migrator.migrations = migrator.migrations.iter().map(|m| for_citus(m, &|_| None)).collect::<Vec<_>>().into();
     }
     migrator.run(pool).await.map_err(|e| DbError::Other(format!("core migrations failed: {e}")))
 }
@@ -158,12 +158,22 @@ pub(super) const CITUS_EXTENSION: &str = "SELECT 1 FROM pg_extension WHERE extna
 /// must use one connection per node: Citus's hint). Its checksum stays the file's, so a
 /// database migrated before it became a Citus coordinator is not told its files were edited.
 /// A migration that runs outside a transaction is left as it is.
-pub fn for_citus(migration: &sqlx::migrate::Migration) -> sqlx::migrate::Migration {
+///
+/// `rewrite` may replace a statement by what Citus accepts in its stead (`migrations/apply.rs`:
+/// the framework's own policies as older versions wrote them).
+pub fn for_citus(
+    migration: &sqlx::migrate::Migration,
+    rewrite: &dyn Fn(&str) -> Option<String>,
+) -> sqlx::migrate::Migration {
     if migration.no_tx {
         return migration.clone();
     }
+    let statements: Vec<String> = super::script::split(migration.sql.as_str())
+        .into_iter()
+        .map(|s| rewrite(s).unwrap_or_else(|| s.to_string()))
+        .collect();
     let block =
-        super::script::one_block(migration.sql.as_str(), &["SET LOCAL citus.multi_shard_modify_mode TO 'sequential'"]);
+        super::script::one_block(&statements.join(";\n"), &["SET LOCAL citus.multi_shard_modify_mode TO 'sequential'"]);
     use sqlx::SqlSafeStr;
     let mut wrapped = migration.clone();
     wrapped.sql = sqlx::AssertSqlSafe(block).into_sql_str();

@@ -161,19 +161,15 @@ impl DbError {
     ///
     /// On Citus the violation is a shard's: its constraint's name carries the shard's id
     /// (`customers_email_key_102008`), and the error as the coordinator passes it on names no
-    /// constraint at all, only its message and detail do (issue 16). So a name matches with or
-    /// without a `_<digits>` suffix, and the columns of PostgreSQL's detail (`Key (company_id,
-    /// email)=(…) already exists.`) match as SQLite's do.
+    /// constraint at all, only its message does (issue 16). So a name matches as itself or as
+    /// the name Citus gives its copy on a shard (`shard_name.rs`: `_<shard id>` appended, a long
+    /// name clipped and hashed first); the columns of PostgreSQL's detail (`Key (company_id,
+    /// email)=(…) already exists.`, absent where row-level security is on) match as SQLite's do.
     pub fn violates_unique(&self, constraint: &str, columns: &[&str]) -> bool {
         let DbError::Unique { constraint: name, columns: cols } = self else {
             return false;
         };
-        let named = name.as_deref().is_some_and(|name| {
-            name.strip_prefix(constraint).is_some_and(|rest| {
-                rest.is_empty()
-                    || rest.strip_prefix('_').is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
-            })
-        });
+        let named = name.as_deref().is_some_and(|name| super::shard_name::is_name_or_shard_of(name, constraint));
         named || (!cols.is_empty() && cols.len() == columns.len() && cols.iter().zip(columns).all(|(a, b)| a == b))
     }
 

@@ -178,7 +178,12 @@ pub async fn apply_with_progress(
 ) -> Result<Vec<MigrationStatus>, DbError> {
     let mut migrator = migrator(db.dialect(), migrations);
     if db.has_citus_extension().await? {
-        migrator.migrations = migrator.migrations.iter().map(crate::db::postgres::for_citus).collect::<Vec<_>>().into();
+        migrator.migrations = migrator
+            .migrations
+            .iter()
+            .map(|m| crate::db::postgres::for_citus(m, &crate::rls::without_sub_query))
+            .collect::<Vec<_>>()
+            .into();
     }
     let result = match db.pool() {
         Pool::Postgres(pool) => match pool.acquire().await {

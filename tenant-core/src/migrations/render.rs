@@ -18,8 +18,8 @@ use super::diff::{Change, Operation};
 use super::state::{ColumnType, TableState};
 use crate::db::Dialect;
 use crate::schema::{
-    choice_check, column_definition, column_index_name, column_index_statement, create_table_statement,
-    foreign_key_clause, foreign_key_constraint_name, index_statements, quote_literal, unique_constraint_name,
+    choice_check, column_index_name, column_index_statement, column_type, create_table_statement, foreign_key_clause,
+    foreign_key_constraint_name, index_statements, quote_literal, unique_constraint_name,
 };
 
 /// One line per operation, for the file's header and `makemigrations`' output.
@@ -144,20 +144,26 @@ fn postgres(operations: &[Operation]) -> Vec<String> {
                             }
                         }
                         Change::AddColumn(c) => {
+                            // A choice's CHECK is added on its own, under the name PostgreSQL
+                            // gives an inline one: Citus refuses `ADD COLUMN` with a constraint
+                            // on a distributed table (issue 16).
+                            let mut column = format!("{} {}", c.name, column_type(d, c.ty));
+                            if !c.nullable {
+                                column.push_str(" NOT NULL");
+                            }
                             // The default fills the rows that exist (a constant default is
                             // stored once, PostgreSQL 11+), then goes: the app writes the column.
                             match &c.default {
                                 Some(default) => {
                                     let literal = literal(d, c.ty, default);
-                                    statements.push(format!(
-                                        "ALTER TABLE {t} ADD COLUMN {} DEFAULT {literal}",
-                                        column_definition(d, c)
-                                    ));
+                                    statements.push(format!("ALTER TABLE {t} ADD COLUMN {column} DEFAULT {literal}"));
                                     statements.push(format!("ALTER TABLE {t} ALTER COLUMN {} DROP DEFAULT", c.name));
                                 }
-                                None => {
-                                    statements.push(format!("ALTER TABLE {t} ADD COLUMN {}", column_definition(d, c)))
-                                }
+                                None => statements.push(format!("ALTER TABLE {t} ADD COLUMN {column}")),
+                            }
+                            if let Some(check) = choice_check(c) {
+                                statements
+                                    .push(format!("ALTER TABLE {t} ADD CONSTRAINT {} {check}", check_name(t, &c.name)));
                             }
                         }
                         Change::DropColumn(c) => statements.push(format!("ALTER TABLE {t} DROP COLUMN {}", c.name)),

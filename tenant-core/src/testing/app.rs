@@ -90,7 +90,14 @@ impl TestApp {
     async fn build(backend: Backend, url: String, guard: DbGuard, register: Register) -> TestApp {
         let mail_dir = Arc::new(tempfile::tempdir().expect("a mail directory"));
         let app = Self::connect_configured(&url, APP_POOL_SIZE, &mail_dir, register, |_| {}).await;
-        app.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
+        {
+            let _one_at_a_time = if super::databases::citus_workers().is_empty() {
+                None
+            } else {
+                Some(super::databases::CITUS_SETUP.lock().await)
+            };
+            app.migrate().await.unwrap_or_else(|e| panic!("migrating {url}: {e}"));
+        }
         let (db, state, actions) = (app.state().db().clone(), app.state().clone(), app.actions().to_vec());
         let router = app.into_router().await.unwrap_or_else(|e| panic!("isolation check on {url}: {e}"));
         TestApp { backend, db, state, router, database_url: url, mail_dir, register, actions, _guard: Arc::new(guard) }

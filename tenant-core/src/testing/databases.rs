@@ -44,6 +44,12 @@ pub(crate) fn on_server(url: &str, host_port: &str) -> String {
     format!("{}{userinfo}{host_port}{}", &url[..scheme_end], &rest[authority_end..])
 }
 
+/// Held while a test database is prepared on a Citus cluster and while it is migrated: adding a
+/// node copies the cluster's roles to it, and creating the serving role is copied to every node,
+/// and two databases doing either at once fail with `tuple concurrently updated` (roles are
+/// cluster-wide).
+pub(crate) static CITUS_SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// With [`citus_workers`]: database `name`, just made on the coordinator of `admin_url`, made on
 /// each worker too, with the `citus` extension everywhere and the workers added to it.
 pub(crate) async fn citus_cluster(admin_url: &str, name: &str) -> Result<(), sqlx::Error> {
@@ -51,6 +57,7 @@ pub(crate) async fn citus_cluster(admin_url: &str, name: &str) -> Result<(), sql
     if workers.is_empty() {
         return Ok(());
     }
+    let _one_at_a_time = CITUS_SETUP.lock().await;
     let run = |url: String, sql: String| async move {
         let mut conn = sqlx::PgConnection::connect(&url).await?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await?;

@@ -145,13 +145,15 @@ impl Db {
 
     /// Where this pool connects, for a person to read (never a password): `SQLite <file>`
     /// (`SQLite :memory:` for an in-memory database) or `PostgreSQL <host>:<port>/<database>`,
-    /// from the pool's own connection settings.
+    /// from the pool's own connection settings, with ` (Citus coordinator)` once a connection found
+    /// the extension ([`Db::is_citus`]).
     pub fn location(&self) -> String {
         match &self.pool {
             Pool::Postgres(pool) => {
                 let options = pool.connect_options();
                 let database = options.get_database().unwrap_or(options.get_username());
-                format!("PostgreSQL {}:{}/{database}", options.get_host(), options.get_port())
+                let citus = if self.is_citus() { " (Citus coordinator)" } else { "" };
+                format!("PostgreSQL {}:{}/{database}{citus}", options.get_host(), options.get_port())
             }
             Pool::Sqlite(pool) => format!("SQLite {}", pool.connect_options().get_filename().display()),
         }

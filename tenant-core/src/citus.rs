@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 
 use crate::db::{Db, DbError, Dialect, Sql, TxMode};
 use crate::resource::ResourceDesc;
+use crate::rls::quote_ident;
 use crate::value::{FieldType, Value};
 
 /// The framework's own tables (its core migrations), referenced tables first. All become
@@ -296,10 +297,6 @@ pub async fn check_serving(db: &Db) -> Result<Option<String>, DbError> {
         _ => (None, None),
     };
     Ok(serving_problem(version.as_deref(), propagate.as_deref()))
-}
-
-fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 #[cfg(test)]

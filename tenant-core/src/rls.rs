@@ -180,7 +180,8 @@ pub fn revoke_statement(role: &str, table: &str) -> String {
     format!("REVOKE ALL ON TABLE {table} FROM {}", quote_ident(role))
 }
 
-fn quote_ident(s: &str) -> String {
+/// `"name"`, with `"` doubled: an identifier as PostgreSQL reads it, whatever it holds.
+pub(crate) fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
